@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "smartgov.accounts"
+    label = "accounts"
+    verbose_name = "账号与部门"
+
+    def ready(self):
+        from . import permissions  # noqa: F401

@@ -1,0 +1,20 @@
+from django.contrib.auth.backends import ModelBackend
+
+from .models import User
+
+
+class LockoutModelBackend(ModelBackend):
+    """Username + password, refusing locked accounts; failures are counted by the login view's service."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None or password is None:
+            return None
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            User().set_password(password)  # same work as a real check: no timing oracle on usernames
+            return None
+        if user.is_locked or not user.is_active:
+            return None
+        if user.check_password(password):
+            return user
+        return None

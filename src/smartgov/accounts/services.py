@@ -1,0 +1,205 @@
+"""Every write to accounts and departments. Keyword-only, ``actor=``, atomic, audited."""
+
+from datetime import timedelta
+
+import pyotp
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from smartgov.audit.services import record
+from smartgov.core.errors import Conflict, InvalidInput
+from smartgov.core.fields import blind_lookup
+from smartgov.core.permissions import STAFF_ROLES, Role, require
+
+from .models import LEVEL_ORDER, Department, User
+
+
+def _validated(instance, exclude=None):
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise InvalidInput(detail=exc.message_dict) from exc
+
+
+@transaction.atomic
+def create_department(*, actor, name: str, code: str, level: str, parent: Department | None = None,
+                      uscc: str | None = None, region_code: str = "") -> Department:
+    if actor is not None:
+        require(actor, "accounts.manage_department")
+    if parent is not None and LEVEL_ORDER.index(level) < LEVEL_ORDER.index(parent.level):
+        raise InvalidInput("下级部门的行政层级不能高于上级", code="invalid_level",
+                           detail={"level": level, "parent_level": parent.level})
+    dept = Department(name=name, code=code, level=level, parent=parent, uscc=uscc or None,
+                      region_code=region_code, path="/")
+    _validated(dept, exclude=["path"])
+    dept.save()
+    dept.path = f"{parent.path if parent else '/'}{dept.pk}/"
+    dept.save(update_fields=["path"])
+    record(actor=actor, action="accounts.department.create", target=dept,
+           changes={"name": name, "code": code, "level": level, "parent": parent.pk if parent else None})
+    return dept
+
+
+@transaction.atomic
+def create_user(*, actor, username: str, password: str | None, role: str, name: str = "",
+                department: Department | None = None, id_number: str | None = None,
+                phone: str | None = None, email: str = "") -> User:
+    if actor is not None:
+        require(actor, "accounts.manage_user", department=department)
+        if actor.role == Role.DEPT_ADMIN and role not in (Role.OFFICER, Role.DEPT_ADMIN):
+            raise InvalidInput("部门管理员只能创建本部门的工作人员", code="role_not_allowed")
+    if role in STAFF_ROLES - {Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN} and department is None:
+        raise InvalidInput("工作人员必须属于一个部门", code="department_required")
+    user = User(username=username, role=role, name=name, department=department, id_number=id_number or None,
+                phone=phone or None, email=email)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    _validated(user, exclude=["password", "id_number_bidx", "phone_bidx"])
+    if id_number and User.objects.filter(**blind_lookup(User, "id_number", id_number)).exists():
+        raise Conflict("该身份证号已注册", code="id_number_taken")
+    user.save()
+    record(actor=actor, action="accounts.user.create", target=user,
+           changes={"username": username, "role": role, "department": department.pk if department else None,
+                    "id_number": id_number, "phone": phone})
+    return user
+
+
+@transaction.atomic
+def set_role(*, actor, user: User, role: str, department: Department | None = None) -> User:
+    require(actor, "accounts.manage_user", department=user.department)
+    if role in (Role.SECADMIN, Role.AUDITADMIN) and actor.role != Role.SYSADMIN:
+        raise InvalidInput("只有系统管理员可以设置安全/审计管理员", code="role_not_allowed")
+    old = (user.role, user.department_id)
+    user.role = role
+    user.department = department if department is not None else user.department
+    user.save(update_fields=["role", "department", "is_staff", "is_superuser"])
+    record(actor=actor, action="accounts.user.set_role", target=user,
+           changes={"role": [old[0], role], "department": [old[1], user.department_id]})
+    return user
+
+
+# --- login: password, second factor, lockout -------------------------------------------------------
+
+def register_login_failure(*, user: User, reason: str) -> User:
+    """Count a failed password or one-time code; lock the account after too many in a row."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.failed_logins += 1
+        locked = user.failed_logins >= settings.LOGIN_MAX_FAILURES
+        if locked:
+            user.locked_until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+        user.save(update_fields=["failed_logins", "locked_until"])
+        record(actor=None, actor_label=user.username, action="accounts.login.failed", target=user,
+               changes={"reason": reason, "failures": user.failed_logins})
+        if locked:
+            record(actor=None, action="accounts.user.locked", target=user,
+                   changes={"until": user.locked_until.isoformat(), "failures": user.failed_logins})
+    return user
+
+
+@transaction.atomic
+def register_login_success(*, user: User, second_factor: bool) -> None:
+    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=timezone.now())
+    record(actor=user, action="accounts.login.succeeded", target=user,
+           changes={"second_factor": "totp" if second_factor else "none"})
+
+
+@transaction.atomic
+def unlock_user(*, actor, user: User) -> User:
+    require(actor, "accounts.unlock_user")
+    user.failed_logins, user.locked_until = 0, None
+    user.save(update_fields=["failed_logins", "locked_until"])
+    record(actor=actor, action="accounts.user.unlock", target=user)
+    return user
+
+
+@transaction.atomic
+def begin_totp_enrolment(*, user: User) -> str:
+    """Give the user a new (unconfirmed) TOTP secret and return its otpauth:// URI for the QR code."""
+    if user.totp_confirmed_at is not None:
+        raise Conflict("已绑定动态口令，如需更换请联系安全管理员", code="totp_already_enrolled")
+    secret = pyotp.random_base32()
+    user.totp_secret = secret
+    user.save(update_fields=["totp_secret"])
+    record(actor=None, actor_label=user.username, action="accounts.totp.begin", target=user)
+    return totp_uri(user)
+
+
+def totp_uri(user: User) -> str:
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=settings.TOTP_ISSUER)
+
+
+def check_totp(user: User, code: str) -> bool:
+    """RFC 6238 code, 30 s steps, ±1 step of clock drift."""
+    if not user.totp_secret or not code or not code.strip().isdigit():
+        return False
+    return pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1)
+
+
+@transaction.atomic
+def confirm_totp_enrolment(*, user: User, code: str) -> bool:
+    if not check_totp(user, code):
+        return False
+    user.totp_confirmed_at = timezone.now()
+    user.save(update_fields=["totp_confirmed_at"])
+    record(actor=user, action="accounts.totp.confirm", target=user)
+    return True
+
+
+@transaction.atomic
+def reset_second_factor(*, actor, user: User) -> User:
+    require(actor, "accounts.reset_second_factor")
+    user.totp_secret, user.totp_confirmed_at = None, None
+    user.save(update_fields=["totp_secret", "totp_confirmed_at"])
+    record(actor=actor, action="accounts.totp.reset", target=user)
+    return user
+
+
+@transaction.atomic
+def reveal_personal_data(*, actor, user: User) -> dict[str, str | None]:
+    """Clear ID number and phone of a user, for a role that may see them; every reveal is audited."""
+    require(actor, "accounts.view_personal_data", department=user.department, hide=True)
+    record(actor=actor, action="accounts.personal_data.view", target=user, changes={"fields": ["id_number", "phone"]})
+    return {"id_number": user.id_number, "phone": user.phone}
+
+
+@transaction.atomic
+def update_department(*, actor, department: Department, changes: dict) -> Department:
+    """Rename or re-describe a department (its place in the tree does not move here)."""
+    require(actor, "accounts.manage_department")
+    allowed = {"name", "uscc", "region_code", "is_active"}
+    if set(changes) - allowed:
+        raise InvalidInput("只能修改名称、信用代码、区划代码和启用状态", code="field_not_editable",
+                           detail=sorted(set(changes) - allowed))
+    before = {k: getattr(department, k) for k in changes}
+    for key, value in changes.items():
+        setattr(department, key, value or None if key == "uscc" else value)
+    _validated(department)
+    department.save()
+    record(actor=actor, action="accounts.department.update", target=department,
+           changes={k: [before[k], getattr(department, k)] for k in changes})
+    return department
+
+
+@transaction.atomic
+def update_user(*, actor, user: User, changes: dict) -> User:
+    """Change a user's name, role, department or active flag (the back-office edit form)."""
+    require(actor, "accounts.manage_user", department=user.department)
+    allowed = {"name", "role", "department", "is_active"}
+    if set(changes) - allowed:
+        raise InvalidInput("该字段不可在此修改", code="field_not_editable", detail=sorted(set(changes) - allowed))
+    if "role" in changes or "department" in changes:
+        set_role(actor=actor, user=user, role=changes.get("role", user.role),
+                 department=changes.get("department", user.department))
+    before = {k: getattr(user, k) for k in ("name", "is_active") if k in changes}
+    for key in before:
+        setattr(user, key, changes[key])
+    if before:
+        user.save(update_fields=list(before))
+        record(actor=actor, action="accounts.user.update", target=user,
+               changes={k: [before[k], changes[k]] for k in before})
+    return user

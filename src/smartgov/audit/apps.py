@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "smartgov.audit"
+    label = "audit"
+    verbose_name = "审计"
+
+    def ready(self):
+        from smartgov.core.tasks import register_periodic
+
+        from . import permissions  # noqa: F401  (registers the app's permissions)
+        from .tasks import CHECKPOINT_EVERY_SECONDS, cut_audit_checkpoint
+
+        register_periodic(cut_audit_checkpoint, CHECKPOINT_EVERY_SECONDS)

@@ -1,0 +1,242 @@
+"""Reads of the audit trail: the integrity check and the filtered listing the audit admin uses."""
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+from django.db import connection
+
+from smartgov.core.crypto.sm3 import new_sm3
+
+from .merkle import Frontier, frontier_at, subtree_levels
+from .models import AuditEntry, AuditHead, Checkpoint
+from .services import GENESIS, checkpoint_message
+from .signing import trusted_keys
+
+_COLUMNS = ("seq, at_us, actor_id, actor, actor_role, department_id, action, target_type, target_id,"
+            " target_label, changes, ip, request_id, hash")
+CHUNK = 1 << 14  # rows per unit of work: a power of two, so each full chunk is one Merkle subtree
+MAX_PROBLEMS = 20
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    entries: int = 0
+    checkpoints: int = 0
+    first_bad_seq: int | None = None
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    workers: int = 1
+
+    def fail(self, seq: int | None, message: str) -> None:
+        self.ok = False
+        if seq is not None and (self.first_bad_seq is None or seq < self.first_bad_seq):
+            self.first_bad_seq = seq
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(message)
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk [start, start + size) tells about itself; combined in order by ``verify_trail``."""
+
+    start: int
+    count: int = 0
+    last_seq: int = 0
+    last_hash: bytes = b""
+    frontier: Frontier = field(default_factory=Frontier)
+    at_checkpoints: dict[int, tuple[list[bytes], bytes]] = field(default_factory=dict)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+def verify_chunk(start: int, size: int, checkpoint_sizes: frozenset[int], merkle_until: int) -> ChunkResult:
+    """Check the chain inside entries [start, start + size) — and the link into it from entry start-1 —
+    and build the Merkle frontier of the chunk's hashes (RFC 6962 subtrees), remembering it at every
+    checkpoint size that falls inside. Runs in a worker process for large trails."""
+    out = ChunkResult(start=start)
+    table = AuditEntry._meta.db_table
+    fromdb = bytes
+    dumps = orjson.dumps
+    new_hash = new_sm3
+    with connection.cursor() as cur:
+        prev = GENESIS
+        if start > 1:
+            cur.execute(f"SELECT hash FROM {table} WHERE seq = %s", [start - 1])  # noqa: S608
+            row = cur.fetchone()
+            prev = fromdb(row[0]) if row else None
+        cur.execute(f"SELECT {_COLUMNS} FROM {table} WHERE seq >= %s AND seq < %s ORDER BY seq",  # noqa: S608
+                    [start, start + size])
+        expected = start
+        problems = out.problems
+        merkle_leaves: list[bytes] = []
+        while rows := cur.fetchmany(10_000):
+            for row in rows:
+                seq = row[0]
+                stored = fromdb(row[13])
+                if seq != expected:
+                    problems.append((expected, f"第 {expected}–{seq - 1} 条缺失（被删除）"
+                                               f" / entries #{expected}–#{seq - 1} are missing (deleted)"))
+                    prev = None
+                if prev is None:
+                    problems.append((seq, f"第 {seq} 条无法与前一条链接 / entry #{seq}: no previous entry to chain to"))
+                else:
+                    h = new_hash()  # services.entry_hash, inlined: this loop is the hot path
+                    h.update(prev)
+                    h.update(dumps(row[:13]))
+                    if h.digest() != stored:
+                        problems.append((seq, f"第 {seq} 条内容被篡改或链接断裂（插入、删除或改写）"
+                                              f" / entry #{seq}: hash mismatch (altered, inserted or deleted)"))
+                if seq <= merkle_until:
+                    merkle_leaves.append(stored)
+                prev = stored
+                expected = seq + 1
+            if len(problems) > MAX_PROBLEMS:
+                break
+        # Merkle: the chunk starts at a multiple of its (power-of-two) size, so its subtrees are aligned.
+        levels = subtree_levels(merkle_leaves)
+        for size in checkpoint_sizes:
+            if start <= size < start + len(merkle_leaves):
+                out.at_checkpoints[size] = (frontier_at(levels, size - start + 1), merkle_leaves[size - start])
+        out.frontier = Frontier(len(merkle_leaves), frontier_at(levels, len(merkle_leaves)))
+        out.count = expected - start
+        out.last_seq = expected - 1
+        out.last_hash = prev or b""
+    return out
+
+
+def _run_chunk(args):
+    from django.db import connections
+
+    try:
+        return verify_chunk(*args)
+    finally:
+        connections.close_all()
+
+
+def verify_trail(*, progress: Callable[[int], None] | None = None, workers: int | None = None,
+                 chunk: int = CHUNK) -> VerifyResult:
+    """Re-compute the hash chain and every signed checkpoint from the rows in the database.
+
+    Finds rows altered (hash mismatch), deleted (gap in the sequence, a broken link, or a head ahead
+    of the last row), inserted behind the application's back (a broken link, or rows beyond the
+    head), and checkpoints whose Merkle root or SM2 signature does not match. Large trails are split
+    into chunks checked in parallel, one process per core (``workers``).
+    """
+    started = time.perf_counter()
+    result = VerifyResult(ok=True)
+    head = AuditHead.objects.filter(id=1).first()
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT MAX(seq) FROM {AuditEntry._meta.db_table}")  # noqa: S608
+        max_seq = cur.fetchone()[0] or 0
+    last = max(max_seq, head.seq if head else 0)
+    cps = {c.tree_size: c for c in Checkpoint.objects.all()}
+    sizes = frozenset(cps)
+    merkle_until = max(sizes, default=0)
+    jobs = [(start, chunk, sizes, merkle_until) for start in range(1, last + 1, chunk)]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, len(jobs)) if last >= 4 * chunk and _can_fork() else 1
+    result.workers = workers
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        from django.db import connections
+
+        connections.close_all()  # never share a database connection with forked children
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            chunks = pool.map(_run_chunk, jobs)
+            _combine(result, chunks, cps, progress)
+    else:
+        _combine(result, (verify_chunk(*job) for job in jobs), cps, progress)
+    _check_head(result, head, max_seq, cps)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _combine(result: VerifyResult, chunks, cps, progress) -> None:
+    keys = trusted_keys()
+    frontier = Frontier()
+    for c in chunks:
+        for seq, message in c.problems:
+            result.fail(seq, message)
+        for size, (nodes, last_hash) in sorted(c.at_checkpoints.items()):
+            partial = Frontier(frontier.size, frontier.nodes + nodes)
+            _check_checkpoint(result, cps[size], partial, last_hash, keys)
+        frontier.extend(c.frontier)
+        result.entries += c.count
+        if progress:
+            progress(c.count)
+
+
+def _can_fork() -> bool:
+    """Worker processes need a database they can open themselves (not an in-memory SQLite)."""
+    import multiprocessing
+
+    name = str(connection.settings_dict["NAME"])
+    in_memory = connection.vendor == "sqlite" and ("memory" in name or not name)
+    return "fork" in multiprocessing.get_all_start_methods() and not in_memory
+
+
+def _check_head(result: VerifyResult, head, max_seq: int, cps) -> None:
+    for size in sorted(cps):
+        if size > max_seq:
+            result.fail(max_seq + 1, f"检查点 {size} 覆盖的条目在表中不存在（被删除）"
+                                     f" / checkpoint {size} covers entries that are gone (deleted)")
+            break
+    if head is None:
+        if max_seq:
+            result.fail(1, "审计链头丢失 / the audit chain head is missing")
+        return
+    if head.seq > max_seq:
+        result.fail(max_seq + 1, f"末尾 {head.seq - max_seq} 条被删除 / the last {head.seq - max_seq} entries were deleted")
+    elif head.seq < max_seq:
+        result.fail(head.seq + 1, f"第 {head.seq + 1} 条起不是由应用写入（链头为 {head.seq}）"
+                                  f" / entries after #{head.seq} were not written by the application")
+    else:
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT hash FROM {AuditEntry._meta.db_table} WHERE seq = %s", [max_seq])  # noqa: S608
+            row = cur.fetchone()
+        if row is not None and bytes(row[0]) != bytes(head.hash):
+            result.fail(max_seq, f"第 {max_seq} 条与链头不符 / entry #{max_seq} does not match the chain head")
+
+
+def _check_checkpoint(result, cp, frontier, last_hash, keys) -> None:
+    result.checkpoints += 1
+    if frontier.root().hex() != cp.root or cp.last_hash != last_hash.hex():
+        result.fail(cp.tree_size, f"检查点 {cp.tree_size} 的Merkle根不符（其之前的条目被改写）"
+                                  f" / checkpoint {cp.tree_size}: Merkle root mismatch")
+        return
+    key = keys.get(cp.key_id)
+    message = checkpoint_message(cp.tree_size, cp.root, cp.last_hash)
+    if key is None:
+        result.fail(cp.tree_size, f"检查点 {cp.tree_size} 的签名密钥 {cp.key_id} 不受信任"
+                                  f" / checkpoint {cp.tree_size}: unknown signing key")
+    elif not key.verify(bytes.fromhex(cp.signature), message):
+        result.fail(cp.tree_size, f"检查点 {cp.tree_size} 的SM2签名无效 / checkpoint {cp.tree_size}: bad signature")
+
+
+def entry_count() -> int:
+    head = AuditHead.objects.filter(id=1).first()
+    return head.seq if head else 0
+
+
+def list_entries(*, action: str = "", actor: str = "", target_type: str = "", target_id: str = "",
+                 since: datetime | None = None, until: datetime | None = None):
+    qs = AuditEntry.objects.all()
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if actor:
+        qs = qs.filter(actor__icontains=actor)
+    if target_type:
+        qs = qs.filter(target_type=target_type)
+    if target_id:
+        qs = qs.filter(target_id=target_id)
+    if since:
+        qs = qs.filter(at_us__gte=int(since.timestamp() * 1_000_000))
+    if until:
+        qs = qs.filter(at_us__lt=int(until.timestamp() * 1_000_000))
+    return qs

@@ -1,0 +1,69 @@
+"""The one NinjaAPI. Each app's router is mounted here; errors all take one shape."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import django_auth
+
+from smartgov.core.errors import DomainError
+from smartgov.core.renderers import ORJSONParser, ORJSONRenderer
+
+api = NinjaAPI(
+    title="SmartGov 智慧政务一体化平台 API",
+    version="1",
+    description="一网通办、身份与电子证照、数据共享及五大应用的开放接口。错误统一为 "
+                '`{"code": "...", "message": "<中文>", "detail": ...}`。',
+    auth=django_auth,
+    urls_namespace="api",
+    renderer=ORJSONRenderer(),
+    parser=ORJSONParser(),
+)
+
+
+def _error(request, status: int, code: str, message: str, detail=None):
+    return api.create_response(request, {"code": code, "message": message, "detail": detail}, status=status)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return _error(request, exc.status, exc.code, exc.message, exc.detail)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    return _error(request, 422, "invalid_input", "提交的数据未通过校验", exc.errors)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        return _error(request, 400, "invalid_json", "请求体不是有效的JSON", str(exc))
+    return _error(request, exc.status_code, "http_error", "请求无法处理", str(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request, exc):
+    return _error(request, 401, "not_authenticated", "请先登录")
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return _error(request, 403, "forbidden", "您没有执行此操作的权限")
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return _error(request, 404, "not_found", "未找到该记录")
+
+
+@api.exception_handler(Exception)
+def server_error(request, exc):
+    import logging
+
+    logging.getLogger("smartgov.api").exception("unhandled API error")
+    return _error(request, 500, "server_error", "服务器内部错误，请稍后重试")
+
+
+api.add_router("/accounts/", "smartgov.accounts.api.router")
+api.add_router("/audit/", "smartgov.audit.api.router")

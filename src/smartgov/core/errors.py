@@ -1,0 +1,55 @@
+"""One error shape for the whole platform: ``{"code": ..., "message": <中文>, "detail": ...}``.
+
+Services raise these; the API turns them into JSON with the right status, pages into friendly error
+pages, and commands into a sentence and a non-zero exit code.
+"""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+    message = "请求无效"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, detail: Any = None,
+                 status: int | None = None):
+        self.message = message or self.message
+        self.code = code or self.code
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "detail": self.detail}
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "invalid_input"
+    message = "提交的数据未通过校验"
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    code = "not_authenticated"
+    message = "请先登录"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    message = "您没有执行此操作的权限"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    message = "未找到该记录"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    message = "与现有数据冲突"

@@ -1,0 +1,85 @@
+"""``smartgov demo``: load demonstration departments and accounts. Safe to run twice.
+
+Every account gets the password in ``SMARTGOV_DEMO_PASSWORD`` (default shown in the README — a demo
+database only). Staff bind their authenticator app at first sign-in.
+"""
+
+import os
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from smartgov.accounts import services
+from smartgov.accounts.models import Department, Level, User
+from smartgov.audit.services import cut_checkpoint
+from smartgov.core.permissions import Role
+from smartgov.core.validators import id_number_check_char, uscc_check_char
+
+DEFAULT_PASSWORD = "demo-SmartGov-2026"  # noqa: S105 — documented demo credential, demo data only
+
+
+def _uscc(org_code8: str) -> str:
+    """A well-formed 统一社会信用代码 for a 机关 (registration authority 1, category 1)."""
+    from smartgov.core.validators import org_code_check_char
+
+    body = "11" + "330100" + org_code8 + org_code_check_char(org_code8)
+    return body + uscc_check_char(body)
+
+
+def _id_number(first17: str) -> str:
+    return first17 + id_number_check_char(first17)
+
+
+# (code, name, level, parent code, 8-char organisation code body)
+DEPARTMENTS = [
+    ("SF-ZWJ", "示范省政务服务和数据管理局", Level.PROVINCE, None, "00250001"),
+    ("SF-SJJ", "示范省药品监督管理局", Level.PROVINCE, None, "00250002"),
+    ("SFC-ZWJ", "示范市政务服务和数据管理局", Level.CITY, "SF-ZWJ", "00250011"),
+    ("SFC-GAJ", "示范市公安局", Level.CITY, "SF-ZWJ", "00250012"),
+    ("SFC-CRJ", "示范市公安局出入境管理支队", Level.CITY, "SFC-GAJ", "00250013"),
+    ("SFC-SJJ", "示范市市场监督管理局", Level.CITY, "SF-SJJ", "00250014"),
+    ("SFC-LSJ", "示范市粮食和物资储备局", Level.CITY, "SF-ZWJ", "00250015"),
+    ("DC-SPJ", "示范市东城区行政审批局", Level.COUNTY, "SFC-ZWJ", "00250021"),
+    ("XC-SPJ", "示范市西城区行政审批局", Level.COUNTY, "SFC-ZWJ", "00250022"),
+    ("DC-JD1", "东城区东华街道便民服务中心", Level.TOWNSHIP, "DC-SPJ", "00250031"),
+]
+
+# (username, name, role, department code, ID number first 17, phone)
+USERS = [
+    ("sysadmin", "系统管理员", Role.SYSADMIN, None, None, None),
+    ("secadmin", "安全管理员", Role.SECADMIN, None, None, None),
+    ("auditadmin", "审计管理员", Role.AUDITADMIN, None, None, None),
+    ("city_admin", "王建国", Role.DEPT_ADMIN, "SFC-ZWJ", "33010219800101123", "13900001111"),
+    ("dc_officer", "李晓梅", Role.OFFICER, "DC-SPJ", "33010219900315234", "13900002222"),
+    ("xc_officer", "赵志强", Role.OFFICER, "XC-SPJ", "33010619880808456", "13900003333"),
+    ("crj_officer", "陈静", Role.OFFICER, "SFC-CRJ", "33010519920612345", "13900004444"),
+    ("drug_supervisor", "孙立新", Role.SUPERVISOR, "SF-SJJ", "33010819750920567", "13900005555"),
+    ("zhangsan", "张三", Role.CITIZEN, None, "33010619850704321", "13812345678"),
+]
+
+
+class Command(BaseCommand):
+    help = "加载演示数据（可重复运行）/ load demo data (safe to run twice)"
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        password = os.environ.get("SMARTGOV_DEMO_PASSWORD", DEFAULT_PASSWORD)
+        made_depts = made_users = 0
+        by_code = {d.code: d for d in Department.objects.all()}
+        for code, name, level, parent, org in DEPARTMENTS:
+            if code not in by_code:
+                by_code[code] = services.create_department(actor=None, name=name, code=code, level=level,
+                                                           parent=by_code.get(parent), uscc=_uscc(org))
+                made_depts += 1
+        existing = set(User.objects.values_list("username", flat=True))
+        for username, name, role, dept, id17, phone in USERS:
+            if username in existing:
+                continue
+            services.create_user(actor=None, username=username, password=password, role=role, name=name,
+                                 department=by_code.get(dept) if dept else None,
+                                 id_number=_id_number(id17) if id17 else None, phone=phone)
+            made_users += 1
+        cut_checkpoint()
+        self.stdout.write(self.style.SUCCESS(
+            f"演示数据就绪：新建 {made_depts} 个部门、{made_users} 个账号（已存在的保持不变）。"
+            f" 账号见 README，密码为 SMARTGOV_DEMO_PASSWORD 或默认演示密码。"))

@@ -1,0 +1,33 @@
+import os
+import secrets
+
+import pytest
+
+# Field-encryption keys for the test run (never a key in the repository): two versions, so rotation
+# is exercised; the newest (2) is current.
+os.environ.setdefault("SMARTGOV_MASTER_KEYS", f"1:{secrets.token_hex(32)},2:{secrets.token_hex(32)}")
+os.environ.pop("SMARTGOV_MASTER_KEYS_FILE", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def platform_keys(tmp_path_factory):
+    """A fresh platform SM2 signing key for the session, and a clean key cache."""
+    from django.conf import settings
+
+    from smartgov.audit import signing
+    from smartgov.core.crypto import keys
+    from smartgov.core.crypto.sm2 import SM2PrivateKey
+
+    path = tmp_path_factory.mktemp("keys") / "platform-sm2.pem"
+    path.write_bytes(SM2PrivateKey.generate().to_pem())
+    settings.SIGNING_KEY_FILE = path
+    signing.reset_cache()
+    keys.reset_key_cache()
+    yield path
+    signing.reset_cache()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # PBKDF2's deliberate slowness is for production; tests only need a real hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
