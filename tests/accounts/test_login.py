@@ -106,3 +106,23 @@ def test_login_redirect_ignores_foreign_hosts():
     resp = Client().post("/accounts/login/?next=https://evil.example/", {"username": citizen.username,
                                                                          "password": f.PASSWORD})
     assert resp["Location"] == "/workbench/"
+
+
+def test_password_change_is_validated_and_audited():
+    citizen = f.user(Role.CITIZEN)
+    client = Client()
+    client.post("/accounts/login/", {"username": citizen.username, "password": f.PASSWORD})
+    bad = client.post("/accounts/password/", {"old_password": "wrong", "new_password": "another-pass-77",
+                                              "new_password2": "another-pass-77"})
+    assert bad.status_code == 422 and "原密码不正确" in bad.content.decode()
+    weak = client.post("/accounts/password/", {"old_password": f.PASSWORD, "new_password": "12345678901",
+                                               "new_password2": "12345678901"})
+    assert weak.status_code == 422
+    ok = client.post("/accounts/password/", {"old_password": f.PASSWORD, "new_password": "another-pass-77",
+                                             "new_password2": "another-pass-77"})
+    assert ok.status_code == 302
+    citizen.refresh_from_db()
+    assert citizen.check_password("another-pass-77")
+    assert AuditEntry.objects.filter(action="accounts.password.change", target_id=str(citizen.pk)).count() == 1
+    assert client.get("/api/accounts/me").status_code == 200  # still signed in
+    assert Client().get("/admin/password_change/")["Location"].startswith("/accounts/password/")

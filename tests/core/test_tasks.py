@@ -23,7 +23,9 @@ def test_jobs_are_queued_only_after_commit(django_capture_on_commit_callbacks):
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
 
 
-def test_worker_runs_the_checkpoint_job_and_it_is_safe_to_run_again():
+def test_worker_runs_the_checkpoint_job_and_it_is_safe_to_run_again(monkeypatch):
+    # The worker recycles connections between jobs; inside the test's transaction that would close it.
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
     record(actor=None, action="test.write")
     cut_audit_checkpoint.enqueue()
     call_command("db_worker", "--batch", "--interval", "0", verbosity=0)

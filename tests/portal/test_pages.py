@@ -52,3 +52,8 @@ def test_audit_admin_exports_excel():
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][0] == "序号" and len(rows) > 1
     assert all(r[4].startswith("accounts") for r in rows[1:])
+
+
+def test_browser_language_does_not_override_chinese_first():
+    page = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").get("/").content.decode()
+    assert 'lang="zh-CN"' in page

@@ -14,3 +14,16 @@ class OneTimeCodeForm(forms.Form):
                             error_messages={"invalid": _("请输入6位数字动态口令")},
                             widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "one-time-code",
                                                           "inputmode": "numeric"}))
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(label=_("原密码"), strip=False, widget=forms.PasswordInput)
+    new_password = forms.CharField(label=_("新密码"), strip=False, widget=forms.PasswordInput,
+                                   help_text=_("至少10位，不能是常见密码或纯数字"))
+    new_password2 = forms.CharField(label=_("确认新密码"), strip=False, widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") != data.get("new_password2"):
+            raise forms.ValidationError(_("两次输入的新密码不一致"))
+        return data

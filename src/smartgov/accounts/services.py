@@ -203,3 +203,20 @@ def update_user(*, actor, user: User, changes: dict) -> User:
         record(actor=actor, action="accounts.user.update", target=user,
                changes={k: [before[k], changes[k]] for k in before})
     return user
+
+
+@transaction.atomic
+def change_password(*, user: User, old_password: str, new_password: str) -> User:
+    """A user changes their own password (the old one is checked, the new one validated)."""
+    from django.contrib.auth.password_validation import validate_password
+
+    if not user.check_password(old_password):
+        raise InvalidInput("原密码不正确", code="wrong_password")
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise InvalidInput("新密码不符合要求", code="weak_password", detail=exc.messages) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    record(actor=user, action="accounts.password.change", target=user)
+    return user

@@ -8,4 +8,5 @@ urlpatterns = [
     path("login/otp/", views.otp_view, name="otp"),
     path("login/enrol/", views.enrol_view, name="enrol"),
     path("logout/", views.logout_view, name="logout"),
+    path("password/", views.password_view, name="password"),
 ]

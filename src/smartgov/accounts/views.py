@@ -3,16 +3,20 @@
 import time
 
 import segno
-from django.contrib.auth import login, logout
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from smartgov.core.errors import InvalidInput
+
 from . import services
 from .backends import LockoutModelBackend
-from .forms import OneTimeCodeForm, PasswordLoginForm
+from .forms import OneTimeCodeForm, PasswordChangeForm, PasswordLoginForm
 from .models import User
 
 PENDING = "sg_pending_2fa"
@@ -123,3 +127,19 @@ def enrol_view(request):
 def logout_view(request):
     logout(request)
     return redirect("portal:home")
+
+
+@login_required
+def password_view(request):
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(user=request.user, old_password=form.cleaned_data["old_password"],
+                                     new_password=form.cleaned_data["new_password"])
+        except InvalidInput as exc:
+            form.add_error(None, exc.message if not exc.detail else f"{exc.message}：{'；'.join(exc.detail)}")
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("密码已修改"))
+            return redirect("portal:workbench")
+    return render(request, "accounts/password.html", {"form": form}, status=422 if form.errors else 200)

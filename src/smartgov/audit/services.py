@@ -19,7 +19,7 @@ from .models import AuditEntry, AuditHead, Checkpoint
 
 GENESIS = bytes(32)
 # Keys whose values never enter the trail in clear (个人信息): masked, or dropped for secrets.
-SECRET_KEYS = frozenset({"password", "totp_secret", "secret", "otp", "code", "token", "api_key"})
+SECRET_KEYS = frozenset({"password", "totp_secret", "secret", "otp", "token", "api_key"})
 PERSONAL_KEYS = frozenset({"id_number", "phone", "mobile"})
 
 

@@ -11,6 +11,8 @@ admin.site.index_title = "后台数据管理"
 urlpatterns = [
     # Staff sign in once, with the second factor, through our login; the admin's own form is bypassed.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    # …and passwords change through the audited service, not the admin's own form.
+    path("admin/password_change/", RedirectView.as_view(pattern_name="accounts:password")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("accounts/", include("smartgov.accounts.urls")),
