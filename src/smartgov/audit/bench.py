@@ -11,7 +11,7 @@ from .selectors import verify_trail
 from .services import record
 
 
-def bench_audit(*, size: int = 20_000, progress=None) -> dict:
+def bench_audit(*, size: int = 100_000, progress=None) -> dict:
     progress = progress or (lambda n: None)
     # 1. append: one record() per transaction, as a service call does it
     t0 = time.perf_counter()

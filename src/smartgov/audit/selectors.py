@@ -53,13 +53,23 @@ class ChunkResult:
     problems: list[tuple[int, str]] = field(default_factory=list)
 
 
-def verify_chunk(start: int, size: int, checkpoint_sizes: frozenset[int], merkle_until: int) -> ChunkResult:
+# A checkpoint as the workers see it: tree_size → (root hex, last hash hex, key id, signature hex).
+CheckpointRow = tuple[str, str, str, str]
+
+
+def verify_chunk(start: int, size: int, checkpoints: dict[int, CheckpointRow], merkle_until: int) -> ChunkResult:
     """Check the chain inside entries [start, start + size) — and the link into it from entry start-1 —
-    and build the Merkle frontier of the chunk's hashes (RFC 6962 subtrees), remembering it at every
-    checkpoint size that falls inside. Runs in a worker process for large trails."""
+    build the Merkle frontier of the chunk's hashes (RFC 6962 subtrees), remembering it at every
+    checkpoint inside, and check those checkpoints' SM2 signatures. Runs in a worker process for large
+    trails; the roots are compared when the chunks are combined."""
     out = ChunkResult(start=start)
+    inside = {n: cp for n, cp in checkpoints.items() if start <= n < start + size}
+    if inside:
+        keys = trusted_keys()
+        for n, cp in inside.items():
+            if problem := _signature_problem(n, cp, keys):
+                out.problems.append((n, problem))
     table = AuditEntry._meta.db_table
-    fromdb = bytes
     dumps = orjson.dumps
     new_hash = new_sm3
     with connection.cursor() as cur:
@@ -67,7 +77,7 @@ def verify_chunk(start: int, size: int, checkpoint_sizes: frozenset[int], merkle
         if start > 1:
             cur.execute(f"SELECT hash FROM {table} WHERE seq = %s", [start - 1])  # noqa: S608
             row = cur.fetchone()
-            prev = fromdb(row[0]) if row else None
+            prev = bytes(row[0]) if row else None
         cur.execute(f"SELECT {_COLUMNS} FROM {table} WHERE seq >= %s AND seq < %s ORDER BY seq",  # noqa: S608
                     [start, start + size])
         expected = start
@@ -76,7 +86,7 @@ def verify_chunk(start: int, size: int, checkpoint_sizes: frozenset[int], merkle
         while rows := cur.fetchmany(10_000):
             for row in rows:
                 seq = row[0]
-                stored = fromdb(row[13])
+                stored = row[13]  # bytes from both sqlite3 (BLOB) and psycopg (bytea)
                 if seq != expected:
                     problems.append((expected, f"第 {expected}–{seq - 1} 条缺失（被删除）"
                                                f" / entries #{expected}–#{seq - 1} are missing (deleted)"))
@@ -98,8 +108,8 @@ def verify_chunk(start: int, size: int, checkpoint_sizes: frozenset[int], merkle
                 break
         # Merkle: the chunk starts at a multiple of its (power-of-two) size, so its subtrees are aligned.
         levels = subtree_levels(merkle_leaves)
-        for size in checkpoint_sizes:
-            if start <= size < start + len(merkle_leaves):
+        for size in inside:
+            if size < start + len(merkle_leaves):
                 out.at_checkpoints[size] = (frontier_at(levels, size - start + 1), merkle_leaves[size - start])
         out.frontier = Frontier(len(merkle_leaves), frontier_at(levels, len(merkle_leaves)))
         out.count = expected - start
@@ -134,11 +144,11 @@ def verify_trail(*, progress: Callable[[int], None] | None = None, workers: int 
         max_seq = cur.fetchone()[0] or 0
     last = max(max_seq, head.seq if head else 0)
     cps = {c.tree_size: c for c in Checkpoint.objects.all()}
-    sizes = frozenset(cps)
-    merkle_until = max(sizes, default=0)
-    jobs = [(start, chunk, sizes, merkle_until) for start in range(1, last + 1, chunk)]
+    rows = {n: (c.root, c.last_hash, c.key_id, c.signature) for n, c in cps.items()}
+    merkle_until = max(rows, default=0)
+    jobs = [(start, chunk, rows, merkle_until) for start in range(1, last + 1, chunk)]
     if workers is None:
-        workers = min(os.cpu_count() or 1, len(jobs)) if last >= 4 * chunk and _can_fork() else 1
+        workers = min(os.cpu_count() or 1, len(jobs)) if last >= 2 * chunk and _can_fork() else 1
     result.workers = workers
     if workers > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -158,14 +168,13 @@ def verify_trail(*, progress: Callable[[int], None] | None = None, workers: int 
 
 
 def _combine(result: VerifyResult, chunks, cps, progress) -> None:
-    keys = trusted_keys()
     frontier = Frontier()
     for c in chunks:
         for seq, message in c.problems:
             result.fail(seq, message)
         for size, (nodes, last_hash) in sorted(c.at_checkpoints.items()):
             partial = Frontier(frontier.size, frontier.nodes + nodes)
-            _check_checkpoint(result, cps[size], partial, last_hash, keys)
+            _check_root(result, cps[size], partial, last_hash)
         frontier.extend(c.frontier)
         result.entries += c.count
         if progress:
@@ -204,19 +213,21 @@ def _check_head(result: VerifyResult, head, max_seq: int, cps) -> None:
             result.fail(max_seq, f"第 {max_seq} 条与链头不符 / entry #{max_seq} does not match the chain head")
 
 
-def _check_checkpoint(result, cp, frontier, last_hash, keys) -> None:
+def _check_root(result: VerifyResult, cp, frontier: Frontier, last_hash: bytes) -> None:
     result.checkpoints += 1
     if frontier.root().hex() != cp.root or cp.last_hash != last_hash.hex():
         result.fail(cp.tree_size, f"检查点 {cp.tree_size} 的Merkle根不符（其之前的条目被改写）"
                                   f" / checkpoint {cp.tree_size}: Merkle root mismatch")
-        return
-    key = keys.get(cp.key_id)
-    message = checkpoint_message(cp.tree_size, cp.root, cp.last_hash)
+
+
+def _signature_problem(size: int, cp: CheckpointRow, keys) -> str | None:
+    root, last_hash, key_id, signature = cp
+    key = keys.get(key_id)
     if key is None:
-        result.fail(cp.tree_size, f"检查点 {cp.tree_size} 的签名密钥 {cp.key_id} 不受信任"
-                                  f" / checkpoint {cp.tree_size}: unknown signing key")
-    elif not key.verify(bytes.fromhex(cp.signature), message):
-        result.fail(cp.tree_size, f"检查点 {cp.tree_size} 的SM2签名无效 / checkpoint {cp.tree_size}: bad signature")
+        return f"检查点 {size} 的签名密钥 {key_id} 不受信任 / checkpoint {size}: unknown signing key"
+    if not key.verify(bytes.fromhex(signature), checkpoint_message(size, root, last_hash)):
+        return f"检查点 {size} 的SM2签名无效 / checkpoint {size}: bad signature"
+    return None
 
 
 def entry_count() -> int:
