@@ -102,3 +102,20 @@ def test_id_number_never_in_clear_in_the_database_file(tmp_path):
             assert id17[:14].encode() not in data  # not even the birth-date part
         if phone:
             assert phone.encode() not in data
+
+
+def test_reencrypt_command_moves_old_rows_to_the_current_key(monkeypatch):
+    from django.core.management import call_command
+
+    version1 = [k for k in os.environ["SMARTGOV_MASTER_KEYS"].split(",") if k.startswith("1:")]
+    monkeypatch.setenv("SMARTGOV_MASTER_KEYS", version1[0])
+    keys.reset_key_cache()
+    old = f.user(Role.CITIZEN, id_number=f.id_number(), phone="13712345678")
+    monkeypatch.undo()
+    keys.reset_key_cache()
+    fresh = f.user(Role.CITIZEN, id_number=f.id_number())
+    call_command("reencrypt")
+    assert raw_row(old.pk)[0].startswith("v2:") and raw_row(old.pk)[2].startswith("v2:")
+    assert User.objects.get(pk=old.pk).phone == "13712345678"
+    assert AuditEntry.objects.filter(action="core.reencrypt").count() == 1  # only the stale row's batch
+    assert raw_row(fresh.pk)[0].startswith("v2:")

@@ -7,7 +7,7 @@ The model attribute holds the clear value in memory; the column holds ``v{key ve
 Lookups go through the blind index (``Model.objects.filter(**blind_lookup(Model, "id_number", v))``),
 never through the ciphertext, which is randomised. Rotation is lazy: a row written under an old key
 version stays readable and is re-encrypted with the current version the next time it is saved
-(``smartgov crypto reencrypt`` re-saves stale rows in the background).
+(``smartgov reencrypt`` sweeps up rows not written since the newest version was added).
 """
 
 from collections.abc import Callable
