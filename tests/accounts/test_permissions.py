@@ -89,3 +89,34 @@ def test_department_admin_cannot_create_staff_in_another_department():
     assert resp.status_code == 403
     payload["department_id"] = dept_a.pk
     assert client.post("/api/accounts/users", payload, content_type="application/json").status_code == 201
+
+
+def test_admin_add_user_goes_through_the_service_and_is_audited():
+    dept = f.department()
+    client = f.staff_client(f.user(Role.DEPT_ADMIN, department=dept))
+    idn = f.id_number("19950505")
+    resp = client.post("/admin/accounts/user/add/", {
+        "username": "new_officer", "name": "新同事", "role": "officer", "department": dept.pk,
+        "id_number": idn, "phone": "13600001111", "password": "a-strong-password-1"})
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    from smartgov.accounts.models import User
+
+    created = User.objects.get(username="new_officer")
+    assert created.id_number == idn and created.department == dept and created.is_staff
+    entry = AuditEntry.objects.get(action="accounts.user.create", target_id=str(created.pk))
+    assert idn not in entry.changes
+    listing = client.get("/admin/accounts/user/").content.decode()
+    assert idn not in listing and idn[:6] + "********" + idn[-4:] in listing
+
+
+def test_department_admin_cannot_move_staff_out_of_their_scope():
+    from smartgov.accounts import services
+    from smartgov.core.errors import Forbidden
+
+    mine, other = f.department(), f.department()
+    admin_user = f.user(Role.DEPT_ADMIN, department=mine)
+    officer = f.user(Role.OFFICER, department=mine)
+    with pytest.raises(Forbidden):
+        services.set_role(actor=admin_user, user=officer, role=Role.OFFICER, department=other)
+    with pytest.raises(Exception, match="系统管理员"):
+        services.set_role(actor=admin_user, user=officer, role=Role.SYSADMIN)

@@ -3,6 +3,7 @@ personal data is shown masked; visibility follows the same permissions as the AP
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 
 from smartgov.core.masking import mask_id_number, mask_phone
 from smartgov.core.permissions import has_perm
@@ -136,8 +137,8 @@ class UserAdmin(PermissionAdmin):
             services.reset_second_factor(actor=request.user, user=user)
         messages.success(request, f"已重置 {queryset.count()} 个账号的双因子")
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
         if not has_perm(request.user, "accounts.unlock_user"):
             actions.pop("unlock", None)
         if not has_perm(request.user, "accounts.reset_second_factor"):

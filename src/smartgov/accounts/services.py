@@ -71,7 +71,9 @@ def create_user(*, actor, username: str, password: str | None, role: str, name: 
 @transaction.atomic
 def set_role(*, actor, user: User, role: str, department: Department | None = None) -> User:
     require(actor, "accounts.manage_user", department=user.department)
-    if role in (Role.SECADMIN, Role.AUDITADMIN) and actor.role != Role.SYSADMIN:
+    if department is not None:  # moving someone: the destination must be within the actor's scope too
+        require(actor, "accounts.manage_user", department=department)
+    if role in (Role.SECADMIN, Role.AUDITADMIN, Role.SYSADMIN) and actor.role != Role.SYSADMIN:
         raise InvalidInput("只有系统管理员可以设置安全/审计管理员", code="role_not_allowed")
     old = (user.role, user.department_id)
     user.role = role

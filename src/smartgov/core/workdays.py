@@ -5,7 +5,7 @@ Time limits in administrative procedure are counted in 工作日 (working days),
 Monday-Friday, minus public holidays (法定节假日及放假调休), plus the weekend days
 that the State Council designates as working days (调休上班日).
 
-The holiday schedule is published every year by 国务院办公厅 (《关于XXXX年部分节假日
+The holiday schedule is published every year by 国务院办公厅 (《关于某年部分节假日
 安排的通知》) and shipped as one JSON file per year in ``smartgov/core/data/holidays``.
 An administrator can add or correct a year without a release by putting
 ``<year>.json`` into the directory named by the ``SMARTGOV_HOLIDAYS_DIR`` environment
