@@ -108,3 +108,25 @@ class User(AbstractUser):
         self.is_staff = self.role in STAFF_ROLES
         self.is_superuser = False
         super().save(*args, **kwargs)
+
+
+class DepartmentKey(TimeStampedModel):
+    """A department's SM2 signing key (签章密钥): it signs what the department issues — EID credentials,
+    e-licences, documents. The private key is SM4-encrypted at rest; retired keys stay for verification."""
+
+    department = models.ForeignKey(Department, verbose_name="部门", on_delete=models.PROTECT,
+                                   related_name="signing_keys")
+    key_id = models.CharField("密钥ID", max_length=32, unique=True)
+    public_pem = models.TextField("公钥(PEM)")
+    private_pem = EncryptedField("私钥(PEM，加密存储)", purpose="department_sm2_key")
+    active = models.BooleanField("在用", default=True)
+    retired_at = models.DateTimeField("停用时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "部门签名密钥"
+        verbose_name_plural = "部门签名密钥"
+        constraints = [models.UniqueConstraint(fields=["department"], condition=models.Q(active=True),
+                                               name="accounts_one_active_key_per_department")]
+
+    def __str__(self):
+        return f"{self.department} {self.key_id}"

@@ -27,3 +27,20 @@ def get_user_for(actor, user_id: int) -> User:
         raise NotFound()
     require(actor, "accounts.view_user", department=target.department, hide=True)
     return target
+
+
+def public_key(key_id: str):
+    """The SM2 public key (active or retired) with this id, or None — for verifying signatures."""
+    from smartgov.core.crypto.sm2 import SM2PublicKey
+
+    from .models import DepartmentKey
+
+    pem = DepartmentKey.objects.filter(key_id=key_id).values_list("public_pem", flat=True).first()
+    return SM2PublicKey.from_pem(pem.encode()) if pem else None
+
+
+def key_department(key_id: str):
+    from .models import DepartmentKey
+
+    key = DepartmentKey.objects.select_related("department").filter(key_id=key_id).first()
+    return key.department if key else None

@@ -222,3 +222,47 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
     user.save(update_fields=["password"])
     record(actor=user, action="accounts.password.change", target=user)
     return user
+
+
+# --- department signing keys ------------------------------------------------------------------------
+
+def signing_key_for(department: Department):
+    """The department's active SM2 key as ``(key_id, SM2PrivateKey)``, created on first use (audited)."""
+    from smartgov.core.crypto.sm2 import SM2PrivateKey
+
+    from .models import DepartmentKey
+
+    key = DepartmentKey.objects.filter(department=department, active=True).first()
+    if key is None:
+        key = _new_department_key(actor=None, department=department)
+    return key.key_id, SM2PrivateKey.from_pem(key.private_pem.encode())
+
+
+@transaction.atomic
+def rotate_department_key(*, actor, department: Department):
+    """Retire the department's active key (kept for verifying what it signed) and make a new one."""
+    require(actor, "accounts.manage_department")
+    from .models import DepartmentKey
+
+    DepartmentKey.objects.filter(department=department, active=True).update(active=False,
+                                                                             retired_at=timezone.now())
+    return _new_department_key(actor=actor, department=department)
+
+
+@transaction.atomic
+def _new_department_key(*, actor, department: Department):
+    from smartgov.core.crypto.sm2 import SM2PrivateKey
+
+    from .models import DepartmentKey
+
+    Department.objects.select_for_update().filter(pk=department.pk).first()  # one creator at a time
+    existing = DepartmentKey.objects.filter(department=department, active=True).first()
+    if existing is not None:
+        return existing
+    private = SM2PrivateKey.generate()
+    public = private.public_key()
+    key = DepartmentKey.objects.create(department=department, key_id=public.key_id(),
+                                       public_pem=public.to_pem().decode(), private_pem=private.to_pem().decode())
+    record(actor=actor, action="accounts.department_key.create", target=key,
+           changes={"department": department.pk, "key_id": key.key_id})
+    return key

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "smartgov.core",
     "smartgov.accounts",
     "smartgov.audit",
+    "smartgov.identity",
+    "smartgov.licences",
+    "smartgov.biometrics",
     "smartgov.portal",
 ]
 

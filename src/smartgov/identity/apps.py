@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class IdentityConfig(AppConfig):
+    name = "smartgov.identity"
+    label = "identity"
+    verbose_name = "身份与人口/法人库"
+
+    def ready(self):
+        from . import permissions  # noqa: F401
