@@ -25,8 +25,8 @@ class Person(TimeStampedModel):
     name = models.CharField("姓名", max_length=100)
     id_number = EncryptedField("公民身份号码", purpose="id_number", normalize=normalize_id)
     id_number_bidx = BlindIndexField(source="id_number")
-    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
-    birth_date = models.DateField("出生日期")
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True)  # derived in clean()
+    birth_date = models.DateField("出生日期", blank=True)  # derived in clean()
     nationality = models.CharField("国籍", max_length=3, default="CHN")  # ISO 3166-1 alpha-3
     region_code = models.CharField("住址行政区划代码", max_length=6, blank=True)  # GB/T 2260
     address = models.CharField("住址", max_length=200, blank=True)
