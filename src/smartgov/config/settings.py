@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "smartgov.accounts",
     "smartgov.audit",
     "smartgov.identity",
+    "smartgov.eid",
     "smartgov.licences",
     "smartgov.biometrics",
     "smartgov.portal",

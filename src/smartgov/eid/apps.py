@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class EidConfig(AppConfig):
+    name = "smartgov.eid"
+    label = "eid"
+    verbose_name = "EID与身份认证"
