@@ -67,3 +67,5 @@ def server_error(request, exc):
 
 api.add_router("/accounts/", "smartgov.accounts.api.router")
 api.add_router("/audit/", "smartgov.audit.api.router")
+api.add_router("/eid/", "smartgov.eid.api.router")
+api.add_router("/idauth/", "smartgov.eid.api.partner_router")

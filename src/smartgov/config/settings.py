@@ -181,6 +181,8 @@ AUDIT_TRUSTED_KEYS_DIR = env("SMARTGOV_AUDIT_TRUSTED_KEYS_DIR")
 SIGNING_KEY_FILE = Path(env("SMARTGOV_SIGNING_KEY_FILE", str(VAR_DIR / "keys" / "platform-sm2.pem")))
 # Field encryption: SMARTGOV_MASTER_KEYS(_FILE) is read by smartgov.core.crypto.keys; `smartgov setup`
 # writes a development key file here when nothing is configured.
+EID_ISSUER = env("SMARTGOV_EID_ISSUER", "SFC-GAJ")  # department code of the EID authority
+OTP_SENDER = env("SMARTGOV_OTP_SENDER", "")  # dotted path of fn(person, subject, body); default: outbox
 DEV_MASTER_KEYS_FILE = VAR_DIR / "keys" / "master-keys"
 if not env("SMARTGOV_MASTER_KEYS") and DEV_MASTER_KEYS_FILE.exists():
     os.environ.setdefault("SMARTGOV_MASTER_KEYS_FILE", str(DEV_MASTER_KEYS_FILE))

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("accounts/", include("smartgov.accounts.urls")),
     path("audit/", include("smartgov.audit.urls")),
+    path("eid/", include("smartgov.eid.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("smartgov.portal.urls")),
 ]

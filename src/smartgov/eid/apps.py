@@ -5,3 +5,6 @@ class EidConfig(AppConfig):
     name = "smartgov.eid"
     label = "eid"
     verbose_name = "EID与身份认证"
+
+    def ready(self):
+        from . import permissions  # noqa: F401

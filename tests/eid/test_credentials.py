@@ -1,0 +1,66 @@
+import datetime
+
+import pytest
+
+from smartgov.audit.models import AuditEntry
+from smartgov.core.permissions import Role
+from smartgov.eid import credentials, services
+from smartgov.eid.models import CredentialStatus
+from tests import factories as f
+
+from .conftest import make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def test_eid_is_random_with_a_check_character_and_not_the_id_number(issuer):
+    person = make_person()
+    cred = services.issue_eid(actor=None, person=person, issuer=issuer)
+    assert credentials.is_valid_eid(cred.eid) and cred.eid[1:7] != person.id_number[:6]
+    assert services.issue_eid(actor=None, person=person, issuer=issuer).eid != cred.eid
+    cred.refresh_from_db()
+    assert cred.status == CredentialStatus.SUPERSEDED  # re-issue supersedes the old one
+
+
+def test_payload_verifies_offline_and_every_single_character_change_is_rejected(issuer):
+    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    payload = services.qr_payload(cred)
+    ok = services.verify_eid_payload(payload)
+    assert ok.ok and ok.claims["eid"] == cred.eid and ok.claims["name"] == "张三"
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+    for i in range(0, len(payload), 3):
+        other = next(c for c in alphabet if c != payload[i])
+        outcome = services.verify_eid_payload(payload[:i] + other + payload[i + 1:])
+        assert not outcome.ok and outcome.code in credentials.REASONS and outcome.message, i
+
+
+def test_revoked_and_expired_credentials_fail_with_their_reason(issuer):
+    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    payload = services.qr_payload(cred)
+    later = cred.valid_until + datetime.timedelta(days=1)
+    assert services.verify_eid_payload(payload, today=later).code == "expired"
+    officer = f.user(Role.OFFICER, department=issuer)
+    services.revoke_eid(actor=officer, credential=cred, reason="证件遗失")
+    outcome = services.verify_eid_payload(payload)
+    assert outcome.code == "revoked" and "吊销" in outcome.message
+    assert AuditEntry.objects.filter(action="eid.credential.revoke").count() == 1
+
+
+def test_officer_of_another_department_cannot_revoke(issuer):
+    from smartgov.core.errors import DomainError
+
+    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    with pytest.raises(DomainError):
+        services.revoke_eid(actor=f.user(Role.OFFICER), credential=cred, reason="x")
+
+
+def test_public_check_api_and_revocation_list(issuer, client):
+    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    payload = services.qr_payload(cred)
+    body = client.post("/api/eid/verify-payload", {"payload": payload}, content_type="application/json").json()
+    assert body["ok"] is True and body["code"] == "valid"
+    bad = client.post("/api/eid/verify-payload", {"payload": payload[:-3] + "AAA"},
+                      content_type="application/json").json()
+    assert bad["ok"] is False and bad["message"]
+    crl = client.get("/api/eid/revocations").json()
+    assert cred.key_id in crl["keys"] and crl["revoked"] == []
