@@ -65,6 +65,11 @@ def server_error(request, exc):
     return _error(request, 500, "server_error", "服务器内部错误，请稍后重试")
 
 
+@api.get("/health", auth=None, tags=["平台 platform"], summary="健康检查（负载均衡器用）")
+def health(request):
+    return {"status": "ok"}
+
+
 api.add_router("/accounts/", "smartgov.accounts.api.router")
 api.add_router("/audit/", "smartgov.audit.api.router")
 api.add_router("/eid/", "smartgov.eid.api.router")

@@ -104,7 +104,7 @@ TEMPLATES = [
 
 # Database: SQLite (WAL) under var/ by default; DATABASE_URL=postgresql://… for production.
 DATABASE_URL = env("DATABASE_URL")
-if DATABASE_URL:
+if DATABASE_URL and not DATABASE_URL.startswith("sqlite"):
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", "60"))}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
@@ -112,7 +112,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "smartgov.sqlite3",
+            # sqlite:////absolute/path.sqlite3 picks another SQLite file (benchmarks' scratch database)
+            "NAME": DATABASE_URL.removeprefix("sqlite:///") if DATABASE_URL else VAR_DIR / "smartgov.sqlite3",
             "OPTIONS": {
                 # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
                 # two writers queue instead of failing with "database is locked" on lock upgrade.

@@ -58,11 +58,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name", nargs="?")
         parser.add_argument("--size", type=int, default=None, help="rows/items to use (benchmark's default)")
+        parser.add_argument("--templates", type=int, default=None,
+                            help="biometric templates to enrol (identity benchmark; default 1,000,000)")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--in-place", action="store_true",
                             help="use the configured database itself instead of a fresh scratch database")
 
-    def handle(self, *args, name, size, json, in_place, **options):
+    def handle(self, *args, name, size, templates, json, in_place, **options):
         benches = discover()
         if not name or name not in benches:
             raise CommandError(f"未知的基准测试 {name!r}；可用：{', '.join(sorted(benches))}", returncode=2)
@@ -72,6 +74,8 @@ class Command(BaseCommand):
             kwargs = {"progress": bar.update}
             if size:
                 kwargs["size"] = size
+            if templates:
+                kwargs["templates"] = templates
             result = benches[name](**kwargs)
         result = {"benchmark": name, "database": connection.vendor, **result}
         if json:

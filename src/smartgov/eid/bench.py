@@ -1,0 +1,149 @@
+"""``smartgov bench identity``: the identity issue's figures in one JSON object.
+
+- ``demographic_verify_per_s``: partner verifications (name + ID number) through the real HTTP API —
+  a gunicorn server on the scratch database and keep-alive client threads on the same machine —
+  beside ``http_baseline_per_s``, the same server answering ``/api/health`` (no database, no auth).
+- biometric 1:N figures from ``smartgov.biometrics.bench``, licence signature checks from
+  ``smartgov.licences.bench``.
+"""
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+from django.conf import settings
+from django.db import connection
+
+from smartgov.accounts.models import Department, Level
+from smartgov.accounts.services import create_department
+from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
+from smartgov.identity.models import Person
+
+from .services import register_partner
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    sd = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(sd['NAME']).resolve()}"
+    user = sd.get("USER") or ""
+    auth = f"{user}:{sd['PASSWORD']}@" if sd.get("PASSWORD") else (f"{user}@" if user else "")
+    return f"postgresql://{auth}{sd.get('HOST') or '127.0.0.1'}:{sd.get('PORT') or 5432}/{sd['NAME']}"
+
+
+def _people(n: int) -> list[tuple[str, str]]:
+    """n register persons (bulk-created through the model's own field logic), as (name, ID number)."""
+    from django.db import transaction
+
+    out, objs = [], []
+    for i in range(n):
+        first17 = f"110105{1950 + i % 50}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
+        idn = first17 + id_number_check_char(first17)
+        name = f"测试{i:05d}"
+        p = Person(name=name, id_number=idn)
+        p.clean()
+        for f in Person._meta.fields:  # fill the blind index the way save() would
+            if f.name.endswith("_bidx"):
+                f.pre_save(p, True)
+        objs.append(p)
+        out.append((name, idn))
+    with transaction.atomic():
+        Person.objects.bulk_create(objs, batch_size=1000)
+    return out
+
+
+def _load(port: int, path: str, body: bytes | None, headers: dict, total: int, threads: int) -> float:
+    per = total // threads
+    errors: list[str] = []
+
+    def worker(k: int):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for i in range(per):
+            payload = body(k * per + i) if callable(body) else body
+            conn.request("POST" if payload is not None else "GET", path, body=payload, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            if resp.status != 200:
+                errors.append(f"{resp.status} {data[:200]!r}")
+        conn.close()
+
+    ts = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+    t0 = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
+    return per * threads / elapsed
+
+
+def measure_demographic_verify(*, requests: int = 4000, people: int = 2000, threads: int = 8,
+                               workers: int = 2) -> dict:
+    root = Department.objects.filter(parent=None).first()
+    if root is None:
+        body = "11330100" + "BENCH001" + org_code_check_char("BENCH001")
+        root = create_department(actor=None, name="基准测试局", code="BENCH", level=Level.CITY,
+                                 uscc=body + uscc_check_char(body))
+    _, key = register_partner(actor=None, code=f"bench{int(time.time())}", name="基准测试应用", department=root)
+    persons = _people(people)
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": _database_url(), "SMARTGOV_VAR_DIR": str(settings.VAR_DIR)}
+    server = subprocess.Popen([sys.executable, "-m", "smartgov", "serve", "--bind", f"127.0.0.1:{port}",
+                               "--workers", str(workers), "--threads", "4"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/api/openapi.json")
+                break
+            except OSError:
+                time.sleep(0.1)
+        headers = {"Content-Type": "application/json", "X-Partner-Key": key}
+
+        def body(i: int) -> bytes:
+            name, idn = persons[i % len(persons)]
+            return orjson.dumps({"id_type": "id_number", "id_value": idn, "purpose": "基准测试",
+                                 "demographics": {"name": name}})
+
+        _load(port, "/api/idauth/verify", body, headers, 200, threads)  # warm up every worker
+        baseline = _load(port, "/api/health", None, {}, requests // 2, threads)
+        rate = _load(port, "/api/idauth/verify", body, headers, requests, threads)
+    finally:
+        server.terminate()
+        server.wait(20)
+    return {"demographic_verify_per_s": round(rate), "http_baseline_per_s": round(baseline),
+            "verify_requests": requests, "client_threads": threads, "server_workers": workers}
+
+
+def bench_identity(*, templates: int = 1_000_000, progress=None) -> dict:
+    result = measure_demographic_verify()
+    try:
+        from smartgov.biometrics.bench import measure_identify
+    except ImportError:
+        measure_identify = None
+    if measure_identify is not None:
+        result.update(measure_identify(templates=templates, progress=progress))
+    try:
+        from smartgov.licences.bench import measure_licence_verify
+    except ImportError:
+        measure_licence_verify = None
+    if measure_licence_verify is not None:
+        result.update(measure_licence_verify())
+    return result
+
+
+BENCHMARKS = {"identity": bench_identity}
