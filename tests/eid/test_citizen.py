@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from smartgov.core.permissions import Role
 from smartgov.eid.models import EidCredential
 from tests import factories as f
 
@@ -80,3 +81,20 @@ def test_anyone_checks_an_eid_on_the_page(issuer):
     assert "EID有效" in ok and "吴十" in ok
     bad = Client().post("/eid/check/", {"payload": payload.replace(payload[30], "Z" if payload[30] != "Z" else "Y", 1)})
     assert "无效" in bad.content.decode()
+
+
+def test_kiosk_login_by_eid_qr_and_one_time_code(issuer):
+    from smartgov.eid import services
+    from smartgov.identity.models import Person
+
+    register(Client(), name="郑一", birth="19750505")
+    person = Person.objects.get(name="郑一")
+    cred = services.issue_eid(actor=None, person=person, issuer=issuer)
+    kiosk = Client()
+    resp = kiosk.post("/eid/kiosk/", {"payload": services.qr_payload(cred)})
+    assert resp.status_code == 302
+    kiosk.post("/eid/login/code/", {"code": last_code(person)})
+    assert kiosk.get("/api/eid/me").json()["eid"] == cred.eid
+    services.revoke_eid(actor=f.user(Role.OFFICER, department=issuer), credential=cred, reason="遗失")
+    refused = Client().post("/eid/kiosk/", {"payload": services.qr_payload(cred)})
+    assert refused.status_code == 401 and "吊销" in refused.content.decode()

@@ -64,3 +64,18 @@ def test_public_check_api_and_revocation_list(issuer, client):
     assert bad["ok"] is False and bad["message"]
     crl = client.get("/api/eid/revocations").json()
     assert cred.key_id in crl["keys"] and crl["revoked"] == []
+
+
+def test_cli_registers_a_partner_and_checks_payloads(issuer, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    call_command("eid", "partner", "add", "--code", "clinic", "--name", "诊所", "--attributes", "name")
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    assert services.authenticate_partner(key).code == "clinic"
+    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    call_command("eid", "check", services.qr_payload(cred))
+    assert "EID有效" in capsys.readouterr().out
+    with pytest.raises(CommandError) as exc:
+        call_command("eid", "check", services.qr_payload(cred)[:-2] + "xx")
+    assert exc.value.returncode == 1

@@ -8,6 +8,7 @@ urlpatterns = [
     path("register/", views.register_view, name="register"),
     path("login/", views.login_view, name="login"),
     path("login/code/", views.code_view, name="login_code"),
+    path("kiosk/", views.kiosk_view, name="kiosk"),
     path("apply/", views.apply, name="apply"),
     path("card.pdf", views.card_pdf, name="card"),
     path("vids/", views.vid_create, name="vid_create"),

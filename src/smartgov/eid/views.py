@@ -77,6 +77,26 @@ def login_view(request):
     return render(request, "eid/login.html", {"form": form, "error": error}, status=401 if error else 200)
 
 
+def kiosk_view(request):
+    """Self-service kiosk: the citizen shows the EID QR to the scanner, then answers the one-time code
+    sent to their phone — no ID number or password typed at a public terminal."""
+    form = PayloadForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        outcome = services.verify_eid_payload(form.cleaned_data["payload"])
+        cred = EidCredential.objects.select_related("person__user").filter(
+            eid=outcome.claims["eid"]).first() if outcome.ok else None
+        user = cred.person.user if cred else None
+        if user is None or user.is_locked:
+            error = outcome.message if not outcome.ok else _("该EID未绑定可用的账号")
+        else:
+            txn = services.send_one_time_code(person=cred.person, purpose="kiosk_login")
+            request.session.cycle_key()
+            request.session[PENDING] = {"user_id": user.pk, "txn": txn, "at": time.time()}
+            return redirect("eid:login_code")
+    return render(request, "eid/kiosk.html", {"form": form, "error": error}, status=401 if error else 200)
+
+
 def code_view(request):
     pending = request.session.get(PENDING)
     if not pending or time.time() - pending["at"] > 300:

@@ -79,7 +79,26 @@ class Command(BaseCommand):
                                  department=by_code.get(dept) if dept else None,
                                  id_number=_id_number(id17) if id17 else None, phone=phone)
             made_users += 1
+        made_eids = self._citizens(by_code)
         cut_checkpoint()
         self.stdout.write(self.style.SUCCESS(
-            f"演示数据就绪：新建 {made_depts} 个部门、{made_users} 个账号（已存在的保持不变）。"
+            f"演示数据就绪：新建 {made_depts} 个部门、{made_users} 个账号、{made_eids} 个EID（已存在的保持不变）。"
             f" 账号见 README，密码为 SMARTGOV_DEMO_PASSWORD 或默认演示密码。"))
+
+    def _citizens(self, by_code) -> int:
+        """Citizen accounts get their register record and an EID from the demo EID authority."""
+        from smartgov.eid.models import CredentialStatus
+        from smartgov.eid.services import issue_eid
+        from smartgov.identity.models import Person
+
+        made = 0
+        for user in User.objects.filter(role=Role.CITIZEN, person__isnull=True):
+            person = Person(name=user.name, id_number=user.id_number, phone=user.phone, user=user,
+                            department=by_code.get("SFC-GAJ"), address="示范市东城区东华路1号", region_code="330102")
+            person.full_clean(exclude=["id_number_bidx", "phone_bidx", "user"])
+            person.save()
+        for person in Person.objects.filter(user__role=Role.CITIZEN).exclude(
+                eid_credentials__status=CredentialStatus.VALID):
+            issue_eid(actor=None, person=person, issuer=by_code["SFC-GAJ"])
+            made += 1
+        return made
