@@ -18,6 +18,8 @@ urlpatterns = [
     path("accounts/", include("smartgov.accounts.urls")),
     path("audit/", include("smartgov.audit.urls")),
     path("eid/", include("smartgov.eid.urls")),
+    path("licences/", include("smartgov.licences.urls")),
+    path("verify/", include("smartgov.licences.verify_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("smartgov.portal.urls")),
 ]

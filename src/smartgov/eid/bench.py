@@ -24,6 +24,7 @@ from smartgov.accounts.models import Department, Level
 from smartgov.accounts.services import create_department
 from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
 from smartgov.identity.models import Person
+from smartgov.licences.bench import measure_licence_verify
 
 from .services import register_partner
 
@@ -137,12 +138,7 @@ def bench_identity(*, templates: int = 1_000_000, progress=None) -> dict:
         measure_identify = None
     if measure_identify is not None:
         result.update(measure_identify(templates=templates, progress=progress))
-    try:
-        from smartgov.licences.bench import measure_licence_verify
-    except ImportError:
-        measure_licence_verify = None
-    if measure_licence_verify is not None:
-        result.update(measure_licence_verify())
+    result.update(measure_licence_verify())
     return result
 
 

@@ -5,3 +5,6 @@ class LicencesConfig(AppConfig):
     name = "smartgov.licences"
     label = "licences"
     verbose_name = "电子证照"
+
+    def ready(self):
+        from . import permissions  # noqa: F401

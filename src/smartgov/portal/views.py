@@ -25,6 +25,7 @@ def workbench(request):
         "departments": depts,
         "links": links,
         "can_admin": has_perm(user, "accounts.manage_user") or has_perm(user, "accounts.manage_department"),
+        "can_licences": has_perm(user, "licences.view_licence"),
     })
 
 
