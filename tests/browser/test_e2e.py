@@ -96,3 +96,68 @@ def test_audit_admin_reads_the_trail_with_the_logins_in_it(server, page):
     rows = page.locator("[data-testid=audit-table] tbody tr")
     assert rows.count() >= 1
     assert "accounts.login.succeeded" in page.inner_text("[data-testid=audit-table]")
+
+
+def test_citizen_registers_gets_an_eid_and_an_officer_issues_a_licence_anyone_verifies(server, page, tmp_path):
+    """The identity issue's walk-through, as people do it in the browser."""
+    import re
+
+    from smartgov.core.validators import id_number_check_char
+
+    # a new citizen registers, applies for an EID, sees its QR and downloads the PDF card
+    first17 = f"33010619{91 + int(time.time()) % 8}0615{int(time.time()) % 1000:03d}"
+    page.goto(server + "/eid/register/")
+    page.fill("input[name=name]", "林小雨")
+    page.fill("input[name=id_number]", first17 + id_number_check_char(first17))
+    page.fill("input[name=phone]", "13700001234")
+    page.fill("input[name=password]", "Citizen-Pass-2026")
+    page.fill("input[name=password2]", "Citizen-Pass-2026")
+    page.click("button[type=submit]")
+    assert page.url.endswith("/eid/")
+    page.click("[data-testid=apply]")
+    assert page.locator("[data-testid=my-eid] svg").count() == 1
+    eid = page.inner_text("[data-testid=eid]")
+    assert re.fullmatch(r"E[0-9A-Z]{17}", eid)
+    with page.expect_download() as download:
+        page.click("[data-testid=card-pdf]")
+    path = tmp_path / "card.pdf"
+    download.value.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF")
+    page.screenshot(path=str(tmp_path / "my-eid.png"), full_page=True)
+    page.context.clear_cookies()
+
+    # an officer of the market regulator issues a business licence to an enterprise of the register
+    sign_in_staff(page, server, "scjg_officer")
+    page.goto(server + "/licences/issue/")
+    with page.expect_navigation():  # choosing the type reloads the form with its fields
+        page.select_option("select[name=type]", label="营业执照（YYZZ · 法人）")
+    uscc = _demo_uscc("MA2D0001")
+    page.fill("input[name=holder_code]", uscc)
+    page.fill("input[name=f_company_type]", "有限责任公司")
+    page.fill("input[name=f_registered_capital]", "100万元")
+    page.fill("input[name=f_business_scope]", "软件开发；信息技术服务")
+    page.click("[data-testid=issue-form] button[type=submit]")
+    assert "/licences/" in page.url and page.locator("[data-testid=identifier]").count() == 1
+    payload = page.inner_text(".payload").strip()
+    page.context.clear_cookies()
+
+    # anyone verifies it at /verify by pasting the payload; one changed character is rejected with the reason
+    page.goto(server + "/verify/")
+    page.fill("[data-testid=payload-input]", payload)
+    page.click("form button[type=submit]")
+    assert page.locator("[data-testid=verify-ok]").is_visible()
+    i = len(payload) // 2
+    tampered = payload[:i] + ("A" if payload[i] != "A" else "B") + payload[i + 1:]
+    page.goto(server + "/verify/")
+    page.fill("[data-testid=payload-input]", tampered)
+    page.click("form button[type=submit]")
+    assert page.locator("[data-testid=verify-bad]").is_visible()
+    assert page.inner_text("[data-testid=verify-reason]").strip()
+    page.screenshot(path=str(tmp_path / "verify-bad.png"), full_page=True)
+
+
+def _demo_uscc(org: str) -> str:
+    from smartgov.core.validators import org_code_check_char, uscc_check_char
+
+    body = "91330100" + org + org_code_check_char(org)
+    return body + uscc_check_char(body)

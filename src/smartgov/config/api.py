@@ -72,6 +72,7 @@ def health(request):
 
 api.add_router("/accounts/", "smartgov.accounts.api.router")
 api.add_router("/audit/", "smartgov.audit.api.router")
+api.add_router("/identity/", "smartgov.identity.api.router")
 api.add_router("/eid/", "smartgov.eid.api.router")
 api.add_router("/idauth/", "smartgov.eid.api.partner_router")
 api.add_router("/licences/", "smartgov.licences.api.router")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("accounts/", include("smartgov.accounts.urls")),
     path("audit/", include("smartgov.audit.urls")),
+    path("identity/", include("smartgov.identity.urls")),
     path("eid/", include("smartgov.eid.urls")),
     path("licences/", include("smartgov.licences.urls")),
     path("verify/", include("smartgov.licences.verify_urls")),

@@ -3,8 +3,8 @@
 - ``demographic_verify_per_s``: partner verifications (name + ID number) through the real HTTP API —
   a gunicorn server on the scratch database and keep-alive client threads on the same machine —
   beside ``http_baseline_per_s``, the same server answering ``/api/health`` (no database, no auth).
-- biometric 1:N figures from ``smartgov.biometrics.bench``, licence signature checks from
-  ``smartgov.licences.bench``.
+- the register import of a 100,000-row person file (``smartgov.identity.bench``), biometric 1:N
+  figures (``smartgov.biometrics.bench``), licence signature checks (``smartgov.licences.bench``).
 """
 
 import http.client
@@ -23,6 +23,7 @@ from django.db import connection
 from smartgov.accounts.models import Department, Level
 from smartgov.accounts.services import create_department
 from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
+from smartgov.identity.bench import measure_import
 from smartgov.identity.models import Person
 from smartgov.licences.bench import measure_licence_verify
 
@@ -130,8 +131,10 @@ def measure_demographic_verify(*, requests: int = 4000, people: int = 2000, thre
             "verify_requests": requests, "client_threads": threads, "server_workers": workers}
 
 
-def bench_identity(*, templates: int = 1_000_000, progress=None) -> dict:
+def bench_identity(*, templates: int = 1_000_000, size: int = 100_000, progress=None) -> dict:
+    """``--size`` sets the register import's row count, ``--templates`` the 1:N index size."""
     result = measure_demographic_verify()
+    result.update(measure_import(rows=size))
     try:
         from smartgov.biometrics.bench import measure_identify
     except ImportError:

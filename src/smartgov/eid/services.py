@@ -23,6 +23,7 @@ from smartgov.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from smartgov.core.fields import blind_lookup
 from smartgov.core.permissions import require
 from smartgov.identity.models import Person
+from smartgov.identity.services import link_account, register_person
 
 from . import credentials
 from .models import (
@@ -364,6 +365,12 @@ def person_for_user(user) -> Person:
 
 # --- citizens ------------------------------------------------------------------------------------------
 
+def _department_or_none(code: str):
+    from smartgov.accounts.models import Department
+
+    return Department.objects.filter(code=code).first()
+
+
 def issuer_department():
     """The EID issuing authority: the department whose code is SMARTGOV_EID_ISSUER."""
     from smartgov.accounts.models import Department
@@ -396,13 +403,9 @@ def register_citizen(*, name: str, id_number: str, phone: str, password: str):
         raise InvalidInput("密码不符合要求", code="weak_password", detail={"password": exc.messages}) from exc
     user = create_user(actor=None, username=f"c{secrets.token_hex(6)}", password=password,
                        role=Role.CITIZEN, name=name.strip(), id_number=id_number, phone=phone)
-    if person is None:
-        person = Person(name=name.strip(), id_number=id_number, phone=phone)
-        try:
-            person.full_clean(exclude=["id_number_bidx", "phone_bidx", "user"])
-        except ValidationError as exc:
-            raise InvalidInput(detail=exc.message_dict) from exc
-    person.user = user
-    person.save()
+    if person is None:  # registered by the EID authority's office
+        office = _department_or_none(settings.EID_ISSUER) if settings.EID_ISSUER else None
+        person = register_person(actor=None, name=name, id_number=id_number, phone=phone, department=office)
+    link_account(person=person, user=user)
     record(actor=user, action="eid.citizen.register", target=person, changes={"user": user.pk})
     return user, person

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
 from smartgov.core.fields import BlindIndexField, EncryptedField
@@ -27,7 +28,9 @@ class Person(TimeStampedModel):
     id_number_bidx = BlindIndexField(source="id_number")
     sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True)  # derived in clean()
     birth_date = models.DateField("出生日期", blank=True)  # derived in clean()
-    nationality = models.CharField("国籍", max_length=3, default="CHN")  # ISO 3166-1 alpha-3
+    nationality = models.CharField("国籍", max_length=3, default="CHN",  # ISO 3166-1 alpha-3 (GB/T 2659)
+                                   validators=[RegexValidator(r"^[A-Z]{3}$", "国籍应为3位大写字母代码（如CHN）",
+                                                              code="invalid_nationality")])
     region_code = models.CharField("住址行政区划代码", max_length=6, blank=True)  # GB/T 2260
     address = models.CharField("住址", max_length=200, blank=True)
     phone = EncryptedField("手机号", purpose="phone", blank=True, null=True, normalize=normalize_mobile,
@@ -93,3 +96,44 @@ class Enterprise(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+
+class ImportKind(models.TextChoices):
+    PERSONS = "persons", "自然人"
+    ENTERPRISES = "enterprises", "法人"
+
+
+class ImportRun(models.Model):
+    """One import of a register file (批量导入): what was read, what was written, and the row-by-row
+    errors for the downloadable report. The file itself is not kept, only its SM3 hash."""
+
+    kind = models.CharField("类型", max_length=16, choices=ImportKind.choices)
+    file_name = models.CharField("文件名", max_length=255)
+    file_sm3 = models.CharField("文件SM3", max_length=64)
+    valid_only = models.BooleanField("仅导入有效行", default=False)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    imported = models.PositiveIntegerField("已导入", default=0)
+    rejected = models.PositiveIntegerField("有错误的行", default=0)
+    # [[row, column, message, value], …] in file order; at most MAX_STORED_ERRORS (errors_truncated says so)
+    errors = models.JSONField("错误明细", default=list, blank=True)
+    errors_truncated = models.BooleanField(default=False)
+    department = models.ForeignKey("accounts.Department", verbose_name="登记机关", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    MAX_STORED_ERRORS = 20_000
+
+    class Meta:
+        verbose_name = "导入记录"
+        verbose_name_plural = "导入记录"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.file_name}"
+
+    @property
+    def committed(self) -> bool:
+        """Whether any row was written (all-or-nothing imports with errors write none)."""
+        return self.imported > 0

@@ -13,15 +13,13 @@ from smartgov.accounts import services
 from smartgov.accounts.models import Department, Level, User
 from smartgov.audit.services import cut_checkpoint
 from smartgov.core.permissions import Role
-from smartgov.core.validators import id_number_check_char, uscc_check_char
+from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
 
 DEFAULT_PASSWORD = "demo-SmartGov-2026"  # noqa: S105 — documented demo credential, demo data only
 
 
 def _uscc(org_code8: str) -> str:
     """A well-formed 统一社会信用代码 for a 机关 (registration authority 1, category 1)."""
-    from smartgov.core.validators import org_code_check_char
-
     body = "11" + "330100" + org_code8 + org_code_check_char(org_code8)
     return body + uscc_check_char(body)
 
@@ -54,6 +52,7 @@ USERS = [
     ("xc_officer", "赵志强", Role.OFFICER, "XC-SPJ", "33010619880808456", "13900003333"),
     ("crj_officer", "陈静", Role.OFFICER, "SFC-CRJ", "33010519920612345", "13900004444"),
     ("drug_supervisor", "孙立新", Role.SUPERVISOR, "SF-SJJ", "33010819750920567", "13900005555"),
+    ("scjg_officer", "周敏", Role.OFFICER, "SFC-SJJ", "33010319870211246", "13900006666"),
     ("zhangsan", "张三", Role.CITIZEN, None, "33010619850704321", "13812345678"),
 ]
 
@@ -80,6 +79,7 @@ class Command(BaseCommand):
                                  id_number=_id_number(id17) if id17 else None, phone=phone)
             made_users += 1
         made_eids = self._citizens(by_code)
+        self._enterprises_and_licence_types(by_code)
         cut_checkpoint()
         self.stdout.write(self.style.SUCCESS(
             f"演示数据就绪：新建 {made_depts} 个部门、{made_users} 个账号、{made_eids} 个EID（已存在的保持不变）。"
@@ -90,15 +90,45 @@ class Command(BaseCommand):
         from smartgov.eid.models import CredentialStatus
         from smartgov.eid.services import issue_eid
         from smartgov.identity.models import Person
+        from smartgov.identity.services import link_account, register_person
 
         made = 0
         for user in User.objects.filter(role=Role.CITIZEN, person__isnull=True):
-            person = Person(name=user.name, id_number=user.id_number, phone=user.phone, user=user,
-                            department=by_code.get("SFC-GAJ"), address="示范市东城区东华路1号", region_code="330102")
-            person.full_clean(exclude=["id_number_bidx", "phone_bidx", "user"])
-            person.save()
+            person = register_person(actor=None, name=user.name, id_number=user.id_number, phone=user.phone,
+                                     department=by_code.get("SFC-GAJ"), address="示范市东城区东华路1号",
+                                     region_code="330102")
+            link_account(person=person, user=user)
         for person in Person.objects.filter(user__role=Role.CITIZEN).exclude(
                 eid_credentials__status=CredentialStatus.VALID):
             issue_eid(actor=None, person=person, issuer=by_code["SFC-GAJ"])
             made += 1
         return made
+
+    def _enterprises_and_licence_types(self, by_code) -> None:
+        """Two enterprises in the register and the licence types the market regulator issues."""
+        from smartgov.identity.models import Enterprise
+        from smartgov.identity.services import register_enterprise
+        from smartgov.licences.models import HolderKind, LicenceType
+        from smartgov.licences.services import create_licence_type
+
+        regulator = by_code["SFC-SJJ"]
+        legal_rep = _id_number("33010619850704321")
+        for name, org in (("示范市东华科技有限公司", "MA2D0001"), ("示范市西湖食品有限公司", "MA2D0002")):
+            body = "91330100" + org + org_code_check_char(org)
+            uscc = body + uscc_check_char(body)
+            if not Enterprise.objects.filter(uscc=uscc).exists():
+                register_enterprise(actor=None, name=name, uscc=uscc, legal_representative_id_number=legal_rep,
+                                    region_code="330102", address="示范市东城区科创路8号", department=regulator)
+        types = [
+            ("营业执照", "YYZZ", HolderKind.ENTERPRISE, None, [
+                {"key": "company_type", "label": "类型", "required": True},
+                {"key": "registered_capital", "label": "注册资本", "required": True},
+                {"key": "business_scope", "label": "经营范围", "required": True}]),
+            ("食品经营许可证", "SPJY", HolderKind.ENTERPRISE, 5, [
+                {"key": "business_items", "label": "经营项目", "required": True},
+                {"key": "premises", "label": "经营场所", "required": True}]),
+        ]
+        for name, code, kind, years, template in types:
+            if not LicenceType.objects.filter(code=code, department=regulator).exists():
+                create_licence_type(actor=None, name=name, code=code, department=regulator, holder_kind=kind,
+                                    validity_years=years, field_template=template)
