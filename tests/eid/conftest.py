@@ -38,3 +38,10 @@ def make_person(name="张三", birth="19900101", phone="13800001111") -> Person:
     p.full_clean(exclude=["id_number_bidx", "phone_bidx", "user"])
     p.save()
     return p
+
+
+@pytest.fixture
+def rng():
+    import numpy as np
+
+    return np.random.default_rng(11)

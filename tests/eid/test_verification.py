@@ -5,6 +5,7 @@ from smartgov.core.permissions import Role
 from smartgov.eid import services
 from smartgov.eid.models import VerificationRecord
 from tests import factories as f
+from tests.biometrics.conftest import small_index  # noqa: F401  (fixture)
 
 from .conftest import last_code, make_person
 
@@ -97,3 +98,24 @@ def test_partner_key_is_required_and_bad_input_is_refused(client, partner):
     assert none.status_code == 422 and none.json()["code"] == "no_factor"
     assert VerificationRecord.objects.count() == 0
     assert orjson.loads(none.content)["message"]
+
+
+def test_all_three_factors_demographic_otp_and_biometric(client, partner, otp_capture, small_index, rng):  # noqa: F811
+    """The identity issue's partner walk-through: name + one-time code + a face template, one call."""
+    from smartgov.biometrics.services import enrol_template
+    from tests.biometrics.conftest import noisy_copy, random_vector
+
+    _, key = partner
+    person = make_person("冯十一", "19790102")
+    enrolled = random_vector(rng)
+    enrol_template(actor=f.user(Role.OFFICER), person=person, modality="face", vector=enrolled, quality=90)
+    txn = call(client, key, "otp", {"id_type": "id_number", "id_value": person.id_number, "purpose": "开户"}).json()
+    body = {"id_type": "id_number", "id_value": person.id_number, "purpose": "开户",
+            "demographics": {"name": "冯十一", "birth_date": "1979-01-02"},
+            "otp": {"transaction_id": txn["transaction_id"], "code": last_code(person)},
+            "biometric": {"modality": "face", "vector": noisy_copy(rng, enrolled)}}
+    resp = call(client, key, "verify", body)
+    assert resp.json()["factors"] == {"demographic": True, "otp": True, "biometric": True}
+    assert resp.json()["result"] is True and person.id_number not in resp.content.decode()
+    impostor = dict(body, otp=None, biometric={"modality": "face", "vector": random_vector(rng)})
+    assert call(client, key, "verify", impostor).json()["reason"] == "biometric_mismatch"

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from smartgov.accounts.selectors import public_key
@@ -258,11 +258,10 @@ def resolve_person(id_type: str, id_value: str) -> Person | None:
     id_value = (id_value or "").strip()
     if id_type == "id_number":
         try:
-            # only what verification reads: loading the encrypted columns would decrypt them for nothing
-            return Person.objects.filter(**blind_lookup(Person, "id_number", id_value)).only(
-                "id", "name", "birth_date", "sex", "nationality", "region_code", "address").first()
+            bidx = blind_lookup(Person, "id_number", id_value)["id_number_bidx"]
         except ValidationError:  # a malformed ID number matches nobody
             return None
+        return _person_by_bidx(bidx)
     if id_type == "vid":
         vid = VirtualId.objects.select_related("person").filter(vid=id_value).first()
         return vid.person if vid and vid.usable else None
@@ -271,6 +270,28 @@ def resolve_person(id_type: str, id_value: str) -> Person | None:
             eid=id_value.upper(), status=CredentialStatus.VALID).first()
         return cred.person if cred else None
     raise InvalidInput("id_type 只能是 id_number、vid 或 eid", code="invalid_id_type")
+
+
+# Model.from_db wants the values in the model's field order
+_PERSON_FIELDS = tuple(f.attname for f in Person._meta.concrete_fields
+                       if f.attname in {"id", "name", "birth_date", "sex", "nationality", "region_code", "address"})
+_PERSON_SQL = (f"SELECT {', '.join(_PERSON_FIELDS)} FROM {Person._meta.db_table}"  # noqa: S608 (model metadata)
+               " WHERE id_number_bidx = %s")
+
+
+def _person_by_bidx(bidx: str) -> Person | None:
+    """The verification hot path: one indexed lookup without the ORM's query building, and without
+    loading (and decrypting) the encrypted columns it does not need; the rest loads lazily if asked."""
+    with connection.cursor() as cur:
+        cur.execute(_PERSON_SQL, [bidx])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    i = _PERSON_FIELDS.index("birth_date")
+    if isinstance(values[i], str):  # SQLite hands dates back as text
+        values[i] = date.fromisoformat(values[i])
+    return Person.from_db(connection.alias, _PERSON_FIELDS, values)
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -323,9 +344,9 @@ def verify_person(*, partner: Partner, request: VerifyRequest) -> VerifyResult:
         if request.biometric_vector is not None:
             from smartgov.biometrics.services import verify_one_to_one
 
-            match, _score = verify_one_to_one(person=person, modality=request.biometric_modality or "face",
-                                              vector=request.biometric_vector)
-            factors["biometric"] = match
+            outcome = verify_one_to_one(person=person, modality=request.biometric_modality or "face",
+                                        vector=request.biometric_vector)
+            factors["biometric"] = outcome.match
         if not factors:
             raise InvalidInput("至少提供一种认证因子（人口信息、验证码或生物特征）", code="no_factor")
         failed = [k for k, v in factors.items() if not v]
