@@ -5,7 +5,8 @@ ALNUM36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 def iso7064_mod37_36(text: str) -> str:
     """ISO/IEC 7064 hybrid system MOD 37,36 check character over 0-9A-Z (used by GB/T 36904 licence
-    identifiers and by our EID identifiers). Detects every single substitution and adjacent swap."""
+    identifiers and by our EID identifiers). Detects every single substitution and nearly every adjacent
+    swap of two different characters."""
     m = 36
     p = m
     for ch in text.upper():
