@@ -52,7 +52,7 @@ def _people(n: int) -> list[tuple[str, str]]:
 
     out, objs = [], []
     for i in range(n):
-        first17 = f"110105{1950 + i % 50}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
+        first17 = f"310104{1950 + i % 50}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
         idn = first17 + id_number_check_char(first17)
         name = f"测试{i:05d}"
         p = Person(name=name, id_number=idn)
