@@ -114,6 +114,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             # sqlite:////absolute/path.sqlite3 picks another SQLite file (benchmarks' scratch database)
             "NAME": DATABASE_URL.removeprefix("sqlite:///") if DATABASE_URL else VAR_DIR / "smartgov.sqlite3",
+            # keep connections: opening one (and running the PRAGMAs) costs more than a small request
+            "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", "60"),
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
                 # two writers queue instead of failing with "database is locked" on lock upgrade.
