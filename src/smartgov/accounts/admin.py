@@ -5,31 +5,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 
+from smartgov.core.admin import PermissionAdmin
 from smartgov.core.masking import mask_id_number, mask_phone
 from smartgov.core.permissions import has_perm
 
 from . import selectors, services
 from .models import Department, User
-
-
-class PermissionAdmin(admin.ModelAdmin):
-    view_perm = ""
-    manage_perm = ""
-
-    def has_module_permission(self, request):
-        return has_perm(request.user, self.view_perm)
-
-    def has_view_permission(self, request, obj=None):
-        return has_perm(request.user, self.view_perm)
-
-    def has_add_permission(self, request):
-        return has_perm(request.user, self.manage_perm)
-
-    def has_change_permission(self, request, obj=None):
-        return has_perm(request.user, self.manage_perm)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # deactivate instead: records keep pointing at departments and users
 
 
 @admin.register(Department)

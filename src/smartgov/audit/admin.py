@@ -1,27 +1,14 @@
 from django.contrib import admin
 
-from smartgov.core.permissions import has_perm
+from smartgov.core.admin import ReadOnlyAdmin
 
 from .models import AuditEntry, Checkpoint
 
 
-class ReadOnlyAuditAdmin(admin.ModelAdmin):
+class ReadOnlyAuditAdmin(ReadOnlyAdmin):
     """Read-only for the audit administrator; invisible to everyone else; nobody changes or deletes."""
 
-    def has_module_permission(self, request):
-        return has_perm(request.user, "audit.view_entry")
-
-    def has_view_permission(self, request, obj=None):
-        return has_perm(request.user, "audit.view_entry")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    view_perm = "audit.view_entry"
 
 
 @admin.register(AuditEntry)

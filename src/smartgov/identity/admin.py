@@ -2,30 +2,15 @@
 
 from django.contrib import admin
 
+from smartgov.core.admin import ReadOnlyAdmin
 from smartgov.core.masking import mask_id_number, mask_phone
-from smartgov.core.permissions import has_perm, scope
+from smartgov.core.permissions import scope
 
 from .models import Enterprise, ImportRun, Person
 
 
-class ReadOnlyRegisterAdmin(admin.ModelAdmin):
-    actions = None
+class ReadOnlyRegisterAdmin(ReadOnlyAdmin):
     view_perm = "identity.view_register"
-
-    def has_module_permission(self, request):
-        return has_perm(request.user, self.view_perm)
-
-    def has_view_permission(self, request, obj=None):
-        return has_perm(request.user, self.view_perm)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return scope(request.user, super().get_queryset(request).select_related("department"))

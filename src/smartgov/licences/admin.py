@@ -3,6 +3,7 @@ services); licences and sharing accesses are read-only (issue/revoke through the
 
 from django.contrib import admin
 
+from smartgov.core.admin import ReadOnlyAdmin
 from smartgov.core.permissions import covers_department, has_perm, scope
 
 from . import services
@@ -60,25 +61,6 @@ class LicenceTypeAdmin(admin.ModelAdmin):
                 holder_kind=d["holder_kind"], validity_years=d["validity_years"],
                 field_template=d["field_template"], active=d["active"])
             obj.pk = created.pk
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    view_perm = ""
-
-    def has_module_permission(self, request):
-        return has_perm(request.user, self.view_perm)
-
-    def has_view_permission(self, request, obj=None):
-        return has_perm(request.user, self.view_perm)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Licence)
