@@ -79,3 +79,20 @@ def test_cli_registers_a_partner_and_checks_payloads(issuer, capsys):
     with pytest.raises(CommandError) as exc:
         call_command("eid", "check", services.qr_payload(cred)[:-2] + "xx")
     assert exc.value.returncode == 1
+
+
+def test_officers_of_the_eid_authority_issue_and_revoke_through_the_api(issuer):
+    person = make_person("蒋十二")
+    officer = f.staff_client(f.user(Role.OFFICER, department=issuer))
+    resp = officer.post(f"/api/eid/persons/{person.pk}/credentials")
+    assert resp.status_code == 201 and resp.json()["status"] == "valid"
+    eid = resp.json()["eid"]
+    assert officer.post(f"/api/eid/credentials/{eid}/revoke", {"reason": ""},
+                        content_type="application/json").status_code == 422
+    revoked = officer.post(f"/api/eid/credentials/{eid}/revoke", {"reason": "本人申请"},
+                           content_type="application/json")
+    assert revoked.json()["status"] == "revoked" and revoked.json()["revoke_reason"] == "本人申请"
+    stranger = f.staff_client(f.user(Role.OFFICER))
+    assert stranger.post(f"/api/eid/persons/{person.pk}/credentials").status_code == 403
+    assert officer.post("/api/eid/credentials/E000/revoke", {"reason": "x"},
+                        content_type="application/json").status_code == 404

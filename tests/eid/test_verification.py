@@ -119,3 +119,30 @@ def test_all_three_factors_demographic_otp_and_biometric(client, partner, otp_ca
     assert resp.json()["result"] is True and person.id_number not in resp.content.decode()
     impostor = dict(body, otp=None, biometric={"modality": "face", "vector": random_vector(rng)})
     assert call(client, key, "verify", impostor).json()["reason"] == "biometric_mismatch"
+
+
+def test_no_partner_response_ever_contains_an_id_number(client, partner, otp_capture):
+    """Every partner call — success, mismatch, unknown person, bad input, VID and EID forms, e-KYC with
+    full consent — is scanned for the ID number and its 14-digit prefix (region + birth date)."""
+    p, key = partner
+    person = make_person("韩十三", "19700707")
+    services.grant_consent(person=person, partner=p, attributes=sorted(services.KYC_ATTRIBUTES))
+    vid = services.create_vid(person=person, hours=1)
+    idn = person.id_number
+    txn = call(client, key, "otp", {"id_type": "id_number", "id_value": idn, "purpose": "x"}).json()
+    bodies = [
+        {"id_type": "id_number", "id_value": idn, "purpose": "x", "demographics": {"name": "韩十三"},
+         "kyc_attributes": sorted(services.KYC_ATTRIBUTES)},
+        {"id_type": "id_number", "id_value": idn, "purpose": "x", "demographics": {"name": "别人"}},
+        {"id_type": "id_number", "id_value": idn, "purpose": "x",
+         "otp": {"transaction_id": txn["transaction_id"], "code": last_code(person)}},
+        {"id_type": "vid", "id_value": vid.vid, "purpose": "x", "demographics": {"name": "韩十三"}},
+        {"id_type": "eid", "id_value": "E00000000000000000", "purpose": "x", "demographics": {"name": "韩十三"}},
+        {"id_type": "id_number", "id_value": idn, "purpose": "x"},  # no factor: 422
+        {"id_type": "id_number", "id_value": idn, "purpose": ""},  # invalid: 422
+        {"id_type": "id_number", "id_value": idn[:-1] + "0", "purpose": "x", "demographics": {"name": "x"}},
+    ]
+    texts = [call(client, key, "verify", b).content.decode() for b in bodies]
+    texts.append(call(client, key, "otp", {"id_type": "id_number", "id_value": idn, "purpose": "x"}).content.decode())
+    for text in texts:
+        assert idn not in text and idn[:14] not in text, text

@@ -1,12 +1,15 @@
 """Two routers: ``router`` (/api/eid/: public checks, the citizen's own data) and ``partner_router``
 (/api/idauth/: the verification service for registered relying applications, API-key auth)."""
 
+from datetime import date
+
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Schema
 from ninja.security import APIKeyHeader
+from pydantic import Field
 
 from smartgov.accounts.models import DepartmentKey
-from smartgov.core.errors import InvalidInput
+from smartgov.core.errors import InvalidInput, NotFound
 
 from . import services
 from .models import CredentialStatus, EidCredential, VirtualId
@@ -41,6 +44,38 @@ def revocations(request):
         "revoked": list(EidCredential.objects.exclude(status=CredentialStatus.VALID)
                         .filter(valid_until__gte=timezone.localdate()).values_list("eid", flat=True)),
     }
+
+
+class RevokeIn(Schema):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class CredentialOut(Schema):
+    eid: str
+    status: str
+    valid_from: date
+    valid_until: date
+    revoke_reason: str
+
+
+@router.post("/persons/{person_id}/credentials", response={201: CredentialOut}, summary="签发/换发EID（签发机关工作人员）")
+def issue_credential(request, person_id: int):
+    from ninja import Status
+
+    from smartgov.identity.models import Person
+
+    person = Person.objects.filter(pk=person_id).first()  # the EID authority serves the whole register
+    if person is None:
+        raise NotFound()
+    return Status(201, services.issue_eid(actor=request.auth, person=person, issuer=services.issuer_department()))
+
+
+@router.post("/credentials/{eid}/revoke", response=CredentialOut, summary="吊销EID（签发机关工作人员）")
+def revoke_credential(request, eid: str, body: RevokeIn):
+    cred = EidCredential.objects.select_related("issuer").filter(eid=eid.upper()).first()
+    if cred is None:
+        raise NotFound()
+    return services.revoke_eid(actor=request.auth, credential=cred, reason=body.reason)
 
 
 @router.get("/me", response=MyEidOut, summary="我的EID")
