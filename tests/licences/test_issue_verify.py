@@ -106,7 +106,8 @@ def test_signature_by_another_department_key_is_refused(world):
 def test_well_signed_but_unregistered_licence_is_unknown(world):
     licence = world.issue_food()
     text = selectors.payload_for(licence)
-    Licence.objects.filter(pk=licence.pk).update(identifier=licence.identifier[:-1] + "Z")  # a DBA's slip
+    other = "Z" if licence.identifier[-1] != "Z" else "Y"  # (the check character is "Z" one time in 36)
+    Licence.objects.filter(pk=licence.pk).update(identifier=licence.identifier[:-1] + other)  # a DBA's slip
     outcome = verify_payload(text)
     assert outcome.reason_code == "unknown_licence" and "证照库" in outcome.reason_message_zh
 
