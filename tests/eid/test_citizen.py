@@ -98,3 +98,15 @@ def test_kiosk_login_by_eid_qr_and_one_time_code(issuer):
     services.revoke_eid(actor=f.user(Role.OFFICER, department=issuer), credential=cred, reason="遗失")
     refused = Client().post("/eid/kiosk/", {"payload": services.qr_payload(cred)})
     assert refused.status_code == 401 and "吊销" in refused.content.decode()
+
+
+def test_citizen_lists_creates_and_revokes_vids_through_the_api(issuer):
+    client = Client()
+    register(client, name="秦十四", birth="19830303")
+    made = client.post("/api/eid/me/vids?hours=2")
+    assert made.status_code == 201 and made.json()["usable"] is True
+    vid = made.json()["vid"]
+    assert [v["vid"] for v in client.get("/api/eid/me/vids").json()] == [vid]
+    assert client.delete(f"/api/eid/me/vids/{vid}").json()["usable"] is False
+    assert client.delete("/api/eid/me/vids/0000000000000000").status_code == 404
+    assert Client().get("/api/eid/me/vids").status_code == 401

@@ -99,6 +99,15 @@ def create_vid(request, hours: int = 24):
     return Status(201, services.create_vid(person=services.person_for_user(request.auth), hours=hours))
 
 
+@router.delete("/me/vids/{vid}", response=VidOut, summary="撤销VID")
+def revoke_vid(request, vid: str):
+    person = services.person_for_user(request.auth)
+    found = VirtualId.objects.filter(vid=vid, person=person).first()
+    if found is None:
+        raise NotFound()
+    return services.revoke_vid(person=person, vid=found)
+
+
 @partner_router.post("/otp", response=OtpOut, summary="发送一次性验证码")
 def send_otp(request, body: OtpIn):
     person = services.resolve_person(body.id_type, body.id_value)
