@@ -91,7 +91,7 @@ def test_kiosk_login_by_eid_qr_and_one_time_code(issuer):
     person = Person.objects.get(name="郑一")
     cred = services.issue_eid(actor=None, person=person, issuer=issuer)
     kiosk = Client()
-    resp = kiosk.post("/eid/kiosk/", {"payload": services.qr_payload(cred)})
+    resp = kiosk.post("/eid/kiosk/", {"payload": services.qr_payload(cred), "method": "code"})
     assert resp.status_code == 302
     kiosk.post("/eid/login/code/", {"code": last_code(person)})
     assert kiosk.get("/api/eid/me").json()["eid"] == cred.eid
@@ -110,3 +110,30 @@ def test_citizen_lists_creates_and_revokes_vids_through_the_api(issuer):
     assert client.delete(f"/api/eid/me/vids/{vid}").json()["usable"] is False
     assert client.delete("/api/eid/me/vids/0000000000000000").status_code == 404
     assert Client().get("/api/eid/me/vids").status_code == 401
+
+
+def test_kiosk_login_by_eid_qr_and_a_signed_challenge_approved_on_the_phone(issuer):
+    from smartgov.eid import services
+    from smartgov.eid.models import KioskChallenge
+    from smartgov.identity.models import Person
+
+    phone = Client()
+    register(phone, name="尤十五", birth="19770707")
+    person = Person.objects.get(name="尤十五")
+    cred = services.issue_eid(actor=None, person=person, issuer=issuer)
+    kiosk = Client()
+    assert kiosk.post("/eid/kiosk/", {"payload": services.qr_payload(cred)})["Location"] == "/eid/kiosk/wait/"
+    code = kiosk.get("/eid/kiosk/wait/").context["code"]
+    challenge = KioskChallenge.objects.get(code=code)
+    assert services.challenge_is_genuine(challenge)  # signed by the EID authority
+    assert kiosk.get("/eid/kiosk/wait/?check=1").json() == {"approved": False}
+    assert code in phone.get("/eid/").content.decode()  # the citizen sees the request on their phone
+    other = Client()
+    register(other, name="许十六", birth="19780808")
+    assert other.post(f"/eid/kiosk/{code}/approve/").status_code == 404  # only the EID's holder answers
+    assert phone.post(f"/eid/kiosk/{code}/approve/").status_code == 302
+    assert kiosk.get("/eid/kiosk/wait/?check=1").json()["approved"] is True
+    assert kiosk.get("/api/eid/me").json()["eid"] == cred.eid
+    assert Client().get("/eid/kiosk/wait/?check=1").status_code == 302  # no challenge in that session
+    KioskChallenge.objects.filter(pk=challenge.pk).update(signature="00")
+    assert services.consume_kiosk_challenge(code=code) is None  # used once; and a forged one never counts

@@ -154,3 +154,26 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class KioskChallenge(models.Model):
+    """A kiosk sign-in waiting for the citizen's answer: the kiosk read their EID QR; the EID authority
+    signed this challenge; the citizen approves it on their own signed-in device (自助终端扫码登录)."""
+
+    code = models.CharField("挑战码", max_length=8, unique=True)
+    person = models.ForeignKey("identity.Person", on_delete=models.CASCADE, related_name="kiosk_challenges")
+    key_id = models.CharField(max_length=32)
+    signature = models.TextField("SM2签名(DER, hex)")
+    expires_at = models.DateTimeField()
+    approved_at = models.DateTimeField(null=True, blank=True)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "自助终端登录挑战"
+        verbose_name_plural = "自助终端登录挑战"
+
+    def __str__(self):
+        return self.code
+
+    def message(self) -> bytes:
+        return f"smartgov-kiosk-login:v1:{self.code}:{self.person_id}:{self.expires_at.isoformat()}".encode()

@@ -436,3 +436,60 @@ def register_citizen(*, name: str, id_number: str, phone: str, password: str):
     link_account(person=person, user=user)
     record(actor=user, action="eid.citizen.register", target=person, changes={"user": user.pk})
     return user, person
+
+
+# --- kiosk sign-in by a signed challenge ------------------------------------------------------------
+
+KIOSK_TTL = timedelta(minutes=2)
+
+
+@transaction.atomic
+def create_kiosk_challenge(*, person: Person):
+    """The kiosk read ``person``'s EID: issue a challenge signed by the EID authority, which the citizen
+    answers from their own signed-in device (the kiosk never sees a password)."""
+    from .models import KioskChallenge
+
+    key_id, private = signing_key_for(issuer_department())
+    challenge = KioskChallenge(code="".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(8)),
+                               person=person, key_id=key_id, expires_at=timezone.now() + KIOSK_TTL)
+    challenge.signature = private.sign(challenge.message()).hex()
+    challenge.save()
+    record(actor=None, action="eid.kiosk.challenge", target=("identity.person", person.pk),
+           changes={"code": challenge.code})
+    return challenge
+
+
+def challenge_is_genuine(challenge) -> bool:
+    key = public_key(challenge.key_id)
+    return key is not None and key.verify(bytes.fromhex(challenge.signature), challenge.message())
+
+
+@transaction.atomic
+def approve_kiosk_challenge(*, person: Person, code: str):
+    from .models import KioskChallenge
+
+    challenge = KioskChallenge.objects.select_for_update().filter(code=code, person=person).first()
+    if challenge is None:
+        raise NotFound()
+    if challenge.expires_at < timezone.now() or challenge.consumed_at or not challenge_is_genuine(challenge):
+        raise Conflict("该登录请求已失效", code="challenge_expired")
+    challenge.approved_at = timezone.now()
+    challenge.save(update_fields=["approved_at"])
+    record(actor=person.user, action="eid.kiosk.approve", target=("identity.person", person.pk),
+           changes={"code": code})
+    return challenge
+
+
+@transaction.atomic
+def consume_kiosk_challenge(*, code: str):
+    """The kiosk's poll: the citizen's account once the challenge was approved (once only), else None."""
+    from .models import KioskChallenge
+
+    challenge = (KioskChallenge.objects.select_for_update(of=("self",)).select_related("person__user")
+                 .filter(code=code).first())
+    if challenge is None or not challenge.approved_at or challenge.consumed_at \
+            or challenge.expires_at < timezone.now() or not challenge_is_genuine(challenge):
+        return None
+    challenge.consumed_at = timezone.now()
+    challenge.save(update_fields=["consumed_at"])
+    return challenge.person.user

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +22,7 @@ from smartgov.core.masking import mask_phone
 
 from . import services
 from .forms import CitizenLoginForm, CitizenRegisterForm, PayloadForm
-from .models import Consent, CredentialStatus, EidCredential, Partner, VirtualId
+from .models import Consent, CredentialStatus, EidCredential, KioskChallenge, Partner, VirtualId
 from .pdf import eid_card_pdf
 
 PENDING = "sg_citizen_pending"
@@ -77,9 +78,13 @@ def login_view(request):
     return render(request, "eid/login.html", {"form": form, "error": error}, status=401 if error else 200)
 
 
+KIOSK = "sg_kiosk_challenge"
+
+
 def kiosk_view(request):
-    """Self-service kiosk: the citizen shows the EID QR to the scanner, then answers the one-time code
-    sent to their phone — no ID number or password typed at a public terminal."""
+    """Self-service kiosk: the citizen shows the EID QR to the scanner; the EID authority signs a
+    challenge, which the citizen approves in 「我的EID」 on their own phone (or answers a one-time code).
+    No ID number or password is typed at a public terminal."""
     form = PayloadForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -89,12 +94,44 @@ def kiosk_view(request):
         user = cred.person.user if cred else None
         if user is None or user.is_locked:
             error = outcome.message if not outcome.ok else _("该EID未绑定可用的账号")
-        else:
+        elif request.POST.get("method") == "code":
             txn = services.send_one_time_code(person=cred.person, purpose="kiosk_login")
             request.session.cycle_key()
             request.session[PENDING] = {"user_id": user.pk, "txn": txn, "at": time.time()}
             return redirect("eid:login_code")
+        else:
+            challenge = services.create_kiosk_challenge(person=cred.person)
+            request.session.cycle_key()
+            request.session[KIOSK] = challenge.code
+            return redirect("eid:kiosk_wait")
     return render(request, "eid/kiosk.html", {"form": form, "error": error}, status=401 if error else 200)
+
+
+def kiosk_wait(request):
+    """The kiosk shows the challenge code and asks the server (?check=1) until the citizen approved it."""
+    from django.http import JsonResponse
+
+    code = request.session.get(KIOSK)
+    if not code:
+        return redirect("eid:kiosk")
+    if request.GET.get("check"):
+        user = services.consume_kiosk_challenge(code=code)
+        if user is None:
+            return JsonResponse({"approved": False})
+        request.session.pop(KIOSK, None)
+        login(request, user, backend=BACKEND)
+        account_services.register_login_success(user=user, second_factor=True)
+        return JsonResponse({"approved": True, "next": "/eid/"})
+    return render(request, "eid/kiosk_wait.html", {"code": code})
+
+
+@login_required
+@require_POST
+def kiosk_approve(request, code):
+    person = services.person_for_user(request.user)
+    services.approve_kiosk_challenge(person=person, code=code)
+    messages.success(request, _("已确认自助终端登录"))
+    return redirect("eid:mine")
 
 
 def code_view(request):
@@ -131,6 +168,8 @@ def mine(request):
         "inbox": person.outbox.all()[:20],
         "consents": Consent.objects.filter(person=person, revoked_at=None).select_related("partner"),
         "partners": Partner.objects.filter(active=True).order_by("name"),
+        "kiosk_requests": KioskChallenge.objects.filter(person=person, approved_at=None,
+                                                        expires_at__gt=timezone.now()),
     })
 
 
