@@ -9,18 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from smartgov.audit.services import record
-from smartgov.core.errors import Conflict, InvalidInput
+from smartgov.core.errors import Conflict, InvalidInput, validated
 from smartgov.core.fields import blind_lookup
 from smartgov.core.permissions import STAFF_ROLES, Role, require
 
 from .models import LEVEL_ORDER, Department, User
-
-
-def _validated(instance, exclude=None):
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        raise InvalidInput(detail=exc.message_dict) from exc
 
 
 @transaction.atomic
@@ -33,7 +26,7 @@ def create_department(*, actor, name: str, code: str, level: str, parent: Depart
                            detail={"level": level, "parent_level": parent.level})
     dept = Department(name=name, code=code, level=level, parent=parent, uscc=uscc or None,
                       region_code=region_code, path="/")
-    _validated(dept, exclude=["path"])
+    validated(dept, exclude=["path"])
     dept.save()
     dept.path = f"{parent.path if parent else '/'}{dept.pk}/"
     dept.save(update_fields=["path"])
@@ -58,7 +51,7 @@ def create_user(*, actor, username: str, password: str | None, role: str, name: 
         user.set_password(password)
     else:
         user.set_unusable_password()
-    _validated(user, exclude=["password", "id_number_bidx", "phone_bidx"])
+    validated(user, exclude=["password", "id_number_bidx", "phone_bidx"])
     if id_number and User.objects.filter(**blind_lookup(User, "id_number", id_number)).exists():
         raise Conflict("该身份证号已注册", code="id_number_taken")
     user.save()
@@ -180,7 +173,7 @@ def update_department(*, actor, department: Department, changes: dict) -> Depart
     before = {k: getattr(department, k) for k in changes}
     for key, value in changes.items():
         setattr(department, key, value or None if key == "uscc" else value)
-    _validated(department)
+    validated(department)
     department.save()
     record(actor=actor, action="accounts.department.update", target=department,
            changes={k: [before[k], getattr(department, k)] for k in changes})

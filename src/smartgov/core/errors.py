@@ -53,3 +53,14 @@ class Conflict(DomainError):
     status = 409
     code = "conflict"
     message = "与现有数据冲突"
+
+
+def validated(instance, exclude=None, **options):
+    """``instance.full_clean()``, with a model ValidationError turned into the API's 422 InvalidInput
+    (field → messages in ``detail``). Every service validates models this one way."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean(exclude=exclude, **options)
+    except ValidationError as exc:
+        raise InvalidInput(detail=exc.message_dict) from exc

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from smartgov.audit.services import record
 from smartgov.core.crypto.sm3 import sm3
-from smartgov.core.errors import Conflict, InvalidInput, NotFound
+from smartgov.core.errors import Conflict, InvalidInput, NotFound, validated
 from smartgov.core.fields import blind_lookup
 from smartgov.core.masking import mask_phone
 from smartgov.core.permissions import covers_department, require
@@ -38,10 +38,7 @@ STATUS_CHANGES = {
 
 
 def _validated(instance, exclude):
-    try:
-        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise InvalidInput(detail=exc.message_dict) from exc
+    validated(instance, exclude, validate_unique=False, validate_constraints=False)
 
 
 def _registering_office(actor, department):

@@ -6,15 +6,13 @@ an application.
 
 import datetime
 import re
-from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from smartgov.audit.services import record
-from smartgov.core.errors import Conflict, InvalidInput
+from smartgov.core.errors import Conflict, InvalidInput, validated
 from smartgov.core.permissions import require
 from smartgov.core.validators import is_valid_id_number
 
@@ -34,13 +32,6 @@ from .models import (
 TYPE_FIELDS = ("name", "holder_kind", "validity_years", "field_template", "active")
 
 
-def _validated(instance, exclude: Iterable[str] | None = None):
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        raise InvalidInput(detail=exc.message_dict) from exc
-
-
 @transaction.atomic
 def create_licence_type(*, actor, name: str, code: str, department, holder_kind: str,
                         validity_years: int | None = None, field_template: list | None = None,
@@ -51,7 +42,7 @@ def create_licence_type(*, actor, name: str, code: str, department, holder_kind:
     licence_type = LicenceType(name=name, code=(code or "").strip().upper(), department=department,
                                holder_kind=holder_kind, validity_years=validity_years or None,
                                field_template=field_template or [], active=active)
-    _validated(licence_type)
+    validated(licence_type)
     licence_type.save()
     record(actor=actor, action="licences.type.create", target=licence_type,
            changes={"code": licence_type.code, "name": name, "department": department.pk,
@@ -73,7 +64,7 @@ def update_licence_type(*, actor, licence_type: LicenceType, changes: dict) -> L
     before = {k: getattr(licence_type, k) for k in changes}
     for key, value in changes.items():
         setattr(licence_type, key, value)
-    _validated(licence_type)
+    validated(licence_type)
     licence_type.save()
     record(actor=actor, action="licences.type.update", target=licence_type,
            changes={k: [before[k], getattr(licence_type, k)] for k in changes})
