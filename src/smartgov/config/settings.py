@@ -63,6 +63,10 @@ INSTALLED_APPS = [
     "smartgov.eid",
     "smartgov.licences",
     "smartgov.biometrics",
+    "smartgov.workflow",
+    "smartgov.onestop",
+    "smartgov.trace",
+    "smartgov.grain",
     "smartgov.portal",
 ]
 

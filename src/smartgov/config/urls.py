@@ -21,6 +21,10 @@ urlpatterns = [
     path("eid/", include("smartgov.eid.urls")),
     path("licences/", include("smartgov.licences.urls")),
     path("verify/", include("smartgov.licences.verify_urls")),
+    path("workflow/", include("smartgov.workflow.urls")),
+    path("onestop/", include("smartgov.onestop.urls")),
+    path("trace/", include("smartgov.trace.urls")),
+    path("grain/", include("smartgov.grain.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("smartgov.portal.urls")),
 ]

@@ -52,19 +52,29 @@ def scratch_database(*, enabled: bool):
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+# Integer options a benchmark may take; each one given is passed to it as a keyword argument.
+INT_OPTIONS = {
+    "size": "rows/items to use (benchmark's default)",
+    "templates": "biometric templates to enrol (identity benchmark; default 1,000,000)",
+    "cases": "cases in the database (onestop benchmark; default 1,000,000)",
+    "clients": "concurrent HTTP clients (onestop benchmark; default 50)",
+    "doses": "doses in the simulated chain (trace benchmark; default 1,000,000)",
+    "workers": "ingest worker processes (grain benchmark)",
+}
+
+
 class Command(BaseCommand):
     help = "运行基准测试 / run a benchmark: smartgov bench <name> [--size N] [--json]"
 
     def add_arguments(self, parser):
         parser.add_argument("name", nargs="?")
-        parser.add_argument("--size", type=int, default=None, help="rows/items to use (benchmark's default)")
-        parser.add_argument("--templates", type=int, default=None,
-                            help="biometric templates to enrol (identity benchmark; default 1,000,000)")
+        for option, help_text in INT_OPTIONS.items():
+            parser.add_argument(f"--{option}", type=int, default=None, help=help_text)
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--in-place", action="store_true",
                             help="use the configured database itself instead of a fresh scratch database")
 
-    def handle(self, *args, name, size, templates, json, in_place, **options):
+    def handle(self, *args, name, json, in_place, **options):
         benches = discover()
         if not name or name not in benches:
             raise CommandError(f"未知的基准测试 {name!r}；可用：{', '.join(sorted(benches))}", returncode=2)
@@ -72,10 +82,7 @@ class Command(BaseCommand):
         with scratch_database(enabled=not in_place), \
                 tqdm(unit="条", desc=f"bench {name}", disable=not show, file=sys.stderr) as bar:
             kwargs = {"progress": bar.update}
-            if size:
-                kwargs["size"] = size
-            if templates:
-                kwargs["templates"] = templates
+            kwargs.update({k: options[k] for k in INT_OPTIONS if options.get(k)})
             result = benches[name](**kwargs)
         result = {"benchmark": name, "database": connection.vendor, **result}
         if json:

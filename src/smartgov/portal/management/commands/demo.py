@@ -4,8 +4,10 @@ Every account gets the password in ``SMARTGOV_DEMO_PASSWORD`` (default shown in 
 database only). Staff bind their authenticator app at first sign-in.
 """
 
+import importlib
 import os
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -80,10 +82,25 @@ class Command(BaseCommand):
             made_users += 1
         made_eids = self._citizens(by_code)
         self._enterprises_and_licence_types(by_code)
+        self._app_demos()
         cut_checkpoint()
         self.stdout.write(self.style.SUCCESS(
             f"演示数据就绪：新建 {made_depts} 个部门、{made_users} 个账号、{made_eids} 个EID（已存在的保持不变）。"
             f" 账号见 README，密码为 SMARTGOV_DEMO_PASSWORD 或默认演示密码。"))
+
+    def _app_demos(self) -> None:
+        """Each app may ship ``<app>/demo.py`` with ``load_demo(*, stdout)`` (safe to run twice); they run
+        in INSTALLED_APPS order, after the departments, users and register above exist."""
+        for config in apps.get_app_configs():
+            if not config.name.startswith("smartgov.") or config.label == "portal":
+                continue
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            module.load_demo(stdout=self.stdout)
 
     def _citizens(self, by_code) -> int:
         """Citizen accounts get their register record and an EID from the demo EID authority."""

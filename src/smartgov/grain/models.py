@@ -1,0 +1,3 @@
+"""智能粮库"""
+
+from django.db import models  # noqa: F401

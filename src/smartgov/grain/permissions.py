@@ -1,0 +1,3 @@
+from smartgov.core.permissions import register
+
+register({})

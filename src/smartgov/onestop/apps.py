@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class OnestopConfig(AppConfig):
+    name = "smartgov.onestop"
+    label = "onestop"
+    verbose_name = "一网通办"
+
+    def ready(self):
+        from . import permissions  # noqa: F401

@@ -1,0 +1,3 @@
+"""一网通办"""
+
+from django.db import models  # noqa: F401

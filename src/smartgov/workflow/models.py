@@ -1,0 +1,3 @@
+"""流程引擎"""
+
+from django.db import models  # noqa: F401
