@@ -191,6 +191,11 @@ SIGNING_KEY_FILE = Path(env("SMARTGOV_SIGNING_KEY_FILE", str(VAR_DIR / "keys" / 
 # writes a development key file here when nothing is configured.
 EID_ISSUER = env("SMARTGOV_EID_ISSUER", "SFC-GAJ")  # department code of the EID authority
 OTP_SENDER = env("SMARTGOV_OTP_SENDER", "")  # dotted path of fn(person, subject, body); default: outbox
+# One-stop services: uploads, rectification deadline for negative evaluations, notification senders.
+ONESTOP_MAX_UPLOAD_BYTES = envint("SMARTGOV_ONESTOP_MAX_UPLOAD_MB", "10") * 1_048_576
+ONESTOP_UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp")
+ONESTOP_RECTIFY_DAYS = envint("SMARTGOV_RECTIFY_DAYS", "5")  # working days to rectify a 差评
+SMARTGOV_NOTIFY_SENDERS = [p for p in env("SMARTGOV_NOTIFY_SENDERS", "").split(",") if p.strip()]
 DEV_MASTER_KEYS_FILE = VAR_DIR / "keys" / "master-keys"
 if not env("SMARTGOV_MASTER_KEYS") and DEV_MASTER_KEYS_FILE.exists():
     os.environ.setdefault("SMARTGOV_MASTER_KEYS_FILE", str(DEV_MASTER_KEYS_FILE))

@@ -107,6 +107,9 @@ class Result(_Strict):
     kind: Literal["licence", "document"]
     name: str
     licence_type: str | None = None
+    # 设立登记: approving the item registers a new enterprise (named by the form's ``enterprise_name``)
+    # in the legal-person register, and the licence is issued to it.
+    registers_enterprise: bool = False
 
     @model_validator(mode="after")
     def _licence_needs_type(self):

@@ -88,3 +88,13 @@ def monitoring_summary(user, today: datetime.date | None = None) -> dict:
     counts["yellow"] = len(soon)
     counts["green"] = counts["total"] - counts["paused"] - counts["red"] - counts["yellow"]
     return {"counts": counts, "by_step": by_step, "late": late, "soon": soon[:50]}
+
+
+def actionable_task(user, instance: Instance) -> Task | None:
+    """The open task of ``instance`` that ``user`` may act on now, if any."""
+    from .services import can_act
+
+    for task in instance.tasks.filter(status=TaskStatus.OPEN).select_related("department").order_by("id"):
+        if can_act(user, task):
+            return task
+    return None

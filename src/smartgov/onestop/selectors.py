@@ -1,0 +1,234 @@
+"""Reads of the one-stop service: current item versions, the material-reuse plan, bundle plans,
+case lists in a user's scope, and the measures (coverage, completeness, effectiveness)."""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.db.models import Avg, Count, Q, QuerySet
+
+from smartgov.core.permissions import has_perm, scope
+
+from .catalogue import ItemContent
+from .models import (
+    REUSED_SOURCES,
+    Application,
+    ApplicationMaterial,
+    Bundle,
+    Evaluation,
+    ItemVersion,
+    MaterialSource,
+    Rectification,
+    ServiceItem,
+    State,
+    StoredMaterial,
+    TrustLevel,
+)
+
+REUSED = frozenset(REUSED_SOURCES)
+
+
+@lru_cache(maxsize=4096)
+def _version(item_id: int, version: int) -> ItemVersion:
+    return ItemVersion.objects.select_related("item").get(item_id=item_id, version=version)
+
+
+def current_version(item: ServiceItem) -> ItemVersion:
+    """The item's current version (published versions never change, so they are cached per process)."""
+    return _version(item.pk, item.current_version)
+
+
+@dataclass(frozen=True)
+class Reuse:
+    source: str
+    trust_level: str
+    label: str
+    stored: StoredMaterial | None = None
+    licence: object | None = None
+
+
+def reuse_plan(user, content: ItemContent, answers: dict, *, enterprise=None) -> dict:
+    """What the platform can attach for each material instead of asking for it (材料复用): a valid
+    licence the applicant (or their enterprise) holds, register data, or a file from their library."""
+    from smartgov.licences.models import Licence, LicenceStatus
+
+    person = getattr(user, "person", None)
+    materials = content.materials_for(answers)
+    plan: dict[str, Reuse] = {}
+    wanted_types = {m.licence_type for m in materials if m.licence_type}
+    held = {}
+    if wanted_types and (person or enterprise):
+        holder = Q(holder_enterprise=enterprise) if enterprise else Q(pk__in=[])
+        if person:
+            holder |= Q(holder_person=person)
+        for licence in (Licence.objects.filter(holder, status=LicenceStatus.VALID,
+                                               licence_type__code__in=wanted_types)
+                        .select_related("licence_type").order_by("issued_on")):
+            held[licence.licence_type.code] = licence
+    keys = [m.key for m in materials if m.source == "applicant"]
+    library = {}
+    if keys and getattr(user, "pk", None):
+        for stored in StoredMaterial.objects.filter(owner_user=user, key__in=keys).order_by("trust_level", "-id"):
+            library.setdefault(stored.key, stored)  # trust B before C, newest first
+    for m in materials:
+        if m.licence_type and m.licence_type in held:
+            lic = held[m.licence_type]
+            plan[m.key] = Reuse(MaterialSource.LICENCE, TrustLevel.A, f"电子证照 {lic.identifier}", licence=lic)
+        elif m.source == "government" and not m.licence_type and person is not None:
+            plan[m.key] = Reuse(MaterialSource.REGISTER, TrustLevel.A, "人口库共享数据")
+        elif m.key in library:
+            stored = library[m.key]
+            plan[m.key] = Reuse(MaterialSource.LIBRARY, stored.trust_level,
+                                f"材料库（{stored.created_at:%Y-%m-%d} 上传）", stored=stored)
+    return plan
+
+
+def prefill(user, content: ItemContent, answers: dict, *, enterprise=None) -> dict[str, str]:
+    """Form values copied from the register (the applicant checks them rather than typing them)."""
+    person = getattr(user, "person", None)
+    values = {}
+    sources = {"person.name": lambda: person.name, "person.id_number": lambda: person.id_number,
+               "person.phone": lambda: person.phone, "person.address": lambda: person.address,
+               "enterprise.name": lambda: enterprise.name, "enterprise.uscc": lambda: enterprise.uscc,
+               "enterprise.address": lambda: enterprise.address}
+    for field in content.fields_for(answers):
+        if field.prefill and (enterprise if field.prefill.startswith("enterprise.") else person) is not None:
+            values[field.key] = sources[field.prefill]() or ""
+    return values
+
+
+@dataclass(frozen=True)
+class BundleEntry:
+    item: ServiceItem
+    version: ItemVersion
+
+
+def bundle_plan(bundle: Bundle) -> list[BundleEntry]:
+    members = bundle.members.select_related("item__department").order_by("order")
+    return [BundleEntry(m.item, current_version(m.item)) for m in members]
+
+
+def merged_bundle_content(entries: list[BundleEntry], answers: dict):
+    """The one guided form of a 一件事: situations, fields and materials asked once across its items, and
+    which materials an earlier item's licence result provides."""
+    situations, fields, materials, produced, fees = {}, {}, {}, {}, []
+    for e in entries:
+        c = e.version.parsed
+        for s in c.situations:
+            situations.setdefault(s.key, s)
+        for f in c.fields_for(answers):
+            fields.setdefault(f.key, f)
+        for m in c.materials_for(answers):
+            if m.licence_type in produced:
+                materials.setdefault(m.key, (m, produced[m.licence_type]))
+            else:
+                materials.setdefault(m.key, (m, None))
+        if c.result.kind == "licence":
+            produced[c.result.licence_type] = e.item
+        fees.extend((e.item.name, f) for f in c.fees if c.applies(f, answers))
+    visible = [s for s in situations.values() if s.condition is None or s.condition.holds(answers)]
+    return {"situations": visible, "fields": list(fields.values()), "materials": list(materials.values()),
+            "fees": fees}
+
+
+# --------------------------------------------------------------------------- cases
+
+
+CASE_RELATED = ("item", "department", "instance")
+
+
+def cases_for(user) -> QuerySet[Application]:
+    """Cases the user may see: applicants their own; staff their department (supervisors and admins
+    the departments below too)."""
+    base = Application.objects.select_related(*CASE_RELATED)
+    if has_perm(user, "onestop.view_case"):
+        return scope(user, base, field="department")
+    if has_perm(user, "onestop.apply"):
+        return base.filter(applicant_user=user)
+    return base.none()
+
+
+def case_queue(user) -> QuerySet[Application]:
+    """The officer's queue: open cases of their department, most urgent first."""
+    open_states = [State.SUBMITTED, State.PREREVIEW, State.ACCEPTED, State.REVIEW, State.APPROVED, State.ISSUED,
+                   State.DELIVERED, State.REJECTED, State.NOT_ACCEPTED, State.SUPPLEMENT]
+    return cases_for(user).filter(state__in=open_states).order_by("due_on", "submitted_at")
+
+
+def material_counts() -> dict:
+    rows = ApplicationMaterial.objects.aggregate(total=Count("id"), reused=Count("id", filter=Q(source__in=REUSED)))
+    return rows
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def measures(user=None, department=None) -> dict:
+    """Coverage, completeness and effectiveness for the platform or one department's scope."""
+    items = ServiceItem.objects.filter(active=True)
+    apps = Application.objects.exclude(state=State.DRAFT)
+    evals = Evaluation.objects.all()
+    tickets = Rectification.objects.all()
+    if department is not None:
+        items = items.filter(department__path__startswith=department.path)
+        apps = apps.filter(department__path__startswith=department.path)
+        evals = evals.filter(department__path__startswith=department.path)
+        tickets = tickets.filter(department__path__startswith=department.path)
+    contents = [v.parsed for v in (current_version(i) for i in items.only("id", "current_version"))]
+    n = len(contents) or 1
+    complete = sum(1 for c in contents if c.legal_basis and c.acceptance_conditions and c.where and c.hours
+                   and c.materials and c.fields)
+    closed = apps.filter(state=State.CLOSED)
+    a = apps.aggregate(total=Count("id"), online=Count("id", filter=Q(channel__in=["online", "mobile"])),
+                       closed=Count("id", filter=Q(state=State.CLOSED)),
+                       on_time=Count("id", filter=Q(on_time=True)))
+    mats = ApplicationMaterial.objects.filter(application__in=apps).aggregate(
+        total=Count("id"), reused=Count("id", filter=Q(source__in=REUSED)))
+    online_apps = apps.filter(channel__in=["online", "mobile"]).values_list("item_version__content__visits",
+                                                                           flat=True)
+    visits_saved = sum(max(0, 2 - int(v or 0)) for v in online_apps.iterator())
+    durations = [_workdays(c.accepted_at, c.closed_at) for c in closed.exclude(accepted_at=None).only(
+        "accepted_at", "closed_at")[:5000]]
+    e = evals.aggregate(total=Count("id"), good=Count("id", filter=Q(grade__gte=4)),
+                        bad=Count("id", filter=Q(grade__lte=2)), avg=Avg("grade"))
+    t = tickets.aggregate(total=Count("id"), open=Count("id", filter=Q(status="open")),
+                          closed=Count("id", filter=Q(status="closed")))
+    return {
+        "items": len(contents),
+        "online_share": sum(c.online for c in contents) / n,
+        "full_online_share": sum(c.online_depth == 4 for c in contents) / n,
+        "zero_or_one_visit_share": sum(c.visits <= 1 for c in contents) / n,
+        "zero_visit_share": sum(c.visits == 0 for c in contents) / n,
+        "completeness": complete / n,
+        "applications": a["total"],
+        "online_rate": a["online"] / a["total"] if a["total"] else None,
+        "closed": a["closed"],
+        "on_time_rate": a["on_time"] / a["closed"] if a["closed"] else None,
+        "avg_workdays": sum(durations) / len(durations) if durations else None,
+        "materials": mats["total"],
+        "materials_reused": mats["reused"],
+        "visits_saved": visits_saved,
+        "evaluations": e["total"],
+        "satisfaction": e["good"] / e["total"] if e["total"] else None,
+        "negative": e["bad"],
+        "avg_grade": e["avg"],
+        "tickets": t["total"], "tickets_open": t["open"], "tickets_closed": t["closed"],
+    }
+
+
+def _workdays(a, b) -> int:
+    from django.utils import timezone
+
+    from smartgov.core.workdays import calendar
+
+    return calendar().workdays_between(timezone.localtime(a).date(), timezone.localtime(b).date())
+
+
+def rates_by(field: str, department=None) -> list[dict]:
+    """Satisfaction by department or item (好差评 rates)."""
+    evals = Evaluation.objects.all()
+    if department is not None:
+        evals = evals.filter(department__path__startswith=department.path)
+    name = {"department": "department__name", "item": "item__name"}[field]
+    return list(evals.values(name).annotate(total=Count("id"), good=Count("id", filter=Q(grade__gte=4)),
+                                            bad=Count("id", filter=Q(grade__lte=2)), avg=Avg("grade"))
+                .order_by("-total")[:50])

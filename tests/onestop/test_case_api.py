@@ -1,0 +1,167 @@
+"""The whole case state machine through the API, illegal transitions, scoping and query counts."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from smartgov.audit.models import AuditEntry
+from smartgov.onestop.models import Application, Notice, Notification, State
+from tests import factories as f
+from tests.onestop.conftest import COMPANY_FORM, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, url, body=None):
+    return client.post(url, json.dumps(body or {}), content_type="application/json")
+
+
+def apply_company(client, world, **over):
+    body = {"item": world["company"].implementation_code, "answers": {"premises_owned": "yes"},
+            "form_data": COMPANY_FORM, "materials": {"articles": upload(client)}, **over}
+    return post(client, "/api/onestop/applications", body)
+
+
+def act(client, number, action, **body):
+    return post(client, f"/api/onestop/applications/{number}/actions/{action}", body)
+
+
+def test_citizen_applies_with_reused_register_data_and_the_case_runs_to_closed(world, citizen_client,
+                                                                               officer_client, chief_client):
+    resp = apply_company(citizen_client, world)
+    assert resp.status_code == 201, resp.content
+    case = resp.json()
+    number = case["number"]
+    assert case["state"] == "submitted" and len(number) == 22
+    sources = {m["key"]: m["source"] for m in case["materials"]}
+    assert sources == {"id_card": "register", "articles": "upload"}  # 租赁合同 not asked: premises owned
+    assert act(officer_client, number, "prereview").json()["state"] == "prereview"
+    accepted = act(officer_client, number, "accept").json()
+    assert accepted["state"] == "accepted" and accepted["due_on"] and accepted["sla"] == "green"
+    assert [n["kind"] for n in accepted["notices"]] == ["acceptance"]
+    assert act(officer_client, number, "review", outcome="approve", opinion="符合条件").json()["state"] == "review"
+    # the decision step is the department head's: the officer may not take it
+    resp = act(officer_client, number, "review", outcome="approve")
+    assert resp.status_code == 403 and resp.json()["code"] == "not_task_actor"
+    assert act(chief_client, number, "review", outcome="approve").json()["state"] == "approved"
+    issued = act(officer_client, number, "issue").json()
+    assert issued["state"] == "issued" and issued["result_licence"]
+    assert act(officer_client, number, "deliver", method="electronic").json()["state"] == "delivered"
+    closed = act(officer_client, number, "close").json()
+    assert closed["state"] == "closed"
+    assert [s["action"] for s in closed["steps"]] == ["submit", "prereview", "accept", "review", "review", "issue",
+                                                      "deliver", "close"]
+    app = Application.objects.get(number=number)
+    assert app.on_time is True and app.applicant_enterprise.name == COMPANY_FORM["enterprise_name"]
+    assert app.result_licence.holder_enterprise == app.applicant_enterprise
+    assert Notification.objects.filter(user=world["citizen"], application=app).count() >= 5
+    assert AuditEntry.objects.filter(action__startswith="onestop.application.").count() == 8
+
+
+@pytest.mark.parametrize("action", ["accept", "review", "issue", "deliver", "close", "supplement"])
+def test_illegal_transitions_are_409_with_a_stable_code_and_change_nothing(world, citizen_client, officer_client,
+                                                                             action):
+    number = apply_company(citizen_client, world).json()["number"]
+    before = AuditEntry.objects.count()
+    client = citizen_client if action == "supplement" else officer_client
+    resp = act(client, number, action, outcome="approve", method="electronic")
+    assert resp.status_code == 409
+    assert resp.json()["code"] == "illegal_transition" and "不能" in resp.json()["message"]
+    assert Application.objects.get(number=number).state == State.SUBMITTED
+    assert AuditEntry.objects.count() == before
+
+
+def test_supplement_stops_the_clock_and_resuming_restores_review(world, citizen_client, officer_client):
+    number = apply_company(citizen_client, world).json()["number"]
+    act(officer_client, number, "prereview")
+    act(officer_client, number, "accept")
+    act(officer_client, number, "review", outcome="approve")
+    resp = act(officer_client, number, "request_supplement", materials=["articles"], opinion="章程未签字")
+    assert resp.json()["state"] == "supplement" and resp.json()["sla"] == "paused"
+    assert Notice.objects.filter(application__number=number, kind="supplement").exists()
+    # the applicant cannot skip the missing material
+    resp = act(citizen_client, number, "supplement", materials={})
+    assert resp.status_code == 422 and resp.json()["code"] == "supplement_incomplete"
+    new = upload(citizen_client, body=b"%PDF-1.4 signed")
+    resp = act(citizen_client, number, "supplement", materials={"articles": new})
+    assert resp.json()["state"] == "review" and resp.json()["sla"] in ("green", "yellow")
+    app = Application.objects.get(number=number)
+    assert app.instance.suspensions[0][1] is not None
+
+
+def test_rejection_needs_reasons_and_ends_in_a_result_notice(world, citizen_client, officer_client):
+    number = apply_company(citizen_client, world).json()["number"]
+    act(officer_client, number, "prereview")
+    act(officer_client, number, "accept")
+    resp = act(officer_client, number, "review", outcome="reject")
+    assert resp.status_code == 422 and resp.json()["code"] == "reason_required"
+    resp = act(officer_client, number, "review", outcome="reject", opinion="经营范围含前置许可项目")
+    assert resp.json()["state"] == "rejected"
+    assert "result" in [n["kind"] for n in resp.json()["notices"]]
+    assert act(officer_client, number, "close").json()["state"] == "closed"
+
+
+def test_not_accepted_and_withdrawn_cases(world, citizen_client, officer_client):
+    a = apply_company(citizen_client, world).json()["number"]
+    act(officer_client, a, "prereview")
+    assert act(officer_client, a, "not_accept", opinion="不属于本部门职权").json()["state"] == "not_accepted"
+    b = apply_company(citizen_client, world).json()["number"]
+    assert act(citizen_client, b, "withdraw").json()["state"] == "withdrawn"
+    # an officer cannot withdraw for the applicant
+    c = apply_company(citizen_client, world).json()["number"]
+    assert act(officer_client, c, "withdraw").status_code == 404
+
+
+def test_special_procedure_suspends_and_resumes_the_clock(world, citizen_client, officer_client):
+    number = apply_company(citizen_client, world).json()["number"]
+    act(officer_client, number, "prereview")
+    act(officer_client, number, "accept")
+    resp = act(officer_client, number, "special_procedure", kind="inspection", opinion="现场核查经营场所")
+    assert resp.json()["sla"] == "paused"
+    resp = act(officer_client, number, "review", outcome="approve")
+    assert resp.status_code == 409
+    assert act(officer_client, number, "end_special_procedure").json()["sla"] != "paused"
+    assert act(officer_client, number, "review", outcome="approve").json()["state"] == "review"
+
+
+def test_invalid_application_lists_every_problem_and_stores_nothing(world, citizen_client):
+    resp = post(citizen_client, "/api/onestop/applications", {
+        "item": world["company"].implementation_code, "answers": {"premises_owned": "no"},
+        "form_data": {"company_type": "股份公司", "registered_capital": "很多"}})
+    assert resp.status_code == 422 and resp.json()["code"] == "application_invalid"
+    detail = resp.json()["detail"]
+    assert {"enterprise_name", "company_type", "registered_capital", "materials.articles",
+            "materials.lease"} <= set(detail)
+    assert Application.objects.count() == 0
+
+
+def test_officers_of_other_departments_cannot_see_or_act_on_a_case(world, citizen_client):
+    number = apply_company(citizen_client, world).json()["number"]
+    outsider = f.staff_client(world["tax_officer"])
+    assert outsider.get(f"/api/onestop/applications/{number}").status_code == 404
+    assert act(outsider, number, "prereview").status_code == 404
+    other_citizen = f.user(f.Role.CITIZEN)
+    from django.test import Client
+
+    c = Client()
+    c.force_login(other_citizen)
+    assert c.get(f"/api/onestop/applications/{number}").status_code == 404
+    assert outsider.get("/api/onestop/applications").json()["count"] == 0
+
+
+def test_case_list_runs_a_constant_number_of_queries(world, citizen_client, officer_client):
+    for _ in range(3):
+        apply_company(citizen_client, world)
+
+    def count(size):
+        with CaptureQueriesContext(connection) as ctx:
+            resp = officer_client.get(f"/api/onestop/applications?page_size={size}")
+        assert resp.status_code == 200
+        return len(ctx.captured_queries), len(resp.json()["results"])
+
+    small, n_small = count(1)
+    large, n_large = count(50)
+    assert (n_small, n_large) == (1, 3)
+    assert small == large
