@@ -86,7 +86,14 @@ def test_citizens_sign_in_with_password_and_sessions_expire_when_idle(settings):
     client = Client()
     assert client.post("/accounts/login/", {"username": citizen.username, "password": f.PASSWORD}).status_code == 302
     assert client.get("/api/accounts/me").status_code == 200
-    assert settings.SESSION_SAVE_EVERY_REQUEST and settings.SESSION_COOKIE_AGE <= 1800
+    assert settings.SESSION_COOKIE_AGE <= 1800
+    session = client.session
+    session["_sg_seen"] = 0  # last seen long ago: the next request pushes the expiry forward
+    session.set_expiry(None)
+    session.save()
+    before = client.session.get_expiry_date()
+    assert client.get("/api/accounts/me").status_code == 200
+    assert client.session.get_expiry_date() >= before and client.session["_sg_seen"] > 0
     session = client.session
     session.set_expiry(-1)
     session.save()

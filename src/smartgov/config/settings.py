@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "smartgov.core.middleware.IdleSessionMiddleware",
     "smartgov.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,7 +152,7 @@ LOGOUT_REDIRECT_URL = "portal:home"
 LOGIN_MAX_FAILURES = envint("SMARTGOV_LOGIN_MAX_FAILURES", "5")
 LOGIN_LOCKOUT_MINUTES = envint("SMARTGOV_LOGIN_LOCKOUT_MINUTES", "15")
 SESSION_COOKIE_AGE = envint("SMARTGOV_SESSION_IDLE_SECONDS", "1800")
-SESSION_SAVE_EVERY_REQUEST = True  # idle expiry: each request pushes the expiry forward
+SESSION_SAVE_EVERY_REQUEST = False  # idle expiry: core IdleSessionMiddleware refreshes it (≤ once a minute)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SMARTGOV_SECURE_COOKIES", "false")

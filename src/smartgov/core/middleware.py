@@ -48,3 +48,25 @@ class ChineseFirstLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ["Cookie"])
         return response
+
+
+class IdleSessionMiddleware:
+    """Idle expiry without a database write on every request: a signed-in session's expiry is pushed
+    forward (saved) at most once a minute, so a session ends ``SESSION_COOKIE_AGE`` seconds (± 60 s)
+    after the last request. Reads (a citizen checking a case) then cost no write."""
+
+    REFRESH_SECONDS = 60
+    KEY = "_sg_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import time
+
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            if now - session.get(self.KEY, 0) >= self.REFRESH_SECONDS:
+                session[self.KEY] = now  # marks the session modified: saved with a new expiry
+        return self.get_response(request)

@@ -10,41 +10,25 @@
 import http.client
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import orjson
 from django.conf import settings
-from django.db import connection
 
 from smartgov.accounts.models import Department, Level
 from smartgov.accounts.services import create_department
 from smartgov.biometrics.bench import measure_identify
+from smartgov.core.benchhttp import database_url as _database_url
+from smartgov.core.benchhttp import free_port as _free_port
 from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
 from smartgov.identity.bench import measure_import
 from smartgov.identity.models import Person
 from smartgov.licences.bench import measure_licence_verify
 
 from .services import register_partner
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    sd = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(sd['NAME']).resolve()}"
-    user = sd.get("USER") or ""
-    auth = f"{user}:{sd['PASSWORD']}@" if sd.get("PASSWORD") else (f"{user}@" if user else "")
-    return f"postgresql://{auth}{sd.get('HOST') or '127.0.0.1'}:{sd.get('PORT') or 5432}/{sd['NAME']}"
 
 
 def _people(n: int) -> list[tuple[str, str]]:
