@@ -14,6 +14,7 @@ from . import selectors, services
 from .models import Application, Bundle, CaseStep, Rectification, ServiceItem
 from .schemas import (
     ActionIn,
+    ApplicationCreated,
     ApplicationDetail,
     ApplicationOut,
     ApplyIn,
@@ -141,12 +142,11 @@ def upload_material(request, key: Form[str], name: Form[str], file: File[Uploade
 # --------------------------------------------------------------------------- applications
 
 
-@router.post("/applications", response={201: ApplicationDetail}, summary="提交申请（或保存草稿）")
+@router.post("/applications", response={201: ApplicationCreated}, summary="提交申请（或保存草稿）")
 def apply(request, body: ApplyIn):
     data = body.dict()
     item = _item(data.pop("item"))
-    app = services.apply(actor=request.user, item=item, **data)
-    return Status(201, _case(request, app.number, detail=True))
+    return Status(201, services.apply(actor=request.user, item=item, **data))
 
 
 @router.post("/bundles/{code}/apply", response={201: SubmissionOut}, summary="一件事：一表申请，分送各部门")

@@ -197,6 +197,16 @@ class NoticeOut(Schema):
         return obj.get_kind_display()
 
 
+class ApplicationCreated(ApplicationOut):
+    """The answer to a submission: the case and how each material was provided (reused or uploaded)."""
+
+    materials: list[MaterialOut]
+
+    @staticmethod
+    def resolve_materials(obj):
+        return list(obj.materials.all())
+
+
 class ApplicationDetail(ApplicationOut):
     form_data: dict
     answers: dict

@@ -46,7 +46,7 @@ class Reuse:
     licence: object | None = None
 
 
-def reuse_plan(user, content: ItemContent, answers: dict, *, enterprise=None) -> dict:
+def reuse_plan(user, content: ItemContent, answers: dict, *, enterprise=None, skip=()) -> dict:
     """What the platform can attach for each material instead of asking for it (材料复用): a valid
     licence the applicant (or their enterprise) holds, register data, or a file from their library."""
     from smartgov.licences.models import Licence, LicenceStatus
@@ -64,7 +64,7 @@ def reuse_plan(user, content: ItemContent, answers: dict, *, enterprise=None) ->
                                                licence_type__code__in=wanted_types)
                         .select_related("licence_type").order_by("issued_on")):
             held[licence.licence_type.code] = licence
-    keys = [m.key for m in materials if m.source == "applicant"]
+    keys = [m.key for m in materials if m.source == "applicant" and m.key not in skip]
     library = {}
     if keys and getattr(user, "pk", None):
         for stored in StoredMaterial.objects.filter(owner_user=user, key__in=keys).order_by("trust_level", "-id"):

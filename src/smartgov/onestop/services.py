@@ -329,6 +329,7 @@ def _create(app: Application, rows: list[ApplicationMaterial], actor) -> Applica
     for row in rows:
         row.application = app
     ApplicationMaterial.objects.bulk_create(rows)
+    app._prefetched_objects_cache = {"materials": rows}  # the caller shows them without reading them back
     return app
 
 
@@ -346,7 +347,7 @@ def apply(*, actor, item: ServiceItem, answers: dict, form_data: dict, materials
     content = version.parsed
     enterprise = _resolve_enterprise(actor, enterprise_uscc)
     provided = _stored_for(actor, materials or {})
-    plan = selectors.reuse_plan(actor, content, answers, enterprise=enterprise)
+    plan = selectors.reuse_plan(actor, content, answers, enterprise=enterprise, skip=provided.keys())
     return _apply_one(actor=actor, item=item, version=version, answers=answers, form_data=form_data,
                       provided=provided, plan=plan, channel=channel, enterprise=enterprise, agent_name=agent_name,
                       agent_id_number=agent_id_number, draft=draft)
@@ -363,7 +364,7 @@ def _apply_one(*, actor, item, version, answers, form_data, provided, plan, chan
     now = _now()
     person = getattr(actor, "person", None)
     fields = {f.key for f in content.fields_for(answers)}
-    app = Application(item=item, item_version=version, department_id=item.department_id, submission=submission,
+    app = Application(item=item, item_version=version, department=item.department, submission=submission,
                       applicant_user=actor, applicant_person=person, applicant_enterprise=enterprise,
                       applicant_name=enterprise.name if enterprise else (person.name if person else actor.name),
                       agent_name=agent_name.strip()[:100], agent_id_number=agent_id_number or "", channel=channel,
