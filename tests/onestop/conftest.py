@@ -46,7 +46,9 @@ def tax_content():
         "result": {"kind": "document", "name": "税务登记信息确认"},
         "materials": [ID_CARD, {"key": "business_licence", "name": "营业执照", "source": "government",
                                 "licence_type": "TYYZZ"}],
-        "fields": [{"key": "enterprise_name", "label": "企业名称"}], "process": "fast",
+        "fields": [{"key": "enterprise_name", "label": "企业名称"},
+                   {"key": "uscc", "label": "统一社会信用代码", "type": "uscc", "prefill": "enterprise.uscc"}],
+        "process": "fast",
     }
 
 

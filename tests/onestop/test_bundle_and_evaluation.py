@@ -41,6 +41,7 @@ def test_bundle_fans_out_one_case_per_department_and_the_licence_result_feeds_th
     assert awaited.licence is not None and awaited.awaits is None
     tax_case.refresh_from_db()
     assert tax_case.applicant_enterprise is not None  # the new company became the applicant
+    assert tax_case.form_data["uscc"] == tax_case.applicant_enterprise.uscc  # asked of no one: filled in
     for client, number in ((officer_client, company["number"]), (tax_officer, tax["number"])):
         post(client, f"/api/onestop/applications/{number}/actions/deliver", {"method": "electronic"})
         post(client, f"/api/onestop/applications/{number}/actions/close")

@@ -220,4 +220,30 @@ def _quote(s: str) -> str:
     return quote(s)
 
 
-BENCHMARKS = {"onestop": bench_onestop}
+def bench_guide(*, progress=None, **_) -> dict:
+    """``smartgov bench guide --json``: the smart guide's accuracy on the labelled questions in the repo
+    (``data/guide_questions.tsv``) over the shipped catalogue, and its speed."""
+    import json as _json
+
+    from .demo import DATA
+    from .guide import GuideIndex, docs_from_catalogue, evaluate, load_questions
+
+    docs = docs_from_catalogue(_json.loads(DATA.read_text(encoding="utf-8")))
+    t0 = time.perf_counter()
+    index = GuideIndex.build(docs)
+    build_s = time.perf_counter() - t0
+    questions = load_questions()
+    result = evaluate(index, questions, k=3)
+    times = []
+    for q, _expected in questions:
+        t = time.perf_counter()
+        index.search(q, k=5)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {"questions": result["questions"], "documents": len(docs), "top1": round(result["top1"], 3),
+            "top3": round(result["top3"], 3), "build_s": round(build_s, 3),
+            "search_p50_ms": round(times[len(times) // 2], 2), "search_p99_ms": round(times[int(len(times) * .99)], 2),
+            "misses": result["misses"][:10]}
+
+
+BENCHMARKS = {"onestop": bench_onestop, "guide": bench_guide}

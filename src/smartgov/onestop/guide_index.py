@@ -18,7 +18,7 @@ def _revision():
 
 def documents():
     from . import selectors
-    from .guide import GuideDoc
+    from .guide import GuideDoc, bundle_doc
 
     docs = []
     for item in ServiceItem.objects.filter(active=True).select_related("department"):
@@ -26,9 +26,9 @@ def documents():
         docs.append(GuideDoc(kind="item", key=item.implementation_code, name=item.name,
                              synonyms=tuple(content.synonyms), description=content.description,
                              department=item.department.name))
-    for bundle in Bundle.objects.filter(active=True):
-        docs.append(GuideDoc(kind="bundle", key=bundle.code, name=bundle.name, synonyms=tuple(bundle.synonyms),
-                             description=bundle.description))
+    for bundle in Bundle.objects.filter(active=True).prefetch_related("members__item"):
+        docs.append(bundle_doc(bundle.code, bundle.name, bundle.synonyms, bundle.description,
+                               [m.item.name for m in bundle.members.all()]))
     return docs
 
 

@@ -211,7 +211,9 @@ def check_material(*, actor, stored: StoredMaterial) -> StoredMaterial:
 # --------------------------------------------------------------------------- applying
 
 
-def _field_errors(content: ItemContent, answers: dict, form: dict) -> dict[str, str]:
+def _field_errors(content: ItemContent, answers: dict, form: dict, pending: frozenset[str] = frozenset()) -> dict:
+    """Every problem with the answers and the form, keyed by field (``pending`` fields are filled later
+    by the platform, e.g. the USCC of a company the same 一件事 registers)."""
     errors = {}
     for situation in content.situations_for(answers):
         value = answers.get(situation.key)
@@ -222,6 +224,8 @@ def _field_errors(content: ItemContent, answers: dict, form: dict) -> dict[str, 
     for field in content.fields_for(answers):
         value = form.get(field.key)
         text = "" if value is None else str(value).strip()
+        if not text and field.key in pending:
+            continue
         if not text:
             if field.required:
                 errors[field.key] = f"请填写{field.label}"
@@ -354,13 +358,13 @@ def apply(*, actor, item: ServiceItem, answers: dict, form_data: dict, materials
 
 
 def _apply_one(*, actor, item, version, answers, form_data, provided, plan, channel, enterprise, agent_name,
-               agent_id_number, draft, submission=None, awaiting=None) -> Application:
+               agent_id_number, draft, submission=None, awaiting=None, pending=frozenset()) -> Application:
     content = version.parsed
     if channel not in Channel.values:
         raise InvalidInput("渠道无效", code="invalid_channel")
     if agent_id_number and not is_valid_id_number(agent_id_number):
         raise InvalidInput("代理人身份证号不正确", code="invalid_agent_id")
-    errors = _field_errors(content, answers, form_data)
+    errors = _field_errors(content, answers, form_data, pending)
     now = _now()
     person = getattr(actor, "person", None)
     fields = {f.key for f in content.fields_for(answers)}
@@ -401,23 +405,27 @@ def apply_bundle(*, actor, bundle: Bundle, answers: dict, form_data: dict, mater
     errors: dict[str, str] = {}
     submission = Submission.objects.create(bundle=bundle, applicant_user=actor, answers=answers, form_data=form_data)
     produced: dict[str, Application] = {}  # licence type code → the case that will issue it
+    registers = False  # does an earlier case register the company the later ones are for?
     total = Decimal("0")
     for entry in plan_items:
         content = entry.version.parsed
-        plan = selectors.reuse_plan(actor, content, answers, enterprise=enterprise)
+        plan = selectors.reuse_plan(actor, content, answers, enterprise=enterprise, skip=provided.keys())
         awaiting = {m.key: produced[m.licence_type] for m in content.materials_for(answers)
                     if m.licence_type in produced and m.key not in plan}
+        pending = frozenset(f.key for f in content.fields if f.prefill == "enterprise.uscc") \
+            if registers and enterprise is None else frozenset()
         try:
             app = _apply_one(actor=actor, item=entry.item, version=entry.version, answers=answers,
                              form_data=form_data, provided=provided, plan=plan, channel=channel,
                              enterprise=enterprise, agent_name="", agent_id_number="", draft=False,
-                             submission=submission, awaiting=awaiting)
+                             submission=submission, awaiting=awaiting, pending=pending)
         except InvalidInput as exc:
             errors.update(exc.detail or {})
             continue
         total += app.fee_total
         if content.result.kind == "licence":
             produced[content.result.licence_type] = app
+            registers = registers or content.result.registers_enterprise
     if errors:  # raising inside the atomic block rolls back the submission and every case made so far
         raise InvalidInput("申请内容有误，请按提示修改", code="application_invalid", detail=errors)
     submission.fee_total = total
@@ -595,6 +603,12 @@ def _decide(app: Application, instance, actor) -> None:
         _tell(app, f"{app.item.name}未获批准", instance.reason)
 
 
+def _actionable(actor, app: Application) -> bool:
+    from smartgov.workflow.selectors import actionable_task
+
+    return app.instance is not None and actionable_task(actor, app.instance) is not None
+
+
 @transaction.atomic
 def review(*, actor, application: Application, outcome: str, opinion: str = "") -> Application:
     """审查/决定: act on the case's open workflow step that is the actor's."""
@@ -690,8 +704,14 @@ def issue_result(*, actor, application: Application) -> Application:
                     established_on=timezone.localdate())
                 app.save(update_fields=["applicant_enterprise"])
                 if app.submission_id:  # the new company is the applicant of the other cases of the 一件事
-                    Application.objects.filter(submission_id=app.submission_id, applicant_enterprise__isnull=True) \
-                        .update(applicant_enterprise=app.applicant_enterprise)
+                    for sibling in Application.objects.filter(submission_id=app.submission_id,
+                                                              applicant_enterprise__isnull=True):
+                        sibling.applicant_enterprise = app.applicant_enterprise
+                        sibling.applicant_name = app.applicant_enterprise.name
+                        for field in sibling.item_version.parsed.fields:
+                            if field.prefill == "enterprise.uscc":
+                                sibling.form_data[field.key] = app.applicant_enterprise.uscc
+                        sibling.save(update_fields=["applicant_enterprise", "applicant_name", "form_data"])
             if app.applicant_enterprise is None:
                 raise Conflict("须待前序事项办结（企业设立）后才能出证", code="awaiting_prerequisite")
             holder = {"holder_enterprise": app.applicant_enterprise}

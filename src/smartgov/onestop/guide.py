@@ -1,0 +1,253 @@
+"""智能导办: find the service items and life-event bundles that match a plain-language need in Chinese.
+
+Each item or bundle is one document (``GuideDoc``) made of its name, the words citizens use for it
+(``synonyms``) and a short description. Documents and questions are segmented with jieba (search
+mode, with a user dictionary of domain words ``data/guide_words.txt``), stop words and particles are dropped, a question's colloquial words also search for
+the official ones (老婆 → 配偶, 本本 → 驾驶证, ``EXPANSIONS``), and the documents are ranked with BM25
+(bm25s). Name and synonyms weigh more than the description (they are repeated); bundles get a small
+boost, and a larger one when the question asks for everything a life event needs ("要办哪些手续").
+
+Measured on ``data/guide_questions.tsv`` by ``evaluate`` (see tests/onestop/test_guide.py).
+
+Pure Python (no Django): the caller builds the documents, from ``catalogue.json`` with
+``docs_from_catalogue`` or from the database, and keeps the built ``GuideIndex``.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).parent / "data"
+WORDS = DATA / "guide_words.txt"
+QUESTIONS = DATA / "guide_questions.tsv"
+
+NAME_WEIGHT = 3  # how many times the name is repeated in a document
+SYNONYM_WEIGHT = 2
+BUNDLE_BOOST = 1.2  # a life-event bundle outranks its own items when both match about as well
+LIFE_EVENT_BOOST = 1.5  # … and more so when the question asks for everything to do ("要办哪些手续")
+LIFE_EVENT = re.compile(r"哪些|什么手续|办什么|办啥|一件事|都要|全套|所有")
+K1, B = 1.5, 0.3  # BM25; little length normalisation: a long list of synonyms is not a long text
+MAX_QUERY_CHARS = 200  # a question longer than this is cut (nobody types a need in more)
+
+# Particles, pronouns, question words and the verbs every question carries ("办", "要", "怎么").
+STOP_WORDS = frozenset("""
+我 我们 你 你们 他 她 他们 它 咱 咱们 自己 本人 人家 大家 家 家里 俺
+想 想要 要 需要 应该 可以 能 能不能 可不可以 会 准备 打算 希望 请问 请 麻烦 帮 帮忙 下
+怎么 怎么办 怎么样 怎样 如何 咋 咋办 啥 什么 哪 哪些 哪里 哪儿 哪个 去哪 去哪里 多少 几 为什么 是不是 有没有 是否
+办 办理 办个 弄 搞 做 去 来 找 到 在 给 把 被 让 和 跟 与 及 或 或者 还是 还 也 都 就 才 又 再 先 然后 之后 以后 后
+的 地 得 了 着 过 吗 呢 吧 啊 呀 哦 哈 嘛 么 喔 噢 哎 唉 嗯 啦 咯 呗 嘞 哟
+个 一个 一家 一间 一下 些 一些 这 那 这个 那个 这些 那些 这样 那样 现在 刚 刚刚 已经 马上 快 快要 今年 明年 最近
+是 有 没 没有 不 不是 对 向 从 为 为了 关于 对于 等 之 其 所 所以 因为 如果 但是 但 而 并 并且
+手续 流程 材料 资料 证件 需要带 带 什么样 多久 多长时间 时间 费用 钱 收费 能否
+""".split())
+
+# Colloquial words and the official ones the catalogue uses (同义词扩展): a question word on the left
+# also searches for the words on the right. General vocabulary of government services, not per item.
+_THESAURUS = {
+    ("老婆", "媳妇", "妻子", "爱人", "老公", "丈夫"): ("配偶",),
+    ("女朋友", "男朋友", "对象", "未婚妻", "未婚夫"): ("结婚",),
+    ("女儿", "儿子", "闺女", "娃", "宝宝", "小孩", "小孩子", "宝贝", "孩子", "子女", "婴儿"): ("孩子", "子女"),
+    ("爸", "妈", "爸爸", "妈妈", "父亲", "母亲", "爷爷", "奶奶", "姥姥", "姥爷", "外婆", "外公", "老人", "老年人"): ("老人",),
+    ("本本", "驾照", "驾驶本", "驾本"): ("驾驶证",),
+    ("房本", "房产证", "房证", "产权证"): ("不动产权证书",),
+    ("退", "退休金", "退休工资"): ("退休",),
+    ("关掉", "关门", "倒闭", "不干", "歇业", "关闭"): ("注销",),
+    ("困难", "贫困", "没钱", "过不下去", "揭不开锅"): ("困难", "救助"),
+    ("专车", "快车", "顺风车", "滴滴"): ("网约车",),
+    ("听不见", "看不见", "聋", "哑", "盲", "瘫痪", "截肢", "残疾", "残障"): ("残疾",),
+    ("预产期", "怀孕", "坐月子", "分娩", "生产"): ("生育", "出生"),
+    ("补贴", "补助", "津贴", "救助金", "补助金"): ("补贴", "补助"),
+    ("辞退", "开除", "裁员", "不续签", "下岗", "失业"): ("失业",),
+    ("五险", "五险一金", "社会保险"): ("社保",),
+    ("卤味", "凉菜", "熟食", "蛋糕", "烘焙", "外卖", "小吃", "快餐", "西餐", "火锅", "烧烤", "早餐", "面馆"): ("食品", "餐饮"),
+    ("执照", "营业证"): ("营业执照",),
+    ("搬家", "搬到", "迁址", "改地址", "改名"): ("变更",),
+    ("老房子", "二手", "存量房"): ("二手房",),
+    ("无住房", "没房", "无房"): ("无房证明",),
+    ("上学", "读书", "念书", "入学"): ("入学",),
+    ("户口本", "户口簿"): ("户口",),
+}
+EXPANSIONS = {word: extra for words, extra in _THESAURUS.items() for word in words}
+
+_LEADING = frozenset("我想要")
+_KEEP = frozenset({"要求", "要素", "要件", "想法", "我国", "要点"})
+_WORD = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class GuideDoc:
+    kind: str  # "item" | "bundle"
+    key: str  # basic_code or bundle code
+    name: str
+    synonyms: tuple[str, ...]
+    description: str
+    department: str = ""
+
+
+# -- segmentation ---------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_tokenizer = None
+
+
+def _jieba():
+    """One jieba tokenizer for the process, made on first use, with the domain dictionary, quietly."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict…" lines on stderr
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                if WORDS.exists():
+                    tokenizer.load_userdict(str(WORDS))
+                _tokenizer = tokenizer
+    return _tokenizer
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _trim(word: str) -> str:
+    """jieba glues a particle onto a short verb ("想开", "我要", "开个"): keep the verb."""
+    if len(word) == 2 and word not in _KEEP:
+        if word[0] in _LEADING:
+            return word[1]
+        if word[1] == "个":
+            return word[0]
+    return word
+
+
+def _words(tokens: Iterable[str]) -> list[str]:
+    out = []
+    for word in tokens:
+        word = _trim(word)
+        if _WORD.search(word) and word not in STOP_WORDS:
+            out.append(word)
+    return out
+
+
+def tokenize(text: str, *, query: bool = False) -> list[str]:
+    """Words (jieba search mode: a long word and its shorter dictionary words), stop words dropped; a
+    question (``query=True``) also gets the official words for its colloquial ones (``EXPANSIONS``)."""
+    words = _words(_jieba().cut_for_search(_normalise(text)))
+    if query:
+        words += [extra for word in words for extra in EXPANSIONS.get(word, ()) if extra not in words]
+    return words
+
+
+# -- the index ------------------------------------------------------------------------------------
+
+
+class GuideIndex:
+    """BM25 over the documents; ``search`` returns (document, score) best first."""
+
+    def __init__(self, docs: list[GuideDoc], retriever, vocab: dict[str, int]):
+        self.docs = docs
+        self._retriever = retriever
+        self._vocab = vocab
+        bundles = np.array([doc.kind == "bundle" for doc in docs], dtype=bool)
+        self._boost = np.where(bundles, BUNDLE_BOOST, 1.0)
+        self._event_boost = np.where(bundles, LIFE_EVENT_BOOST, 1.0)
+
+    @classmethod
+    def build(cls, docs: Iterable[GuideDoc]) -> GuideIndex:
+        import bm25s
+
+        docs = list(docs)
+        corpus = [cls._document_tokens(doc) for doc in docs]
+        if not docs or not any(corpus):
+            return cls(docs, None, {})
+        retriever = bm25s.BM25(k1=K1, b=B)
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        retriever.index(corpus, show_progress=False)
+        return cls(docs, retriever, retriever.vocab_dict)
+
+    @staticmethod
+    def _document_tokens(doc: GuideDoc) -> list[str]:
+        tokens = tokenize(doc.name) * NAME_WEIGHT
+        for synonym in doc.synonyms:
+            tokens += tokenize(synonym) * SYNONYM_WEIGHT
+        tokens += tokenize(doc.description)
+        return tokens
+
+    def search(self, text: str, k: int = 5) -> list[tuple[GuideDoc, float]]:
+        if not isinstance(text, str) or self._retriever is None or k <= 0:
+            return []
+        tokens = [t for t in tokenize(text[:MAX_QUERY_CHARS], query=True) if t in self._vocab]
+        if not tokens:
+            return []
+        scores = np.asarray(self._retriever.get_scores(tokens), dtype=float) * self._boost
+        if LIFE_EVENT.search(text[:MAX_QUERY_CHARS]):
+            scores *= self._event_boost
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(self.docs[i], round(float(scores[i]), 4)) for i in order if scores[i] > 0]
+
+
+# -- catalogue and evaluation ---------------------------------------------------------------------
+
+
+def docs_from_catalogue(data: dict) -> list[GuideDoc]:
+    """Documents for the items and bundles of a ``catalogue.json`` structure. A bundle's description
+    also names its items, so that a question about one step of a life event finds the bundle too."""
+    items = data.get("items", [])
+    names = {item["basic_code"]: item["name"] for item in items}
+    docs = [GuideDoc(kind="item", key=item["basic_code"], name=item["name"],
+                     synonyms=tuple(item.get("content", {}).get("synonyms", [])),
+                     description=item.get("content", {}).get("description", ""),
+                     department=item.get("department", ""))
+            for item in items]
+    for bundle in data.get("bundles", []):
+        docs.append(bundle_doc(bundle["code"], bundle["name"], bundle.get("synonyms", []),
+                               bundle.get("description", ""), [names.get(c, "") for c in bundle.get("items", [])]))
+    return docs
+
+
+def bundle_doc(code: str, name: str, synonyms: Iterable[str], description: str,
+               item_names: Iterable[str]) -> GuideDoc:
+    """The document of a life-event bundle: its description followed by the names of its items."""
+    members = "、".join(n for n in item_names if n)
+    return GuideDoc(kind="bundle", key=code, name=name, synonyms=tuple(synonyms),
+                    description=f"{description} 包括：{members}" if members else description)
+
+
+def load_questions(path: str | Path | None = None) -> list[tuple[str, set[str]]]:
+    """The labelled questions: ``question<TAB>key|key…`` per line, a header line first."""
+    rows = []
+    with open(path or QUESTIONS, encoding="utf-8", newline="") as fh:
+        for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if len(row) < 2 or row[0] == "question" or row[0].startswith("#"):
+                continue
+            expected = {k.strip() for k in row[1].split("|") if k.strip()}
+            if row[0].strip() and expected:
+                rows.append((row[0].strip(), expected))
+    return rows
+
+
+def evaluate(index: GuideIndex, questions: list[tuple[str, set[str]]], k: int = 3) -> dict:
+    """Top-1 and top-k accuracy (a hit: any expected key among the first k results), under the keys
+    ``top1`` and ``top{k}`` (``top3`` by default), and the first 20 questions missed in the top k."""
+    top1 = topk = 0
+    misses = []
+    for question, expected in questions:
+        keys = [doc.key for doc, _ in index.search(question, k=max(k, 1))]
+        top1 += bool(keys[:1] and keys[0] in expected)
+        if expected & set(keys[:k]):
+            topk += 1
+        elif len(misses) < 20:
+            misses.append({"question": question, "expected": sorted(expected), "got": keys[:k]})
+    n = len(questions)
+    return {"questions": n, "k": k, "top1": round(top1 / n, 4) if n else 0.0,
+            f"top{k}": round(topk / n, 4) if n else 0.0, "misses": misses}
