@@ -48,6 +48,7 @@ class Result:
     context: list = field(default_factory=list)
     document_error: dict | None = None
     event_ids: list = field(default_factory=list)
+    sensor_readings: list = field(default_factory=list)  # (device or place, row) from sensorElementList
 
 
 class Resolver:
@@ -430,6 +431,10 @@ def run_capture(chunks: Iterable[bytes], *, capture_id: int, organisation_id: in
                 continue
             if failed and not proceed:
                 continue  # keep checking, stop writing: everything will be rolled back
+            if "sensorElementList" in event:
+                from .coldchain import readings_from_sensor_elements
+
+                result.sensor_readings.extend(readings_from_sensor_elements(event))
             pending.append(prepared)
             pending_epcs += len(prepared.epcs)
             if pending_epcs >= FLUSH_EPCS or len(pending) >= FLUSH_EVENTS:

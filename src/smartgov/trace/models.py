@@ -408,3 +408,16 @@ class Vaccination(TimeStampedModel):
     class Meta:
         ordering = ["-administered_at"]
         verbose_name = verbose_name_plural = "接种记录"
+
+
+class QuestionedCode(models.Model):
+    """A code put "in question" (温度存疑) by a temperature alert; released with the alert."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="questioned")
+    epc = models.CharField(max_length=200, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["alert", "epc"], name="trace_questioned_once")]
+
+    def __str__(self):
+        return self.epc

@@ -259,6 +259,8 @@ def capture_epcis_document(*, actor, chunks: Iterable[bytes] | bytes, organisati
             result = ingest.run_capture(chunks, capture_id=job.pk, organisation_id=organisation.pk if organisation else None,
                                         proceed=behaviour == "proceed", progress=progress)
             job.status = CaptureStatus.PARTIAL if result.errors else CaptureStatus.SUCCEEDED
+            if result.sensor_readings:
+                _sensor_readings(actor, result.sensor_readings)
             _finish(job, result)
             record(actor=actor, action="trace.capture", target=job,
                    actor_label="" if actor else f"org:{organisation.pk}",
@@ -283,6 +285,25 @@ def capture_epcis_document(*, actor, chunks: Iterable[bytes] | bytes, organisati
         raise InvalidInput("EPCIS文档无效，未保存任何事件", code="invalid_epcis_document", detail=detail)
     raise InvalidInput(f"{len(failure.errors)}个事件未通过校验，未保存任何事件", code="invalid_epcis_events",
                        detail=detail)
+
+
+def _sensor_readings(actor, readings) -> None:
+    """Temperature reports of captured events go to the logger named by deviceID (or at the readPoint)."""
+    from . import coldchain
+
+    keys = {codes.canonical_dl(k) for k, _ in readings if k}
+    loggers = {}
+    for lg in Logger.objects.filter(device_id__in=keys):
+        loggers[lg.device_id] = lg
+    for lg in Logger.objects.filter(location_uri__in=keys):
+        loggers.setdefault(lg.location_uri, lg)
+    per_logger: dict[int, tuple[Logger, list]] = {}
+    for key, row in readings:
+        lg = loggers.get(codes.canonical_dl(key)) if key else None
+        if lg is not None:
+            per_logger.setdefault(lg.pk, (lg, []))[1].append(row)
+    for lg, rows in per_logger.values():
+        coldchain.record_readings(actor=actor, logger=lg, rows=rows, source="epcis")
 
 
 def _finish(job: CaptureJob, result: ingest.Result) -> None:
