@@ -1,0 +1,481 @@
+"""The EPCIS capture hot path: stream → parse (orjson) → validate (pre-compiled schema + CBV) → hash →
+batched insert (COPY on PostgreSQL, executemany on SQLite) → business rules and state in set-based SQL.
+
+Called only through ``services.capture_epcis_document``; see docs/trace.md ("Hot path") for the design
+and the measurements behind it.
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import orjson
+from django.db import connection
+
+from .codes import canonical_dl, normalize_epc
+from .epcis import schema
+from .epcis.hashing import event_hash, parse_time
+from .epcis.stream import DocumentError, EventStream
+from .epcis.vocab import VocabularyError, context_prefixes, normalize_term
+from .models import FLAG_ADMINISTERED, FLAG_DESTROYED, FLAG_RECALLED, EventType
+
+EVENT_TYPES = {"ObjectEvent": EventType.OBJECT, "AggregationEvent": EventType.AGGREGATION,
+               "TransactionEvent": EventType.TRANSACTION, "TransformationEvent": EventType.TRANSFORMATION,
+               "AssociationEvent": EventType.ASSOCIATION}
+LIST_ROLES = (("epcList", "e"), ("childEPCs", "c"), ("inputEPCList", "i"), ("outputEPCList", "o"))
+FLUSH_EPCS = 100_000
+FLUSH_EVENTS = 20_000
+MAX_ERRORS = 1000
+CAPTURE_LOCK = 74_010_005  # pg_advisory_xact_lock key: one capture writes at a time
+
+
+@dataclass
+class Prepared:
+    index: int
+    hash: str
+    row: list  # event columns without id
+    epcs: list[tuple[str, str]]
+    time_key: str
+
+
+@dataclass
+class Result:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    epc_events: int = 0
+    errors: list = field(default_factory=list)
+    context: list = field(default_factory=list)
+    document_error: dict | None = None
+    event_ids: list = field(default_factory=list)
+    sensor_readings: list = field(default_factory=list)  # (device or place, row) from sensorElementList
+
+
+class Resolver:
+    """Product and batch look-ups for commissioning events, cached for the capture."""
+
+    def __init__(self):
+        from .models import Batch, Product
+
+        self.products = {}
+        for pid, gtin, nmpa in Product.objects.values_list("id", "gtin", "nmpa_code"):
+            if gtin:
+                self.products["01/" + gtin] = pid
+            if nmpa:
+                self.products["nmpa/" + nmpa] = pid
+        self.batches = {(b, lot): bid for bid, b, lot in Batch.objects.values_list("id", "product_id", "lot")}
+
+    def batch_for(self, epc: str, lot: str | None) -> tuple[int | None, bool]:
+        """(batch id, whether the product is known)."""
+        from .codes import product_key
+
+        key = product_key(epc)
+        pid = self.products.get(key) if key else None
+        if pid is None:
+            return None, False
+        return self.batches.get((pid, lot)), True
+
+
+def _utc_text(dt: datetime.datetime) -> str:
+    return str(dt.astimezone(datetime.UTC).replace(tzinfo=None))
+
+
+def _lot_of(event) -> str | None:
+    ilmd = event.get("ilmd")
+    if not isinstance(ilmd, dict):
+        return None
+    for key in ("cbvmda:lotNumber", "lotNumber", "urn:epcglobal:cbv:mda:lotNumber"):
+        value = ilmd.get(key)
+        if isinstance(value, str):
+            return value.strip()
+    return None
+
+
+def prepare_event(event: dict, raw: bytes, index: int, prefixes: dict, resolver: Resolver, now_text: str,
+                  pg: bool) -> Prepared:
+    """Validate and flatten one event; raises schema.EventInvalid naming the field."""
+    schema.validate_event(event)
+    etype = EVENT_TYPES.get(event.get("type"))
+    if etype is None:
+        raise schema.EventInvalid("type", f"不支持的事件类型 {event.get('type')!r}")
+    local = prefixes
+    if "@context" in event:
+        local = {**prefixes, **context_prefixes(event["@context"])}
+    try:
+        when = parse_time(event["eventTime"])
+    except (ValueError, KeyError):
+        raise schema.EventInvalid("eventTime", "eventTime 不是带时区的有效时间") from None
+    terms = {}
+    for name in ("bizStep", "disposition"):
+        value = event.get(name)
+        if value is not None:
+            try:
+                terms[name] = normalize_term(name, value, local)
+            except VocabularyError as exc:
+                raise schema.EventInvalid(name, str(exc)) from None
+    for name, vocab in (("bizTransactionList", "bizTransactionType"), ("sourceList", "sourceDestType"),
+                        ("destinationList", "sourceDestType")):
+        for i, item in enumerate(event.get(name) or ()):
+            if "type" in item:
+                try:
+                    normalize_term(vocab, item["type"], local)
+                except VocabularyError as exc:
+                    raise schema.EventInvalid(f"{name}[{i}].type", str(exc)) from None
+    ehash = event_hash(event, local)
+    epcs = []
+    for name, role in LIST_ROLES:
+        values = event.get(name)
+        if values:
+            epcs.extend((normalize_epc(v), role) for v in values)
+    parent = event.get("parentID")
+    parent_norm = normalize_epc(parent) if parent else ""
+    if parent_norm:
+        epcs.append((parent_norm, "p"))
+    source_loc = dest_loc = dest_owner = ""
+    for item in event.get("sourceList") or ():
+        if item.get("type", "").endswith("location"):
+            source_loc = canonical_dl(item.get("source", ""))
+    for item in event.get("destinationList") or ():
+        t = item.get("type", "")
+        if t.endswith("location"):
+            dest_loc = canonical_dl(item.get("destination", ""))
+        elif t.endswith("owning_party"):
+            dest_owner = canonical_dl(item.get("destination", ""))
+    batch_id = None
+    if terms.get("bizStep") == "commissioning" and epcs:
+        lot = _lot_of(event)
+        batch_id, known = resolver.batch_for(epcs[0][0], lot)
+        if known and batch_id is None:
+            raise schema.EventInvalid("ilmd.lotNumber", f"批号 {lot!r} 未在本平台登记（请先登记批次）")
+    read_point = (event.get("readPoint") or {}).get("id", "")
+    biz_location = (event.get("bizLocation") or {}).get("id", "")
+    event_time = when if pg else _utc_text(when)
+    row = [
+        ehash, str(event.get("eventID", ""))[:200], int(etype), event.get("action", ""), event_time,
+        event.get("eventTimeZoneOffset", ""), now_text, terms.get("bizStep", ""), terms.get("disposition", ""),
+        canonical_dl(read_point) if read_point else "", canonical_dl(biz_location) if biz_location else "",
+        parent_norm, source_loc, dest_loc, dest_owner, batch_id, len(epcs) - (1 if parent_norm else 0),
+        raw.decode("utf-8") if raw is not None else orjson.dumps(event).decode(),
+    ]
+    return Prepared(index, ehash, row, epcs, _utc_text(when))
+
+
+EVENT_COLUMNS = ("event_hash", "event_id", "type", "action", "event_time", "tz_offset", "record_time", "biz_step",
+                 "disposition", "read_point", "biz_location", "parent_epc", "source_location", "dest_location",
+                 "dest_owner", "batch_id", "epc_count", "body", "id", "capture_id", "organisation_id_ref")
+
+
+class Writer:
+    """Batched writes of events and their EPC rows, then rules and state for the id range."""
+
+    def __init__(self, *, capture_id: int, organisation_id: int | None):
+        self.pg = connection.vendor == "postgresql"
+        self.capture_id = capture_id
+        self.organisation_id = organisation_id
+        with connection.cursor() as cur:
+            if self.pg:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [CAPTURE_LOCK])
+            cur.execute("SELECT COALESCE(MAX(id), 0) FROM trace_event")
+            self.next_id = cur.fetchone()[0] + 1
+        self.seen: set[str] = set()
+
+    def flush(self, batch: list[Prepared], result: Result) -> None:
+        if not batch:
+            return
+        fresh = []
+        for p in batch:
+            if p.hash in self.seen:
+                result.duplicates += 1
+            else:
+                self.seen.add(p.hash)
+                fresh.append(p)
+        existing = self._existing([p.hash for p in fresh])
+        if existing:
+            result.duplicates += sum(1 for p in fresh if p.hash in existing)
+            fresh = [p for p in fresh if p.hash not in existing]
+        if not fresh:
+            return
+        fresh.sort(key=lambda p: p.time_key)  # ids follow event time inside a flush (state SQL relies on it)
+        lo = self.next_id
+        event_rows, epc_rows = [], []
+        for p in fresh:
+            eid = self.next_id
+            self.next_id += 1
+            event_rows.append((*p.row, eid, self.capture_id, self.organisation_id))
+            epc_rows.extend((eid, epc, role) for epc, role in p.epcs)
+            result.event_ids.append(eid)
+        hi = self.next_id - 1
+        self.write_rows("trace_event", EVENT_COLUMNS, event_rows)
+        self.write_epc_rows(epc_rows)
+        result.stored += len(fresh)
+        result.epc_events += len(epc_rows)
+        apply_rules_and_state(lo, hi)
+
+    def _existing(self, hashes: list[str]) -> set[str]:
+        found = set()
+        with connection.cursor() as cur:
+            for i in range(0, len(hashes), 500):
+                chunk = hashes[i:i + 500]
+                cur.execute(f"SELECT event_hash FROM trace_event WHERE event_hash IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608 (table/column names and flag bits are constants)
+                            chunk)
+                found.update(r[0] for r in cur.fetchall())
+        return found
+
+    def write_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        write_rows(table, columns, rows)
+
+    def write_epc_rows(self, rows: list[tuple]) -> None:
+        write_epc_rows(rows)
+
+
+def write_rows(table: str, columns, rows) -> None:
+    if not rows:
+        return
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",  # noqa: S608 (table/column names and flag bits are constants)
+                            rows)
+
+
+def write_epc_rows(rows, table: str = "trace_eventepc") -> None:
+    if not rows:
+        return
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            text = "".join(f"{eid}\t{epc}\t{role}\n" for eid, epc, role in rows)
+            if "\\" in text:  # COPY text format: escape backslashes (tabs/newlines cannot occur in a URI)
+                text = "".join(f"{eid}\t{epc.replace(chr(92), chr(92) * 2)}\t{role}\n" for eid, epc, role in rows)
+            with cur.cursor.copy(f"COPY {table} (event_id, epc, role) FROM STDIN") as copy:
+                copy.write(text.encode())
+        else:
+            cur.executemany(f"INSERT INTO {table} (event_id, epc, role) VALUES (%s, %s, %s)", rows)  # noqa: S608 (table/column names and flag bits are constants)
+
+
+# Business rules (业务规则) on the events of one id range, against what was known before — they flag,
+# never reject: what really happened is stored.
+RULES_SQL = [
+    # commissioning a code that was already commissioned (before, or earlier in this range)
+    """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
+       SELECT e.id, ee.epc, 'commissioned_twice', '该码此前已激活', %(now)s
+       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
+       LEFT JOIN trace_codestate s ON s.epc = ee.epc
+       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'commissioning'
+         AND (s.commissioned_at IS NOT NULL OR EXISTS (
+              SELECT 1 FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
+              WHERE x.epc = ee.epc AND x.event_id >= %(lo)s AND x.event_id < ee.event_id
+                AND x.role = 'e' AND xe.biz_step = 'commissioning'))""",
+    # receiving a code whose last shipping/receiving step was not a shipping
+    """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
+       SELECT e.id, ee.epc, 'received_not_shipped', '收货前没有发货记录', %(now)s
+       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
+       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'receiving'
+         AND COALESCE((SELECT xe.biz_step FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
+                       WHERE x.epc = ee.epc AND xe.biz_step IN ('shipping', 'receiving')
+                         AND (xe.event_time < e.event_time OR (xe.event_time = e.event_time AND xe.id < e.id))
+                       ORDER BY xe.event_time DESC, xe.id DESC LIMIT 1), '') <> 'shipping'""",
+    # shipping from a place the code is not at (source location ≠ last known business location)
+    """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
+       SELECT e.id, ee.epc, 'shipped_elsewhere', '发货地点与该码所在地点不符', %(now)s
+       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
+       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'shipping'
+         AND e.source_location <> ''
+         AND COALESCE((SELECT xe.biz_location FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
+                       WHERE x.epc = ee.epc AND xe.biz_location <> '' AND xe.event_time < e.event_time
+                       ORDER BY xe.event_time DESC, xe.id DESC LIMIT 1), e.source_location) <> e.source_location""",
+    # dispensing (接种) an expired, recalled or temperature-questioned dose
+    """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
+       SELECT e.id, ee.epc, 'dispensed_expired', '产品已过有效期', %(now)s
+       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
+       JOIN trace_codestate s ON s.epc = ee.epc JOIN trace_batch b ON b.id = s.batch_id
+       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+         AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND b.expiry_date < e.event_time""",
+    """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
+       SELECT e.id, ee.epc, 'dispensed_recalled', '该批次已召回', %(now)s
+       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
+       JOIN trace_codestate s ON s.epc = ee.epc
+       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+         AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & 1) = 1""",
+    """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
+       SELECT e.id, ee.epc, 'dispensed_in_question', '该剂次温度存疑未放行', %(now)s
+       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
+       JOIN trace_codestate s ON s.epc = ee.epc
+       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+         AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & 2) = 2""",
+    # one child in two parents: packed while still in another container
+    """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
+       SELECT e.id, ee.epc, 'two_parents', '该码已在另一个容器中：' || s.container, %(now)s
+       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
+       JOIN trace_codestate s ON s.epc = ee.epc
+       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'c' AND e.type = 2 AND e.action = 'ADD'
+         AND s.container IS NOT NULL AND s.container <> '' AND s.container <> e.parent_epc""",
+]
+
+# Current state per code from the events of one id range (ids follow event time inside the range):
+# the last non-empty location/disposition/owner, the container from the last aggregation naming the code
+# as a child ('' = unpacked), the batch from commissioning. Older events never overwrite newer state.
+STATE_SQL = f"""
+INSERT INTO trace_codestate (epc, batch_id, product_key, container, biz_location, read_point, disposition, owner,
+                             biz_step, last_event_id, last_event_time, commissioned_at, flags)
+SELECT g.epc, ce.batch_id,
+       CASE WHEN g.epc LIKE 'https://id.gs1.org/01/%%' THEN substr(g.epc, 20, 17)
+            WHEN g.epc LIKE 'urn:nmpa:tc:%%' THEN 'nmpa/' || substr(g.epc, 13, 7) ELSE '' END,
+       CASE WHEN g.cont_id IS NULL THEN NULL WHEN ae.action = 'DELETE' THEN '' ELSE ae.parent_epc END,
+       lo.biz_location, le.read_point, de.disposition, oe.dest_owner, le.biz_step, le.id, le.event_time,
+       ce.event_time,
+       CASE de.disposition WHEN 'recalled' THEN {FLAG_RECALLED} WHEN 'dispensed' THEN {FLAG_ADMINISTERED}
+                           WHEN 'destroyed' THEN {FLAG_DESTROYED} ELSE 0 END
+FROM (SELECT ee.epc, MAX(e.id) AS last_id,
+             MAX(CASE WHEN e.biz_location <> '' THEN e.id END) AS loc_id,
+             MAX(CASE WHEN e.disposition <> '' THEN e.id END) AS disp_id,
+             MAX(CASE WHEN e.dest_owner <> '' THEN e.id END) AS owner_id,
+             MAX(CASE WHEN ee.role = 'c' THEN e.id END) AS cont_id,
+             MIN(CASE WHEN e.biz_step = 'commissioning' AND ee.role = 'e' THEN e.id END) AS comm_id
+      FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
+      WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s
+      GROUP BY ee.epc) g
+JOIN trace_event le ON le.id = g.last_id
+LEFT JOIN trace_event lo ON lo.id = g.loc_id
+LEFT JOIN trace_event de ON de.id = g.disp_id
+LEFT JOIN trace_event oe ON oe.id = g.owner_id
+LEFT JOIN trace_event ae ON ae.id = g.cont_id
+LEFT JOIN trace_event ce ON ce.id = g.comm_id
+WHERE 1 = 1
+ON CONFLICT (epc) DO UPDATE SET
+  batch_id = COALESCE(trace_codestate.batch_id, excluded.batch_id),
+  commissioned_at = COALESCE(trace_codestate.commissioned_at, excluded.commissioned_at),
+  container = CASE WHEN excluded.container IS NULL OR excluded.last_event_time < trace_codestate.last_event_time
+                   THEN trace_codestate.container ELSE excluded.container END,
+  biz_location = CASE WHEN excluded.last_event_time >= trace_codestate.last_event_time
+                      THEN COALESCE(excluded.biz_location, trace_codestate.biz_location)
+                      ELSE COALESCE(trace_codestate.biz_location, excluded.biz_location) END,
+  disposition = CASE WHEN excluded.last_event_time >= trace_codestate.last_event_time
+                     THEN COALESCE(excluded.disposition, trace_codestate.disposition)
+                     ELSE COALESCE(trace_codestate.disposition, excluded.disposition) END,
+  owner = CASE WHEN excluded.last_event_time >= trace_codestate.last_event_time
+               THEN COALESCE(excluded.owner, trace_codestate.owner)
+               ELSE COALESCE(trace_codestate.owner, excluded.owner) END,
+  read_point = CASE WHEN excluded.last_event_time >= trace_codestate.last_event_time
+                    THEN excluded.read_point ELSE trace_codestate.read_point END,
+  biz_step = CASE WHEN excluded.last_event_time >= trace_codestate.last_event_time
+                  THEN excluded.biz_step ELSE trace_codestate.biz_step END,
+  last_event_id = CASE WHEN excluded.last_event_time >= trace_codestate.last_event_time
+                       THEN excluded.last_event_id ELSE trace_codestate.last_event_id END,
+  last_event_time = CASE WHEN excluded.last_event_time >= trace_codestate.last_event_time
+                         THEN excluded.last_event_time ELSE trace_codestate.last_event_time END,
+  flags = trace_codestate.flags | excluded.flags
+"""  # noqa: S608 (flag bits are constants)
+
+# An aggregation DELETE without childEPCs unpacks everything in the parent (EPCIS 2.0 §7.4.3).
+UNPACK_ALL_SQL = """
+UPDATE trace_codestate SET container = ''
+WHERE container IN (SELECT parent_epc FROM trace_event
+                    WHERE id BETWEEN %(lo)s AND %(hi)s AND type = 2 AND action = 'DELETE' AND epc_count = 0)
+"""
+
+
+def apply_rules_and_state(lo: int, hi: int) -> None:
+    from django.utils import timezone
+
+    now = timezone.now() if connection.vendor == "postgresql" else _utc_text(timezone.now())
+    params = {"lo": lo, "hi": hi, "now": now}
+    with connection.cursor() as cur:
+        for sql in RULES_SQL:
+            cur.execute(sql, params)
+        cur.execute(STATE_SQL, params)
+        cur.execute(UNPACK_ALL_SQL, params)
+
+
+class RollbackCapture(Exception):
+    def __init__(self, result: Result):
+        super().__init__("capture rolled back")
+        self.result = result
+
+
+def run_capture(chunks: Iterable[bytes], *, capture_id: int, organisation_id: int | None, proceed: bool,
+                progress=None) -> Result:
+    """Capture a document given as byte chunks inside the caller's transaction. In rollback mode any
+    invalid event raises RollbackCapture (after every event was checked, so all errors are reported)."""
+    from django.utils import timezone
+
+    result = Result()
+    stream = EventStream(chunks)
+    writer = Writer(capture_id=capture_id, organisation_id=organisation_id)
+    resolver = Resolver()
+    pg = writer.pg
+    now_text = timezone.now() if pg else _utc_text(timezone.now())
+    prefixes = None
+    pending: list[Prepared] = []
+    pending_epcs = 0
+    failed = False
+    try:
+        for index, raw in enumerate(stream):
+            if prefixes is None:
+                header = stream.header_so_far()
+                result.context = _context_list(header.get("@context"))
+                prefixes = context_prefixes(header.get("@context", []))
+            result.received += 1
+            try:
+                event = orjson.loads(raw)
+                prepared = prepare_event(event, raw, index, prefixes, resolver, now_text, pg)
+            except orjson.JSONDecodeError as exc:
+                failed = True
+                _add_error(result, index, None, "", f"事件不是有效的JSON：{exc}")
+                continue
+            except schema.EventInvalid as exc:
+                failed = True
+                _add_error(result, index, event, exc.field, exc.message)
+                continue
+            if failed and not proceed:
+                continue  # keep checking, stop writing: everything will be rolled back
+            if "sensorElementList" in event:
+                from .coldchain import readings_from_sensor_elements
+
+                result.sensor_readings.extend(readings_from_sensor_elements(event))
+            pending.append(prepared)
+            pending_epcs += len(prepared.epcs)
+            if pending_epcs >= FLUSH_EPCS or len(pending) >= FLUSH_EVENTS:
+                writer.flush(pending, result)
+                if progress:
+                    progress(pending_epcs)
+                pending, pending_epcs = [], 0
+        header = stream.header()
+    except DocumentError as exc:
+        result.document_error = {"field": "", "message": str(exc)}
+        raise RollbackCapture(result) from None
+    _check_header(header, result)
+    if result.document_error or (failed and not proceed):
+        raise RollbackCapture(result)
+    writer.flush(pending, result)
+    if progress:
+        progress(pending_epcs)
+    return result
+
+
+def _context_list(context) -> list:
+    if context is None:
+        return []
+    return context if isinstance(context, list) else [context]
+
+
+def _check_header(header: dict, result: Result) -> None:
+    if header.get("type") != "EPCISDocument":
+        result.document_error = {"field": "type", "message": "文档类型应为 EPCISDocument"}
+        return
+    if not isinstance(header.get("epcisBody"), dict) or "eventList" not in header["epcisBody"]:
+        result.document_error = {"field": "epcisBody.eventList", "message": "缺少 epcisBody.eventList"}
+        return
+    try:
+        schema.document_validator()(header)
+    except schema.fastjsonschema.JsonSchemaValueException as exc:
+        result.document_error = {"field": schema.error_field(exc), "message": exc.message}
+
+
+def _add_error(result: Result, index: int, event, field_name: str, message: str) -> None:
+    if len(result.errors) >= MAX_ERRORS:
+        return
+    event_id = event.get("eventID") if isinstance(event, dict) else None
+    result.errors.append({"event": index, "eventID": event_id, "field": field_name, "message": message})
