@@ -188,3 +188,10 @@ def test_temperature_class_and_inspection_interval_follow_mean_max_and_moisture(
     ingest(wh2, gf.temps(wh2, 14.0))
     scan2 = Scan.objects.get(warehouse=wh2)
     assert scan2.temp_class == "low" and scan2.next_check_days == 15
+
+
+def test_an_unchanged_reading_in_a_quiet_layer_is_not_called_stuck():
+    wh = gf.warehouse()
+    for n in range(7):  # deep grain: nothing changes beyond the sensors' resolution
+        ingest(wh, gf.temps(wh, 12.0), gf.T0 + gf.days(n))
+    assert all(orjson.loads(s.faulty) == [] for s in Scan.objects.all())

@@ -2,7 +2,7 @@
 
 - layer and whole-bin max/min/mean over the valid points;
 - faulty points: no reading, outside the physical range, a jump between consecutive scans, or stuck at
-  exactly the same value for several scans;
+  exactly the same value for several scans while the rest of its layer moved;
 - hot spots (发热点): a valid point above its layer mean by ``hot_margin_c`` (default 3 °C), or rising
   faster than ``rise_rate_c_per_day`` since the previous scan;
 - the bin's temperature class (GB/T 29890-2013 储粮技术规范: 低温 mean ≤ 15 °C with local max ≤ 20 °C,
@@ -82,8 +82,13 @@ def analyse_scan(temps: np.ndarray, *, layers: int, prev: np.ndarray | None = No
             delta = t - prev
             why[(why == 0) & both & (np.abs(delta) > p["jump_c"])] = 3
         same = both & (t == prev)
+        # A reading unchanged while most of its layer moved counts towards "stuck"; in a quiet layer (deep
+        # grain changes by less than the sensor's resolution) an unchanged reading proves nothing either way.
+        moved = (both & ~same).reshape(layers, per_layer).sum(axis=1) * 2 >= both.reshape(layers, per_layer).sum(axis=1)
+        layer_moving = np.repeat(moved, per_layer)
         base = prev_stuck if prev_stuck is not None and prev_stuck.size == n else np.zeros(n, dtype=np.uint16)
-        stuck = np.where(same, np.minimum(base.astype(np.uint32) + 1, 65535), 0).astype(np.uint16)
+        base = base.astype(np.uint32)
+        stuck = np.where(same, np.where(layer_moving, np.minimum(base + 1, 65535), base), 0).astype(np.uint16)
         why[(why == 0) & (stuck + 1 >= p["stuck_scans"])] = 4
     valid = why == 0
     vgrid = valid.reshape(layers, per_layer)

@@ -203,10 +203,11 @@ def _raise_alerts(new, params) -> int:
 
 @transaction.atomic
 def ingest_scans(*, actor, scans: list[ScanIn], source: str, actor_label: str = "",
-                 params: dict | None = None) -> IngestResult:
+                 params: dict | None = None, rejected: list | None = None) -> IngestResult:
     """Store a batch of grain-condition scans (粮情数据入库): analysed, idempotent by (warehouse, scan time),
     alerts raised, one audit entry for the batch. ``actor`` None is the system (the MQTT worker, whose
-    devices the broker authenticates); a user must hold ``grain.ingest`` for every warehouse's depot."""
+    devices the broker authenticates); a user must hold ``grain.ingest`` for every warehouse's depot.
+    ``rejected`` lists malformed MQTT messages dropped from the batch; they are named in its audit entry."""
     if actor is not None:
         require(actor, "grain.ingest")
         for info in {s.warehouse for s in scans}:
@@ -218,13 +219,15 @@ def ingest_scans(*, actor, scans: list[ScanIn], source: str, actor_label: str = 
     made = _raise_alerts(new, params) if new else 0
     batch = uuid.uuid4().hex
     points = sum(s.warehouse.points for s, _ in new)
-    if scans:
+    if scans or rejected:
         record(actor=actor, actor_label=actor_label, action="grain.scan.ingest", target=("grain.scanbatch", batch),
                changes={"source": source, "received": len(scans), "stored": len(new),
                         "duplicates": len(scans) - len(new), "points": points,
                         "warehouses": sorted({s.warehouse.id for s in scans})[:100],
-                        "from": min(s.taken_at for s in scans).isoformat(),
-                        "to": max(s.taken_at for s in scans).isoformat(), "alerts_opened": made})
+                        "from": min(s.taken_at for s in scans).isoformat() if scans else None,
+                        "to": max(s.taken_at for s in scans).isoformat() if scans else None,
+                        "alerts_opened": made, "rejected": (rejected or [])[:20],
+                        "rejected_count": len(rejected or [])})
     return IngestResult(received=len(scans), stored=len(new), duplicates=len(scans) - len(new), points=points,
                         alerts=made, batch=batch)
 
