@@ -152,10 +152,10 @@ def test_a_sensor_that_jumps_between_scans_is_faulty_not_a_hot_spot():
     assert orjson.loads(last.hot) == []
 
 
-def test_a_sensor_stuck_at_one_value_is_found_after_five_scans():
+def test_a_sensor_stuck_at_one_value_while_its_layer_warms_is_found_after_five_scans():
     wh = gf.warehouse()
     for n in range(5):
-        t = gf.temps(wh, 12.0 + 0.2 * n, p7=13.3)
+        t = gf.temps(wh, 12.0 + 0.3 * n, p7=13.3)  # the layer's mean moves 1.2 °C in four steps
         ingest(wh, t, gf.T0 + gf.days(n))
     faulty = [orjson.loads(s.faulty) for s in Scan.objects.order_by("taken_at")]
     assert faulty[:4] == [[], [], [], []]
@@ -192,6 +192,6 @@ def test_temperature_class_and_inspection_interval_follow_mean_max_and_moisture(
 
 def test_an_unchanged_reading_in_a_quiet_layer_is_not_called_stuck():
     wh = gf.warehouse()
-    for n in range(7):  # deep grain: nothing changes beyond the sensors' resolution
-        ingest(wh, gf.temps(wh, 12.0), gf.T0 + gf.days(n))
+    for n in range(7):  # deep grain: the point holds while its neighbours jitter at the sensors' resolution
+        ingest(wh, gf.temps(wh, 12.0 + 0.1 * (n % 2), p7=12.0), gf.T0 + gf.days(n))
     assert all(orjson.loads(s.faulty) == [] for s in Scan.objects.all())

@@ -70,7 +70,7 @@ def start_worker(db, tmp_path, keys, *, prefix, group, client_id, batch=2):
     env = {**os.environ, "DATABASE_URL": db.url, "SMARTGOV_VAR_DIR": str(tmp_path / "var"),
            "SMARTGOV_SIGNING_KEY_FILE": str(keys), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "smartgov", "grain", "ingest", "--prefix", prefix, "--group", group,
-                             "--client-id", client_id, "--batch", str(batch)],
+                             "--client-id", client_id, "--batch", str(batch), "--session-expiry", "120"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
 

@@ -17,11 +17,12 @@ import numpy as np
 DEFAULTS: dict = {
     "hot_margin_c": 3.0,  # a point this much above its layer mean is a hot spot
     "rise_rate_c_per_day": 1.0,  # ... or rising faster than this
-    "rise_min_hours": 6.0,  # the previous scan must be at least this old to measure a rate
+    "rise_min_hours": 20.0,  # the rate is measured against a scan at least this much older
     "valid_min_c": -40.0,  # outside this range the sensor is faulty (DS18B20 reports 85 / -127 on faults)
     "valid_max_c": 60.0,
     "jump_c": 8.0,  # a change this large between consecutive scans is a faulty sensor, not grain
-    "stuck_scans": 5,  # the same value this many scans in a row: a stuck sensor
+    "stuck_scans": 5,  # the same value this many scans in a row ...
+    "stuck_layer_change_c": 1.0,  # ... while its layer's mean moved this much: a stuck sensor
     "high_temp_c": 30.0,  # any valid point above this raises a high-temperature alert
     "co2_alert_ppm": 2000.0,  # CO₂ above this suggests insects or mould (生物活动)
     "low_mean_c": 15.0, "low_max_c": 20.0,
@@ -35,6 +36,9 @@ DEFAULTS: dict = {
     "vent_fog_rh": 95.0,
     "vent_min_air_c": -10.0,
 }
+
+
+MAX_LISTED = 500  # points listed per finding (the count of a whole failed cable grid stays bounded)
 
 
 def parameters(overrides: dict | None = None) -> dict:
@@ -52,7 +56,7 @@ class Analysis:
     layer_stats: list  # [[max, min, mean] | [None, None, None]] per layer, top first
     faulty: list = field(default_factory=list)  # [{"i", "why", "value"}]
     hot: list = field(default_factory=list)  # [{"i", "why", "value", "ref"}]
-    stuck: np.ndarray | None = None  # uint16 run lengths of unchanged readings
+    stuck: bytes = b""  # per point: uint16 run length of unchanged readings, then float32 layer mean at its start
     temp_class: str = "normal"
     next_check_days: int = 15
 
@@ -61,10 +65,28 @@ def _r(v) -> float | None:
     return None if v is None or not np.isfinite(v) else round(float(v), 2)
 
 
+def _layer_means(t, finite, layers, per_layer) -> np.ndarray:
+    """Each point's layer mean over the finite readings (for the stuck-sensor reference)."""
+    g, ok = t.reshape(layers, per_layer), finite.reshape(layers, per_layer)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(ok, g, 0).sum(axis=1, dtype=np.float64) / ok.sum(axis=1)
+    return np.repeat(means, per_layer)
+
+
+def unpack_stuck(blob, n: int) -> tuple[np.ndarray, np.ndarray]:
+    if blob is None or len(blob) != 6 * n:
+        return np.zeros(n, dtype=np.uint16), np.full(n, np.nan, dtype=np.float32)
+    blob = bytes(blob)
+    return np.frombuffer(blob[:2 * n], dtype="<u2"), np.frombuffer(blob[2 * n:], dtype="<f4")
+
+
 def analyse_scan(temps: np.ndarray, *, layers: int, prev: np.ndarray | None = None,
-                 prev_stuck: np.ndarray | None = None, hours_since_prev: float | None = None,
-                 safety: str = "safe", params: dict | None = None) -> Analysis:
-    """Analyse one scan. ``temps`` is float32 in point-index order (layer-major); NaN = no reading."""
+                 prev_stuck: bytes | None = None, rate_ref: np.ndarray | None = None,
+                 rate_hours: float | None = None, safety: str = "safe", params: dict | None = None) -> Analysis:
+    """Analyse one scan. ``temps`` is float32 in point-index order (layer-major); NaN = no reading.
+
+    ``prev`` is the scan just before (for jumps and stuck sensors); ``rate_ref`` an earlier scan taken
+    ``rate_hours`` before, at least ``rise_min_hours`` (for the warming rate: over days, not hours)."""
     p = params or DEFAULTS
     t = np.asarray(temps, dtype=np.float32)
     n = t.size
@@ -82,14 +104,18 @@ def analyse_scan(temps: np.ndarray, *, layers: int, prev: np.ndarray | None = No
             delta = t - prev
             why[(why == 0) & both & (np.abs(delta) > p["jump_c"])] = 3
         same = both & (t == prev)
-        # A reading unchanged while most of its layer moved counts towards "stuck"; in a quiet layer (deep
-        # grain changes by less than the sensor's resolution) an unchanged reading proves nothing either way.
-        moved = (both & ~same).reshape(layers, per_layer).sum(axis=1) * 2 >= both.reshape(layers, per_layer).sum(axis=1)
-        layer_moving = np.repeat(moved, per_layer)
-        base = prev_stuck if prev_stuck is not None and prev_stuck.size == n else np.zeros(n, dtype=np.uint16)
-        base = base.astype(np.uint32)
-        stuck = np.where(same, np.where(layer_moving, np.minimum(base + 1, 65535), base), 0).astype(np.uint16)
-        why[(why == 0) & (stuck + 1 >= p["stuck_scans"])] = 4
+    layer_mean_all = _layer_means(t, why == 0, layers, per_layer)
+    if prev is not None and prev.size == n:
+        # Stuck: the same reading ``stuck_scans`` times in a row while its layer's mean moved by at least
+        # ``stuck_layer_change_c`` — deep grain changing less than the sensor's resolution is not a fault.
+        counts, refs = unpack_stuck(prev_stuck, n)
+        stuck = np.where(same, np.minimum(counts.astype(np.uint32) + 1, 65535), 0).astype(np.uint16)
+        stuck_ref = np.where(same, refs, layer_mean_all).astype(np.float32)
+        with np.errstate(invalid="ignore"):
+            moved = np.abs(layer_mean_all - stuck_ref) >= p["stuck_layer_change_c"]
+        why[(why == 0) & (stuck.astype(np.uint32) + 1 >= p["stuck_scans"]) & moved] = 4
+    else:
+        stuck_ref = layer_mean_all.astype(np.float32)
     valid = why == 0
     vgrid = valid.reshape(layers, per_layer)
     tgrid = t.reshape(layers, per_layer)
@@ -111,21 +137,21 @@ def analyse_scan(temps: np.ndarray, *, layers: int, prev: np.ndarray | None = No
     ref = np.repeat(lmean, per_layer)
     with np.errstate(invalid="ignore"):
         margin_hot = valid & (t - ref >= p["hot_margin_c"])
-    for i in np.flatnonzero(margin_hot):
+    for i in np.flatnonzero(margin_hot)[:MAX_LISTED]:
         hot.append({"i": int(i), "why": "margin", "value": _r(t[i]), "ref": _r(ref[i])})
-    if prev is not None and prev.size == n and hours_since_prev and hours_since_prev >= p["rise_min_hours"]:
-        days = hours_since_prev / 24.0
+    if rate_ref is not None and rate_ref.size == n and rate_hours and rate_hours >= p["rise_min_hours"]:
+        days = rate_hours / 24.0
         with np.errstate(invalid="ignore"):
-            rate = (t - prev) / days
-            rising = valid & np.isfinite(prev) & (rate > p["rise_rate_c_per_day"]) & ~margin_hot
-        for i in np.flatnonzero(rising):
-            hot.append({"i": int(i), "why": "rise", "value": _r(t[i]), "ref": _r(prev[i]), "rate": _r(rate[i])})
+            rate = (t - rate_ref) / days
+            rising = valid & np.isfinite(rate_ref) & (rate > p["rise_rate_c_per_day"]) & ~margin_hot
+        for i in np.flatnonzero(rising)[:MAX_LISTED]:
+            hot.append({"i": int(i), "why": "rise", "value": _r(t[i]), "ref": _r(rate_ref[i]), "rate": _r(rate[i])})
     names = {1: "missing", 2: "range", 3: "jump", 4: "stuck"}
-    faulty = [{"i": int(i), "why": names[int(why[i])], "value": _r(t[i])} for i in np.flatnonzero(why)]
+    faulty = [{"i": int(i), "why": names[int(why[i])], "value": _r(t[i])} for i in np.flatnonzero(why)[:MAX_LISTED]]
 
     temp_class = classify_temperature(t_mean, t_max, p)
     return Analysis(t_max=t_max, t_min=t_min, t_mean=t_mean, layer_stats=layer_stats, faulty=faulty, hot=hot,
-                    stuck=stuck, temp_class=temp_class,
+                    stuck=stuck.astype("<u2").tobytes() + stuck_ref.astype("<f4").tobytes(), temp_class=temp_class,
                     next_check_days=inspection_interval_days(safety, t_max, bool(hot), p))
 
 

@@ -7,7 +7,7 @@ CONFLICT DO NOTHING RETURNING`` tells which scans were new. SQLite: the write lo
 """
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import orjson
@@ -25,19 +25,21 @@ COLUMNS = ("warehouse_id", "taken_at", "received_at", "source", "temps", "air_te
 _COLS = ", ".join(COLUMNS)
 
 
-def previous_scans(warehouse_firsts: dict[int, datetime]) -> dict[int, tuple]:
-    """For each warehouse, its latest stored scan before the given time: (taken_at, temps, stuck).
-    One round trip (a UNION ALL of index look-ups)."""
+def previous_scans(warehouse_firsts: dict[int, datetime], rate_gap: timedelta) -> dict[int, list]:
+    """For each warehouse, up to two stored scans as (taken_at, temps, stuck): the latest before its first
+    scan in the batch, and the latest at least ``rate_gap`` before it. One round trip (UNION ALL of
+    index look-ups)."""
     if not warehouse_firsts:
         return {}
     parts, args = [], []
     adapt = connection.ops.adapt_datetimefield_value
     for wid, first in warehouse_firsts.items():
-        parts.append(f"SELECT * FROM (SELECT warehouse_id, taken_at, temps, stuck FROM {TABLE}"  # noqa: S608
-                     " WHERE warehouse_id = %s AND taken_at < %s ORDER BY taken_at DESC LIMIT 1) AS p"
-                     f"{len(parts)}")
-        args += [wid, adapt(first)]
-    out = {}
+        for op, when in (("<", first), ("<=", first - rate_gap)):
+            parts.append(f"SELECT * FROM (SELECT warehouse_id, taken_at, temps, stuck FROM {TABLE}"  # noqa: S608
+                         f" WHERE warehouse_id = %s AND taken_at {op} %s ORDER BY taken_at DESC LIMIT 1)"
+                         f" AS p{len(parts)}")
+            args += [wid, adapt(when)]
+    out: dict[int, list] = defaultdict(list)
     with connection.cursor() as cur:
         cur.execute(" UNION ALL ".join(parts), args)
         for wid, taken_at, temps, stuck in cur.fetchall():
@@ -45,29 +47,38 @@ def previous_scans(warehouse_firsts: dict[int, datetime]) -> dict[int, tuple]:
                 taken_at = datetime.fromisoformat(taken_at)
             if taken_at.tzinfo is None:  # SQLite stores UTC without an offset
                 taken_at = taken_at.replace(tzinfo=UTC)
-            out[wid] = (taken_at, np.frombuffer(bytes(temps), dtype="<f4"), np.frombuffer(bytes(stuck), dtype="<u2"))
+            if all(taken_at != h[0] for h in out[wid]):
+                out[wid].append((taken_at, np.frombuffer(bytes(temps), dtype="<f4"), bytes(stuck)))
+    for history in out.values():
+        history.sort(key=lambda h: h[0])
     return out
 
 
 def analyse_batch(scans: list[ScanIn], params: dict) -> list[tuple[ScanIn, Analysis]]:
-    """Analyse scans in time order per warehouse, each against the one before it (stored or in the batch)."""
+    """Analyse scans in time order per warehouse, each against the scan before it and against one at
+    least ``rise_min_hours`` older (stored, or earlier in the batch)."""
     by_wh: dict[int, list[ScanIn]] = defaultdict(list)
     for s in scans:
         by_wh[s.warehouse.id].append(s)
-    prev = previous_scans({wid: min(s.taken_at for s in group) for wid, group in by_wh.items()})
+    gap = timedelta(hours=params["rise_min_hours"])
+    stored = previous_scans({wid: min(s.taken_at for s in group) for wid, group in by_wh.items()}, gap)
     out = []
     for wid, group in by_wh.items():
         group.sort(key=lambda s: s.taken_at)
-        last = prev.get(wid)
+        history = list(stored.get(wid, []))
         for s in group:
             info = s.warehouse
             safety = grain_safety(info.variety, s.moisture if s.moisture is not None else info.lot_moisture, params)
-            hours = (s.taken_at - last[0]).total_seconds() / 3600 if last else None
+            last = history[-1] if history else None
+            ref = next((h for h in reversed(history) if h[0] <= s.taken_at - gap), None)
             a = analyse_scan(s.temps, layers=info.layers, prev=last[1] if last else None,
-                             prev_stuck=last[2] if last else None, hours_since_prev=hours, safety=safety,
-                             params=params)
+                             prev_stuck=last[2] if last else None, rate_ref=ref[1] if ref else None,
+                             rate_hours=(s.taken_at - ref[0]).total_seconds() / 3600 if ref else None,
+                             safety=safety, params=params)
             out.append((s, a))
-            last = (s.taken_at, s.temps, a.stuck)
+            history.append((s.taken_at, s.temps, a.stuck))
+            if len(history) > 200:
+                del history[:100]
     return out
 
 
@@ -75,7 +86,7 @@ def _row(s: ScanIn, a: Analysis, source: str, now: datetime, *, adapt_time) -> t
     return (s.warehouse.id, adapt_time(s.taken_at), adapt_time(now), source, s.temps.astype("<f4").tobytes(),
             s.air_temp, s.air_rh, s.out_temp, s.out_rh, s.o2, s.co2, s.ph3, s.moisture, a.t_max, a.t_min, a.t_mean,
             orjson.dumps(a.layer_stats).decode(), orjson.dumps(a.faulty).decode(), orjson.dumps(a.hot).decode(),
-            a.stuck.astype("<u2").tobytes(), a.temp_class, a.next_check_days)
+            a.stuck, a.temp_class, a.next_check_days)
 
 
 def insert_rows(rows: list[tuple]) -> set[tuple[int, object]]:

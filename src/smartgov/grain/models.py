@@ -194,7 +194,7 @@ class Scan(models.Model):
     layer_stats = models.TextField("分层统计")  # JSON [[max, min, mean], ...] top layer first
     faulty = models.TextField("故障点")  # JSON [{"i", "why", "value"}]
     hot = models.TextField("发热点")  # JSON [{"i", "why", "value", "ref"}]
-    stuck = models.BinaryField("连续不变次数（uint16）")
+    stuck = models.BinaryField("连续不变次数（uint16）及起始层均温（float32）")
     temp_class = models.CharField("温控类型", max_length=12, choices=TempClass.choices)
     next_check_days = models.PositiveSmallIntegerField("检测周期（天）")
 

@@ -24,6 +24,8 @@ class Command(BaseCommand):
         i.add_argument("--client-id", default=None,
                        help="stable client id: a restarted worker resumes its session and gets what it missed")
         i.add_argument("--batch", type=int, default=500, help="most messages stored in one transaction")
+        i.add_argument("--session-expiry", type=int, default=86400,
+                       help="seconds the broker keeps the session (and queues messages) while the worker is down")
         i.add_argument("--idle-exit", type=float, default=None, help="exit after this many idle seconds")
         s = sub.add_parser("simulate", help="通过MQTT发布模拟粮情数据 / publish simulated scans over MQTT")
         s.add_argument("--depots", type=int, default=3)
@@ -50,7 +52,8 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         worker = mqtt.IngestWorker(url=o["url"], prefix=o["prefix"], group=o["group"], client_id=o["client_id"],
-                                   batch_max=o["batch"], report=report, idle_exit=o["idle_exit"])
+                                   batch_max=o["batch"], report=report, idle_exit=o["idle_exit"],
+                                   session_expiry=o["session_expiry"])
         try:
             worker.run()
         except KeyboardInterrupt:
