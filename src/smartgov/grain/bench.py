@@ -5,6 +5,9 @@ End to end = publish (QoS 1) → Mosquitto → N ``smartgov grain ingest`` proce
 subscription → parse, validate, numpy analysis, alerts, insert, audit entry, commit → PUBACK. The clock
 runs from the first publish to the last acknowledgement; every scan is then counted in the database.
 
+``raw_point_rows_per_s`` is the alternative design for reference: the same temperatures loaded as one
+row per point (the rate that decided the storage format, docs/adr/0006).
+
 Raw = the very rows the workers stored, loaded straight into an identical table in batches of the same
 size (``COPY`` on PostgreSQL, ``executemany`` in one transaction per batch on SQLite): the database's
 own speed for this data, the ceiling the pipeline is measured against (``ratio``).
@@ -98,6 +101,37 @@ def _raw_load(batch: int) -> tuple[float, int]:
     return seconds, len(rows)
 
 
+def _raw_point_rows(limit_scans: int, batch_points: int) -> tuple[float, int]:
+    """For the storage decision (docs/adr/0006): the same temperatures as one row per point
+    (warehouse, scan time, point, temperature) with its primary key, loaded the same way."""
+    import numpy as np
+
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT warehouse_id, taken_at, temps FROM {TABLE} LIMIT %s", [limit_scans])  # noqa: S608
+        scans = cur.fetchall()
+        cur.execute("DROP TABLE IF EXISTS grain_point_raw")
+        cur.execute("CREATE TABLE grain_point_raw (warehouse_id bigint NOT NULL, taken_at timestamp NOT NULL,"
+                    " point smallint NOT NULL, temp real, PRIMARY KEY (warehouse_id, taken_at, point))")
+    rows = []
+    for wid, taken_at, temps in scans:
+        values = np.frombuffer(bytes(temps), dtype="<f4").tolist()
+        rows.extend((wid, taken_at, i, v) for i, v in enumerate(values))
+    start = time.perf_counter()
+    for i in range(0, len(rows), batch_points):
+        chunk = rows[i:i + batch_points]
+        with transaction.atomic(), connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                with cur.cursor.copy("COPY grain_point_raw (warehouse_id, taken_at, point, temp) FROM STDIN") as copy:
+                    for r in chunk:
+                        copy.write_row(r)
+            else:
+                cur.executemany("INSERT INTO grain_point_raw VALUES (%s, %s, %s, %s)", chunk)
+    seconds = time.perf_counter() - start
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE grain_point_raw")
+    return seconds, len(rows)
+
+
 def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
     from smartgov.accounts.models import Level
     from smartgov.accounts.services import create_department
@@ -152,6 +186,7 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
     if stored != len(messages):
         raise RuntimeError(f"{stored} scans stored, {len(messages)} published")
     raw_seconds, raw_rows = _raw_load(batch)
+    point_seconds, point_rows = _raw_point_rows(1000, batch * rows * cols * layers)
     points_per_s = points / seconds
     raw_per_s = raw_rows * rows * cols * layers / raw_seconds
     from .models import Alert
@@ -161,6 +196,7 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
         "seconds": round(seconds, 3), "scans_per_s": round(len(messages) / seconds, 1),
         "points_per_s": round(points_per_s), "raw_load_seconds": round(raw_seconds, 3),
         "raw_load_per_s": round(raw_per_s), "ratio": round(points_per_s / raw_per_s, 3),
+        "raw_point_rows_per_s": round(point_rows / point_seconds),
         "alerts_open": Alert.objects.count(), "cpu_count": os.cpu_count(),
     }
 
