@@ -1,3 +1,269 @@
-from ninja import Router
+"""智能粮库 API: readings in (HTTP batch, vendor CSV), depots, warehouses, the temperature field, alerts,
+ventilation advice, parameters, movements, stock checks, prices."""
+
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from ninja import Router, Schema, Status
+from ninja.pagination import paginate
+
+from smartgov.core.errors import InvalidInput
+from smartgov.core.pagination import PageNumber
+from smartgov.core.permissions import require
+
+from . import selectors, services
+from .models import Price, Source, Variety
+from .readings import WarehouseDirectory, scans_from_json_batch, scans_from_vendor_csv
+from .views_data import field_payload, ventilation_for
 
 router = Router(tags=["智能粮库 grain"])
+
+
+class IngestOut(Schema):
+    received: int
+    stored: int
+    duplicates: int
+    points: int
+    alerts: int
+    batch: str
+
+
+class DepotOut(Schema):
+    id: int
+    code: str
+    name: str
+    region: str
+    department_id: int
+
+
+class WarehouseOut(Schema):
+    id: int
+    depot_id: int
+    code: str
+    name: str
+    kind: str
+    capacity_t: Decimal
+    rows: int
+    cols: int
+    layers: int
+
+
+class ScanOut(Schema):
+    id: int
+    taken_at: datetime
+    source: str
+    t_max: float | None
+    t_min: float | None
+    t_mean: float | None
+    air_temp: float | None
+    air_rh: float | None
+    out_temp: float | None
+    out_rh: float | None
+    temp_class: str
+    next_check_days: int
+
+
+class AlertOut(Schema):
+    id: int
+    warehouse_id: int
+    kind: str
+    status: str
+    message: str
+    first_at: datetime
+    last_at: datetime
+    scans: int
+    note: str
+
+
+class HandleIn(Schema):
+    status: str
+    note: str = ""
+
+
+class MovementIn(Schema):
+    warehouse: int
+    kind: str
+    vehicle: str
+    gross_kg: Decimal
+    tare_kg: Decimal
+    moisture: float
+    impurity: float
+    grade: int
+
+
+class MovementOut(Schema):
+    id: int
+    kind: str
+    vehicle: str
+    gross_kg: Decimal
+    tare_kg: Decimal
+    deduction_kg: Decimal
+    settled_kg: Decimal
+    balance_t: Decimal
+
+
+class StockCheckIn(Schema):
+    warehouse: int
+    volume_m3: float
+    bulk_density_kg_m3: float
+    allowed_loss_t: Decimal = Decimal(0)
+
+
+class StockCheckOut(Schema):
+    id: int
+    measured_t: Decimal
+    book_t: Decimal
+    difference_pct: float
+    within_tolerance: bool
+
+
+class PriceOut(Schema):
+    variety: str
+    region: str
+    on: date
+    yuan_per_t: Decimal
+
+
+@router.post("/scans", response={201: IngestOut}, summary="批量上传粮情检测（JSON）")
+def post_scans(request):
+    """Body ``{"scans": [{"warehouse": id, "taken_at": "2026-11-26T08:00:00+08:00", "temps": [...],
+    "air_temp", "air_rh", "out_temp", "out_rh", "o2", "co2", "ph3", "moisture"}]}``. A bad scan rejects
+    the whole batch (422, nothing stored); a scan already stored is counted as a duplicate."""
+    require(request.auth, "grain.ingest")
+    scans = scans_from_json_batch(request.body, WarehouseDirectory())
+    result = services.ingest_scans(actor=request.auth, scans=scans, source=Source.HTTP)
+    return Status(201, result)
+
+
+@router.post("/scans/csv", response={201: IngestOut}, summary="导入粮情测控系统导出的CSV")
+def post_scans_csv(request, depot: str):
+    """A vendor export (storepoint, line_no, layer_no, batch time, temp, x, y, z, indoor_temp,
+    indoor_humidity, outdoor_temp, outdoor_humidity) as the request body (text/csv, UTF-8 or GBK)."""
+    require(request.auth, "grain.ingest")
+    raw = request.body
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gbk", errors="strict") if raw else ""
+    scans = scans_from_vendor_csv(text, depot_code=depot, directory=WarehouseDirectory())
+    result = services.ingest_scans(actor=request.auth, scans=scans, source=Source.CSV)
+    return Status(201, result)
+
+
+@router.get("/depots", response=list[DepotOut], summary="库点")
+@paginate(PageNumber)
+def list_depots(request):
+    return selectors.depots_for(request.auth)
+
+
+@router.get("/warehouses", response=list[WarehouseOut], summary="仓房")
+@paginate(PageNumber)
+def list_warehouses(request, depot: int | None = None):
+    qs = selectors.warehouses_for(request.auth)
+    return qs.filter(depot_id=depot) if depot else qs
+
+
+@router.get("/warehouses/{warehouse_id}/scans", response=list[ScanOut], summary="仓房的粮情检测记录")
+@paginate(PageNumber)
+def list_scans(request, warehouse_id: int):
+    wh = selectors.get_warehouse_for(request.auth, warehouse_id)
+    return wh.scans.defer("temps", "stuck").order_by("-taken_at")
+
+
+@router.get("/warehouses/{warehouse_id}/field", summary="最新温度场（各层、各点、发热点、故障点）")
+def warehouse_field(request, warehouse_id: int):
+    wh = selectors.get_warehouse_for(request.auth, warehouse_id)
+    return field_payload(wh)
+
+
+@router.get("/warehouses/{warehouse_id}/ventilation", summary="通风建议（含判断依据）")
+def warehouse_ventilation(request, warehouse_id: int, air_c: float | None = None, air_rh: float | None = None,
+                          raining: bool = False, ventilating: bool = False):
+    wh = selectors.get_warehouse_for(request.auth, warehouse_id)
+    return ventilation_for(wh, air_c=air_c, air_rh=air_rh, raining=raining, ventilating=ventilating)
+
+
+@router.get("/alerts", response=list[AlertOut], summary="粮情预警")
+@paginate(PageNumber)
+def list_alerts(request, status: str = "", open: bool = False):
+    qs = selectors.alerts_for(request.auth, open_only=open)
+    return qs.filter(status=status) if status else qs
+
+
+@router.post("/alerts/{alert_id}/handle", response=AlertOut, summary="处理预警")
+def handle(request, alert_id: int, body: HandleIn):
+    alert = selectors.alerts_for(request.auth).filter(pk=alert_id).first()
+    if alert is None:
+        from smartgov.core.errors import NotFound
+
+        raise NotFound("没有这条预警", code="alert_not_found")
+    return services.handle_alert(actor=request.auth, alert=alert, status=body.status, note=body.note)
+
+
+@router.get("/parameters", summary="分析与通风参数")
+def get_parameters(request):
+    require(request.auth, "grain.view")
+    return services.current_parameters()
+
+
+@router.put("/parameters", summary="修改分析与通风参数")
+def put_parameters(request, body: dict):
+    return services.set_parameters(actor=request.auth, changes=body)
+
+
+@router.post("/movements", response={201: MovementOut}, summary="出入库过磅")
+def post_movement(request, body: MovementIn):
+    wh = selectors.get_warehouse_for(request.auth, body.warehouse)
+    mv = services.record_movement(actor=request.auth, warehouse=wh, kind=body.kind, vehicle=body.vehicle,
+                                  gross_kg=body.gross_kg, tare_kg=body.tare_kg, moisture=body.moisture,
+                                  impurity=body.impurity, grade=body.grade)
+    return Status(201, mv)
+
+
+@router.post("/stock-checks", response={201: StockCheckOut}, summary="库存检查（账实相符）")
+def post_stock_check(request, body: StockCheckIn):
+    wh = selectors.get_warehouse_for(request.auth, body.warehouse)
+    sc = services.check_stock(actor=request.auth, warehouse=wh, volume_m3=body.volume_m3,
+                              bulk_density_kg_m3=body.bulk_density_kg_m3, allowed_loss_t=body.allowed_loss_t)
+    return Status(201, sc)
+
+
+def parse_price_csv(text: str) -> list[tuple]:
+    """Rows of variety (code or 中文名), region, date (YYYY-MM-DD), price (元/吨), with a header row."""
+    names = {label: value for value, label in Variety.choices} | {v: v for v in Variety.values}
+    rows = []
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    next(reader, None)
+    for n, row in enumerate(reader, start=2):
+        if not row or not any(c.strip() for c in row):
+            continue
+        try:
+            variety, region, on, price = (c.strip() for c in row[:4])
+            if variety not in names:
+                raise ValueError(f"未知品种 {variety}")
+            value = Decimal(price)
+            if not value > 0:
+                raise ValueError("价格应为正数")
+            rows.append((names[variety], region, date.fromisoformat(on), value))
+        except (ValueError, InvalidOperation) as exc:
+            raise InvalidInput(f"价格CSV第 {n} 行无效：{exc}", code="invalid_price_row", detail={"line": n}) from None
+    if not rows:
+        raise InvalidInput("价格CSV中没有数据行", code="empty_csv")
+    return rows
+
+
+@router.post("/prices/csv", summary="导入粮食价格CSV（品种,地区,日期,元/吨）")
+def post_prices(request):
+    require(request.auth, "grain.import_prices")
+    rows = parse_price_csv(request.body.decode("utf-8-sig", errors="replace"))
+    return {"rows": services.import_prices(actor=request.auth, rows=rows)}
+
+
+@router.get("/prices", response=list[PriceOut], summary="粮食价格")
+@paginate(PageNumber)
+def list_prices(request, variety: str = ""):
+    require(request.auth, "grain.view")
+    qs = Price.objects.all()
+    return qs.filter(variety=variety) if variety else qs

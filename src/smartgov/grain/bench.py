@@ -1,0 +1,204 @@
+"""``smartgov bench grain --workers N --json``: temperature points ingested end to end, against the raw
+load rate of the same rows.
+
+End to end = publish (QoS 1) → Mosquitto → N ``smartgov grain ingest`` processes on one MQTT 5 shared
+subscription → parse, validate, numpy analysis, alerts, insert, audit entry, commit → PUBACK. The clock
+runs from the first publish to the last acknowledgement; every scan is then counted in the database.
+
+``raw_point_rows_per_s`` is the alternative design for reference: the same temperatures loaded as one
+row per point (the rate that decided the storage format, docs/adr/0006).
+
+Raw = the very rows the workers stored, loaded straight into an identical table in batches of the same
+size (``COPY`` on PostgreSQL, ``executemany`` in one transaction per batch on SQLite): the database's
+own speed for this data, the ceiling the pipeline is measured against (``ratio``).
+
+The publisher keeps at most ``lead`` scans ahead of the acknowledgements: Mosquitto drops QoS 1
+messages beyond ``max_queued_messages`` (default 1000) per subscriber, so a publisher must not outrun
+its consumers by more than that.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+from django.db import connection, transaction
+
+from . import mqtt
+from .ingest import COLUMNS, TABLE
+from .simulate import ensure_structure, generate, plan
+
+GRID = (12, 8, 4)  # a 58 m × 38 m flat warehouse: 96 cables, 4 layers — 384 points per scan
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def _start_workers(n: int, *, prefix: str, group: str, batch: int):
+    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
+    procs, acked = [], [0] * n
+    ready = [threading.Event() for _ in range(n)]
+    for k in range(n):
+        p = subprocess.Popen([sys.executable, "-m", "smartgov", "grain", "ingest", "--prefix", prefix, "--group", group,
+                              "--client-id", f"bench-{prefix}-{k}", "--batch", str(batch), "--session-expiry", "60"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+        def read(p=p, k=k):
+            for line in p.stdout:
+                if line.startswith("ready"):
+                    ready[k].set()
+                elif line.startswith("acked"):
+                    acked[k] = int(line.split()[1])
+
+        threading.Thread(target=read, daemon=True).start()
+        procs.append(p)
+    for k, ev in enumerate(ready):
+        if not ev.wait(60):
+            for p in procs:
+                p.kill()
+            raise RuntimeError(f"ingest worker {k} did not start")
+    return procs, acked
+
+
+def _raw_load(batch: int) -> tuple[float, int]:
+    """Copy the stored rows into an identical empty table, ``batch`` rows per transaction; seconds, rows."""
+    cols = ", ".join(COLUMNS)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {cols} FROM {TABLE}")  # noqa: S608
+        rows = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in cur.fetchall()]
+        cur.execute("DROP TABLE IF EXISTS grain_scan_raw")
+        if connection.vendor == "postgresql":
+            cur.execute(f"CREATE TABLE grain_scan_raw (LIKE {TABLE} INCLUDING ALL)")
+        else:
+            cur.execute("SELECT sql FROM sqlite_master WHERE name = %s", [TABLE])
+            ddl = cur.fetchone()[0]
+            cur.execute(ddl.replace(f'"{TABLE}"', '"grain_scan_raw"', 1))
+            cur.execute('CREATE UNIQUE INDEX grain_scan_raw_once ON grain_scan_raw ("warehouse_id", "taken_at")')
+    marks = ", ".join(["%s"] * len(COLUMNS))
+    start = time.perf_counter()
+    for i in range(0, len(rows), batch):
+        chunk = rows[i:i + batch]
+        with transaction.atomic(), connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                with cur.cursor.copy(f"COPY grain_scan_raw ({cols}) FROM STDIN") as copy:
+                    for r in chunk:
+                        copy.write_row(r)
+            else:
+                cur.executemany(f"INSERT INTO grain_scan_raw ({cols}) VALUES ({marks})", chunk)  # noqa: S608
+    seconds = time.perf_counter() - start
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE grain_scan_raw")
+    return seconds, len(rows)
+
+
+def _raw_point_rows(limit_scans: int, batch_points: int) -> tuple[float, int]:
+    """For the storage decision (docs/adr/0006): the same temperatures as one row per point
+    (warehouse, scan time, point, temperature) with its primary key, loaded the same way."""
+    import numpy as np
+
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT warehouse_id, taken_at, temps FROM {TABLE} LIMIT %s", [limit_scans])  # noqa: S608
+        scans = cur.fetchall()
+        cur.execute("DROP TABLE IF EXISTS grain_point_raw")
+        cur.execute("CREATE TABLE grain_point_raw (warehouse_id bigint NOT NULL, taken_at timestamp NOT NULL,"
+                    " point smallint NOT NULL, temp real, PRIMARY KEY (warehouse_id, taken_at, point))")
+    rows = []
+    for wid, taken_at, temps in scans:
+        values = np.frombuffer(bytes(temps), dtype="<f4").tolist()
+        rows.extend((wid, taken_at, i, v) for i, v in enumerate(values))
+    start = time.perf_counter()
+    for i in range(0, len(rows), batch_points):
+        chunk = rows[i:i + batch_points]
+        with transaction.atomic(), connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                with cur.cursor.copy("COPY grain_point_raw (warehouse_id, taken_at, point, temp) FROM STDIN") as copy:
+                    for r in chunk:
+                        copy.write_row(r)
+            else:
+                cur.executemany("INSERT INTO grain_point_raw VALUES (%s, %s, %s, %s)", chunk)
+    seconds = time.perf_counter() - start
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE grain_point_raw")
+    return seconds, len(rows)
+
+
+def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
+    from smartgov.accounts.models import Level
+    from smartgov.accounts.services import create_department
+
+    scans = size or 4000
+    rows, cols, layers = GRID
+    depots, per_depot = 10, 10
+    bureau = create_department(actor=None, name="基准测试粮食局", code=f"BENCH-{uuid.uuid4().hex[:6]}",
+                               level=Level.CITY)
+    whs = ensure_structure(bureau=bureau, depots=depots, warehouses=per_depot, rows=rows, cols=cols, layers=layers,
+                           prefix=bureau.code)
+    sims = plan([w.depot.code for w in whs[::per_depot]], per_depot, rows=rows, cols=cols, layers=layers)
+    per_wh = -(-scans // len(sims))
+    prefix, group = f"bench{uuid.uuid4().hex[:8]}", f"bench{uuid.uuid4().hex[:6]}"
+    messages = []
+    for sim, _, payload in generate(sims, start=datetime(2026, 1, 1, tzinfo=UTC), days=-(-per_wh // 4), per_day=4):
+        messages.append((mqtt.scan_topic(prefix, sim.depot_code, sim.code), orjson.dumps(payload)))
+    messages = messages[:scans]
+    points = len(messages) * rows * cols * layers
+    batch = 500
+    lead = 800 * workers
+    procs, acked = _start_workers(workers, prefix=prefix, group=group, batch=batch)
+    try:
+        with mqtt.Publisher() as pub:
+            start = time.perf_counter()
+            done_before = 0
+            for n, (topic, body) in enumerate(messages):
+                while n - sum(acked) >= lead:
+                    time.sleep(0.001)
+                pub.publish(topic, body)
+                if n % 200 == 0:
+                    now = sum(acked)
+                    progress(now - done_before)
+                    done_before = now
+            while sum(acked) < len(messages):
+                if time.perf_counter() - start > 600:
+                    raise RuntimeError(f"only {sum(acked)} of {len(messages)} scans acknowledged after 600 s")
+                time.sleep(0.002)
+            seconds = time.perf_counter() - start
+            progress(sum(acked) - done_before)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
+        stored = cur.fetchone()[0]
+    if stored != len(messages):
+        raise RuntimeError(f"{stored} scans stored, {len(messages)} published")
+    raw_seconds, raw_rows = _raw_load(batch)
+    point_seconds, point_rows = _raw_point_rows(1000, batch * rows * cols * layers)
+    points_per_s = points / seconds
+    raw_per_s = raw_rows * rows * cols * layers / raw_seconds
+    from .models import Alert
+
+    return {
+        "workers": workers, "scans": len(messages), "points_per_scan": rows * cols * layers, "points": points,
+        "seconds": round(seconds, 3), "scans_per_s": round(len(messages) / seconds, 1),
+        "points_per_s": round(points_per_s), "raw_load_seconds": round(raw_seconds, 3),
+        "raw_load_per_s": round(raw_per_s), "ratio": round(points_per_s / raw_per_s, 3),
+        "raw_point_rows_per_s": round(point_rows / point_seconds),
+        "alerts_open": Alert.objects.count(), "cpu_count": os.cpu_count(),
+    }
+
+
+BENCHMARKS = {"grain": run}

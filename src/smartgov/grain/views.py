@@ -1,0 +1,140 @@
+"""Pages: the supervisor's view of all depots, a depot overview, the warehouse page (temperature field
+heatmaps per layer, cross-section, trends, alerts, ventilation advice), and prices.
+Views validate and call one service; permissions through the selectors (scope) and require()."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from smartgov.core.errors import DomainError, NotFound
+from smartgov.core.permissions import has_perm
+
+from . import selectors, services
+from .models import AlertStatus, Price, StockCheck, Variety
+from .views_data import field_payload, ventilation_for
+
+
+def _warehouse_rows(warehouses):
+    """Each warehouse with its latest scan, active lot, rotation status and open alerts (fixed queries)."""
+    warehouses = list(warehouses)
+    ids = [w.pk for w in warehouses]
+    latest = selectors.latest_scans(ids)
+    lots = selectors.active_lots(ids)
+    open_alerts: dict[int, list] = {}
+    for alert in selectors.Alert.objects.filter(warehouse_id__in=ids).exclude(status=AlertStatus.RESOLVED):
+        open_alerts.setdefault(alert.warehouse_id, []).append(alert)
+    rows = []
+    for w in warehouses:
+        scan, lot = latest.get(w.pk), lots.get(w.pk)
+        rows.append({
+            "warehouse": w, "scan": scan, "lot": lot, "alerts": open_alerts.get(w.pk, []),
+            "due": scan.taken_at + timedelta(days=scan.next_check_days) if scan else None,
+            "rotation": selectors.rotation_status(lot, w.depot.region) if lot else None,
+            "fill_pct": round(float(lot.tonnes) / float(w.capacity_t) * 100) if lot and w.capacity_t else 0,
+        })
+    return rows
+
+
+@login_required
+def supervision(request):
+    """粮食监管: every depot in the user's scope with alerts, stock by variety and owner, book against
+    actual, and rotation due."""
+    depots = list(selectors.depots_for(request.user))
+    warehouses = selectors.warehouses_for(request.user)
+    rows = _warehouse_rows(warehouses)
+    by_depot = {d.pk: {"depot": d, "warehouses": 0, "tonnes": 0.0, "alerts": 0, "t_max": None} for d in depots}
+    for r in rows:
+        entry = by_depot.get(r["warehouse"].depot_id)
+        if entry is None:
+            continue
+        entry["warehouses"] += 1
+        entry["tonnes"] += float(r["lot"].tonnes) if r["lot"] else 0.0
+        entry["alerts"] += len(r["alerts"])
+        if r["scan"] and r["scan"].t_max is not None:
+            entry["t_max"] = max(entry["t_max"] or -99, r["scan"].t_max)
+    alerts = list(selectors.alerts_for(request.user, open_only=True)[:50])
+    stock = selectors.stock_by_variety_owner(request.user)
+    checks = list(selectors.scope(request.user, StockCheck.objects.select_related("warehouse", "warehouse__depot"),
+                                  field="warehouse__depot__department")[:20])
+    rotation = sorted((r for r in rows if r["rotation"] and r["rotation"]["state"] != "ok"),
+                      key=lambda r: r["rotation"]["deadline"])
+    values = selectors.stock_value(stock)
+    return render(request, "grain/supervision.html", {
+        "depots": list(by_depot.values()), "alerts": alerts, "stock": stock, "checks": checks, "rotation": rotation,
+        "totals": {"depots": len(depots), "warehouses": len(rows), "alerts": sum(len(r["alerts"]) for r in rows),
+                   "tonnes": sum(float(r["lot"].tonnes) for r in rows if r["lot"]),
+                   "value": values["total"]},
+        "stock_chart": selectors.stock_chart(stock),
+    })
+
+
+@login_required
+def depot(request, depot_id: int):
+    d = selectors.get_depot_for(request.user, depot_id)
+    rows = _warehouse_rows(selectors.warehouses_for(request.user).filter(depot=d))
+    return render(request, "grain/depot.html", {"depot": d, "rows": rows, "now": timezone.now()})
+
+
+@login_required
+def warehouse(request, warehouse_id: int):
+    wh = selectors.get_warehouse_for(request.user, warehouse_id)
+    field = field_payload(wh)
+    advice, advice_error = None, None
+    form = {"air_c": request.GET.get("air_c", ""), "air_rh": request.GET.get("air_rh", ""),
+            "raining": request.GET.get("raining") == "1", "ventilating": request.GET.get("ventilating") == "1"}
+    try:
+        advice = ventilation_for(wh, air_c=float(form["air_c"]) if form["air_c"] else None,
+                                 air_rh=float(form["air_rh"]) if form["air_rh"] else None,
+                                 raining=form["raining"], ventilating=form["ventilating"])
+    except DomainError as exc:
+        advice_error = exc.message
+    except ValueError:
+        advice_error = _("大气温湿度应为数值")
+    lot = selectors.active_lots([wh.pk]).get(wh.pk)
+    return render(request, "grain/warehouse.html", {
+        "wh": wh, "field": field, "lot": lot, "advice": advice, "advice_error": advice_error, "form": form,
+        "alerts": list(wh.alerts.select_related("handled_by").order_by("-last_at")[:20]),
+        "can_handle": has_perm(request.user, "grain.handle_alert"),
+        "rotation": selectors.rotation_status(lot, wh.depot.region) if lot else None,
+        "movements": list(wh.movements.order_by("-at")[:10]), "checks": list(wh.stock_checks.all()[:5]),
+    })
+
+
+@login_required
+@require_POST
+def handle_alert(request, alert_id: int):
+    alert = selectors.alerts_for(request.user).filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound("没有这条预警", code="alert_not_found")
+    try:
+        services.handle_alert(actor=request.user, alert=alert, status=request.POST.get("status", ""),
+                              note=request.POST.get("note", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("预警状态已更新"))
+    return redirect("grain:warehouse", alert.warehouse_id)
+
+
+@login_required
+def prices(request):
+    """粮食价格: trends by variety and region, and the value of the grain in store at the latest prices."""
+    from django.core.exceptions import PermissionDenied
+
+    if not has_perm(request.user, "grain.view"):
+        raise PermissionDenied
+    series: dict[str, dict] = {}
+    for p in Price.objects.order_by("on"):
+        key = f"{p.get_variety_display()}·{p.region}"
+        s = series.setdefault(key, {"name": key, "data": []})
+        s["data"].append([p.on.isoformat(), float(p.yuan_per_t)])
+    stock = selectors.stock_by_variety_owner(request.user)
+    return render(request, "grain/prices.html", {
+        "series": list(series.values()), "values": selectors.stock_value(stock), "varieties": Variety.choices,
+        "can_import": has_perm(request.user, "grain.import_prices"),
+    })

@@ -1,0 +1,125 @@
+import orjson
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from smartgov.grain import services
+from smartgov.grain.models import Alert, AlertStatus, Source
+from smartgov.grain.readings import WarehouseDirectory, scan_from_dict
+from tests import factories
+from tests.grain import factories as gf
+
+pytestmark = pytest.mark.django_db
+
+
+def ingest(wh, t, taken_at=gf.T0, **extra):
+    info = WarehouseDirectory().by_id(wh.pk)
+    services.ingest_scans(actor=None, scans=[scan_from_dict(gf.scan_json(wh, t, taken_at, **extra), info)],
+                          source=Source.MQTT)
+
+
+def test_warehouse_page_shows_the_layers_with_the_hot_spot_marked_and_the_ventilation_reasoning():
+    wh = gf.warehouse(rows=3, cols=4, layers=2, variety="corn", moisture=14.0)
+    ingest(wh, gf.temps(wh, 20.0, p17=27.0), out_temp=8.0, out_rh=55.0)
+    client = factories.staff_client(gf.officer(wh.depot))
+    resp = client.get(f"/grain/warehouses/{wh.pk}/")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    field = resp.context["field"]
+    assert field["scan"]["hot"][0] | {"value": 0} == {"i": 17, "why": "margin", "value": 0, "ref": 20.58,
+                                                     "layer": 1, "row": 1, "col": 1}
+    assert field["scan"]["layers"][1][1][1] == 27.0 and len(field["scan"]["layers"]) == 2
+    assert "1 个发热点" in html and "echarts.min.js" in html
+    advice = resp.context["advice"]
+    assert advice["action"] == "start" and "建议开始降温通风" in html
+    assert "粮堆平衡水汽压" in html and str(advice["numbers"]["grain_vapour_pressure_hpa"]) in html
+
+
+def test_warehouse_page_without_scans_says_so():
+    wh = gf.warehouse()
+    resp = factories.staff_client(gf.officer(wh.depot)).get(f"/grain/warehouses/{wh.pk}/")
+    assert resp.status_code == 200 and "还没有粮情检测数据" in resp.content.decode()
+
+
+def test_depot_staff_cannot_open_another_depots_warehouse():
+    wh = gf.warehouse()
+    client = factories.staff_client(gf.officer(gf.depot()))
+    assert client.get(f"/grain/warehouses/{wh.pk}/").status_code == 404
+    assert client.get(f"/api/grain/warehouses/{wh.pk}/field").status_code == 404
+
+
+def test_supervisor_sees_every_depot_below_the_bureau_and_not_others():
+    bureau = gf.bureau()
+    mine = [gf.warehouse(gf.depot(bureau)) for _ in range(2)]
+    other = gf.warehouse()
+    ingest(mine[0], gf.temps(mine[0], 12.0, p5=18.0))
+    client = factories.staff_client(gf.supervisor(bureau))
+    resp = client.get("/grain/")
+    assert resp.status_code == 200
+    names = [d["depot"].name for d in resp.context["depots"]]
+    assert sorted(names) == sorted(w.depot.name for w in mine) and other.depot.name not in names
+    assert resp.context["totals"]["alerts"] == 1
+    ids = [d["id"] for d in client.get("/api/grain/depots").json()["results"]]
+    assert sorted(ids) == sorted(w.depot_id for w in mine)
+
+
+def test_depot_keeper_resolves_an_alert_with_a_note_and_the_supervisor_cannot():
+    bureau = gf.bureau()
+    wh = gf.warehouse(gf.depot(bureau))
+    ingest(wh, gf.temps(wh, 12.0, p5=18.0))
+    alert = Alert.objects.get()
+    sup = factories.staff_client(gf.supervisor(bureau))
+    resp = sup.post(f"/api/grain/alerts/{alert.pk}/handle", {"status": "resolved", "note": "已翻仓"},
+                    content_type="application/json")
+    assert resp.status_code == 403
+    keeper = factories.staff_client(gf.officer(wh.depot))
+    resp = keeper.post(f"/api/grain/alerts/{alert.pk}/handle", {"status": "resolved"}, content_type="application/json")
+    assert resp.status_code == 422 and resp.json()["code"] == "note_required"
+    resp = keeper.post(f"/api/grain/alerts/{alert.pk}/handle", {"status": "resolved", "note": "已翻倒降温"},
+                       content_type="application/json")
+    assert resp.status_code == 200 and resp.json()["status"] == AlertStatus.RESOLVED
+    # the hot spot seen again opens a new alert
+    ingest(wh, gf.temps(wh, 12.0, p5=18.0), gf.T0 + gf.days(1))
+    assert Alert.objects.filter(status=AlertStatus.OPEN).count() == 1
+
+
+@pytest.mark.parametrize("path", ["/api/grain/depots", "/api/grain/warehouses", "/api/grain/alerts", "/grain/"])
+def test_lists_take_a_constant_number_of_queries(path):
+    bureau = gf.bureau()
+    client = factories.staff_client(gf.supervisor(bureau))
+
+    def add_depot():
+        wh = gf.warehouse(gf.depot(bureau))
+        ingest(wh, gf.temps(wh, 12.0, p5=18.0))
+
+    add_depot()
+    client.get(path)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(path).status_code == 200
+    for _ in range(3):
+        add_depot()
+    with CaptureQueriesContext(connection) as four:
+        assert client.get(path).status_code == 200
+    assert len(four) == len(one), [q["sql"] for q in four.captured_queries]
+
+
+def test_ventilation_api_returns_the_numbers_and_checks():
+    wh = gf.warehouse(variety="wheat", moisture=12.5)
+    ingest(wh, gf.temps(wh, 22.0), out_temp=20.0, out_rh=60.0)
+    client = factories.staff_client(gf.officer(wh.depot))
+    body = client.get(f"/api/grain/warehouses/{wh.pk}/ventilation").json()
+    assert body["action"] == "not_advised" and body["numbers"]["temperature_difference_c"] == 2.0
+    body = client.get(f"/api/grain/warehouses/{wh.pk}/ventilation?air_c=10&air_rh=50").json()
+    assert body["action"] == "start" and all(c["passed"] for c in body["checks"])
+    bad = client.get(f"/api/grain/warehouses/{wh.pk}/ventilation?air_c=10&air_rh=0")
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_air"
+
+
+def test_field_api_lists_faulty_points_apart_from_the_statistics():
+    wh = gf.warehouse()
+    ingest(wh, gf.temps(wh, 12.0, p0=85.0))
+    client = factories.staff_client(gf.officer(wh.depot))
+    body = client.get(f"/api/grain/warehouses/{wh.pk}/field").json()
+    assert body["scan"]["faulty"] == [{"i": 0, "why": "range", "value": 85.0, "layer": 0, "row": 0, "col": 0}]
+    assert body["scan"]["layers"][0][0][0] is None and body["scan"]["t_max"] == 12.0
+    assert orjson.loads(orjson.dumps(body))  # plain JSON
