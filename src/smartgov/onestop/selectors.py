@@ -2,7 +2,6 @@
 case lists in a user's scope, and the measures (coverage, completeness, effectiveness)."""
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.db.models import Avg, Count, Q, QuerySet
 
@@ -27,14 +26,22 @@ from .models import (
 REUSED = frozenset(REUSED_SOURCES)
 
 
-@lru_cache(maxsize=4096)
-def _version(item_id: int, version: int) -> ItemVersion:
-    return ItemVersion.objects.select_related("item").get(item_id=item_id, version=version)
+_PARSED: dict[int, tuple[dict, ItemContent]] = {}  # version pk → (content, parsed): parsing is the cost
 
 
 def current_version(item: ServiceItem) -> ItemVersion:
-    """The item's current version (published versions never change, so they are cached per process)."""
-    return _version(item.pk, item.current_version)
+    """The item's current version, its content parsed once per process (checked against the row, so a
+    reused primary key after a rollback can never serve stale content)."""
+    version = ItemVersion.objects.get(item_id=item.pk, version=item.current_version)
+    version.item = item
+    hit = _PARSED.get(version.pk)
+    if hit is not None and hit[0] == version.content:
+        version._parsed = hit[1]
+    else:
+        if len(_PARSED) > 4096:
+            _PARSED.clear()
+        _PARSED[version.pk] = (version.content, version.parsed)
+    return version
 
 
 @dataclass(frozen=True)
