@@ -383,12 +383,13 @@ def _apply_one(*, actor, item, version, answers, form_data, provided, plan, chan
         raise InvalidInput("申请内容有误，请按提示修改", code="application_invalid", detail=errors)
     _create(app, rows, actor)
     _step(app, "submit" if not draft else "draft", actor=actor, step="申请", started_at=now).save()
-    record(actor=actor, action="onestop.application.submit" if not draft else "onestop.application.draft",
-           target=app, changes={"item": item.pk, "version": version.version, "channel": channel,
-                                "reused": sum(r.source in selectors.REUSED for r in rows)})
     if not draft:
         notify.send(user=actor, application=app, title=f"您的{item.name}申请已提交",
                     body=f"办件编号 {app.number}，请留意预审结果。")
+    # last: the audit chain's head is locked from here to the commit, so keep that stretch short
+    record(actor=actor, action="onestop.application.submit" if not draft else "onestop.application.draft",
+           target=app, changes={"item": item.pk, "version": version.version, "channel": channel,
+                                "reused": sum(r.source in selectors.REUSED for r in rows)})
     return app
 
 
