@@ -12,6 +12,7 @@ server on it is driven by ``--clients`` concurrent connections (default 50):
 """
 
 import datetime
+import os
 import random
 import secrets
 import time
@@ -183,10 +184,12 @@ def bench_onestop(*, clients: int = 50, cases: int = 1_000_000, progress=None, s
     searches += [("GET", "/api/onestop/applications?queue=true&state=review&page_size=20",
                   {"Cookie": officer_cookie}, None)]
     before = Application.objects.count()
-    with server(workers=2, threads=max(2, clients // 10)) as port:
+    workers, threads = os.cpu_count() * 2, 4
+    with server(workers=workers, threads=threads) as port:
         for method, path, headers, body in (submits[0], status[0], searches[0]):  # each must really work
             _check(port, method, path, headers, body)
         load(port, submits[:20] + status[:20] + searches[:20], seconds=2, connections=4)  # warm up
+        base = load(port, [("GET", "/api/health", {}, None)], seconds=5, connections=clients)
         sub = load(port, submits, seconds=seconds, connections=clients)
         st = load(port, status, seconds=max(5, seconds // 2), connections=clients)
         se = load(port, searches, seconds=max(5, seconds // 2), connections=min(clients, 10))
@@ -199,7 +202,8 @@ def bench_onestop(*, clients: int = 50, cases: int = 1_000_000, progress=None, s
         "submitted": created,
         "status_per_s": round(st["per_s"], 1), "status_p50_ms": st["p50_ms"], "status_p99_ms": st["p99_ms"],
         "search_per_s": round(se["per_s"], 1), "search_p50_ms": se["p50_ms"], "search_p99_ms": se["p99_ms"],
-        "load_client": sub["client"], "server_workers": 2,
+        "http_baseline_per_s": round(base["per_s"], 1), "load_client": sub["client"],
+        "server_workers": workers, "server_threads": threads,
     }
 
 
