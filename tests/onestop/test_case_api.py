@@ -165,3 +165,29 @@ def test_case_list_runs_a_constant_number_of_queries(world, citizen_client, offi
     large, n_large = count(50)
     assert (n_small, n_large) == (1, 3)
     assert small == large
+
+
+@pytest.mark.parametrize("url", ["/api/onestop/items", "/api/onestop/rectifications", "/api/onestop/bundles"])
+def test_other_list_endpoints_run_a_constant_number_of_queries(world, citizen_client, officer_client, url):
+    from smartgov.onestop import services
+
+    for i in range(3):
+        number = apply_company(citizen_client, world).json()["number"]
+        post(citizen_client, f"/api/onestop/applications/{number}/evaluation", {"grade": 1, "comment": f"慢{i}"})
+        services.create_item(actor=None, department=world["regulator"], basic_code=f"GG0090{i}000",
+                             name=f"事项{i}", item_type="GG", content={
+                                 "legal_limit_days": 1, "promised_limit_days": 1,
+                                 "result": {"kind": "document", "name": "结果"}})
+    services.create_bundle(actor=None, code="TWO", name="二", items=[world["company"], world["tax_item"]])
+
+    def count(size):
+        with CaptureQueriesContext(connection) as ctx:
+            resp = officer_client.get(f"{url}?page_size={size}")
+        assert resp.status_code == 200, resp.content
+        body = resp.json()
+        return len(ctx.captured_queries), len(body["results"] if isinstance(body, dict) else body)
+
+    small, n_small = count(1)
+    large, n_large = count(50)
+    assert n_large > n_small or url.endswith("bundles")
+    assert small == large
