@@ -168,3 +168,13 @@ def test_monitoring_counts_cases_by_colour_within_the_users_scope(dept, chief):
     start(factories.department("别的局"), limit=1, on=MON)  # not in scope
     summary = selectors.monitoring_summary(chief, today)
     assert summary["counts"] == {"total": 3, "paused": 0, "red": 1, "yellow": 1, "green": 1}
+
+
+def test_red_card_tasks_are_escalated_to_the_head_once(dept, chief):
+    late = start(dept, limit=1, on=MON)  # due Tuesday 3 November
+    start(dept, limit=20, on=MON)
+    assert services.escalate_overdue_tasks(today=datetime.date(2026, 11, 4)) == 1
+    [task] = open_tasks(late)
+    assert task.escalated and task.role == Role.DEPT_ADMIN
+    assert services.escalate_overdue_tasks(today=datetime.date(2026, 11, 5)) == 0
+    assert task in selectors.open_tasks_for(chief)
