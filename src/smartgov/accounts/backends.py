@@ -18,3 +18,9 @@ class LockoutModelBackend(ModelBackend):
         if user.check_password(password):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The signed-in user of each request, with the department (every permission check scopes by it)
+        and the register record (citizens' applications) in the same query."""
+        user = User.objects.select_related("department", "person").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -39,7 +39,7 @@ router = Router(tags=["一网通办 onestop"])
 
 
 def _item(code: str) -> ServiceItem:
-    item = ServiceItem.objects.select_related("department").filter(implementation_code=code.strip()).first()
+    item = selectors.item_by_code(code)
     if item is None:
         raise NotFound("没有这个事项", code="item_not_found")
     return item

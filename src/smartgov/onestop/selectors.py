@@ -29,10 +29,29 @@ REUSED = frozenset(REUSED_SOURCES)
 _PARSED: dict[int, tuple[dict, ItemContent]] = {}  # version pk → (content, parsed): parsing is the cost
 
 
+def item_by_code(code: str) -> ServiceItem | None:
+    """An item by implementation code with its department and current version, in one query."""
+    from django.db.models import F
+
+    version = (ItemVersion.objects.select_related("item__department")
+               .filter(item__implementation_code=code.strip(), version=F("item__current_version")).first())
+    if version is None:
+        return None
+    item = version.item
+    item._current = _with_parsed(version, item)
+    return item
+
+
 def current_version(item: ServiceItem) -> ItemVersion:
     """The item's current version, its content parsed once per process (checked against the row, so a
     reused primary key after a rollback can never serve stale content)."""
-    version = ItemVersion.objects.get(item_id=item.pk, version=item.current_version)
+    cached = getattr(item, "_current", None)
+    if cached is not None and cached.version == item.current_version:
+        return cached
+    return _with_parsed(ItemVersion.objects.get(item_id=item.pk, version=item.current_version), item)
+
+
+def _with_parsed(version: ItemVersion, item: ServiceItem) -> ItemVersion:
     version.item = item
     hit = _PARSED.get(version.pk)
     if hit is not None and hit[0] == version.content:

@@ -287,8 +287,7 @@ def _materials_for(app: Application, content: ItemContent, answers: dict, provid
                    awaiting: dict) -> tuple[list[ApplicationMaterial], dict[str, str]]:
     rows, errors = [], {}
     # a file attached to an earlier application is a reuse from the library; otherwise a fresh upload
-    used = set(ApplicationMaterial.objects.filter(stored__in=[s.pk for s in provided.values()])
-               .values_list("stored_id", flat=True)) if provided else set()
+    used = {s.pk for s in provided.values() if s.used}
     for material in content.materials_for(answers):
         reuse = plan.get(material.key)
         kw = {"application": app, "key": material.key, "name": material.name, "required": material.required}
@@ -312,7 +311,10 @@ def _materials_for(app: Application, content: ItemContent, answers: dict, provid
 def _stored_for(actor, provided_ids: dict[str, int]) -> dict[str, StoredMaterial]:
     if not provided_ids:
         return {}
-    found = {s.pk: s for s in StoredMaterial.objects.filter(pk__in=set(provided_ids.values()), owner_user=actor)}
+    from django.db.models import Exists, OuterRef
+
+    found = {s.pk: s for s in StoredMaterial.objects.filter(pk__in=set(provided_ids.values()), owner_user=actor)
+             .annotate(used=Exists(ApplicationMaterial.objects.filter(stored=OuterRef("pk"))))}
     missing = [k for k, v in provided_ids.items() if v not in found]
     if missing:
         raise InvalidInput("引用的材料不存在或不属于您", code="material_not_found", detail=missing)
