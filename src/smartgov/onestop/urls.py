@@ -1,2 +1,32 @@
+from django.urls import path
+
+from . import views
+
 app_name = "onestop"
-urlpatterns = []
+urlpatterns = [
+    # citizens: 办事大厅, guides, applying, 一件事, 我的办件, inbox
+    path("", views.hall, name="hall"),
+    path("items/<str:code>/", views.item_guide, name="item"),
+    path("items/<str:code>/plan/", views.item_plan, name="item_plan"),
+    path("items/<str:code>/apply/", views.item_apply, name="apply"),
+    path("bundles/<str:code>/", views.bundle_apply, name="bundle"),
+    path("mine/", views.mine, name="mine"),
+    path("cases/<str:number>/", views.case_detail, name="case"),
+    path("cases/<str:number>/supplement/", views.case_supplement, name="supplement"),
+    path("cases/<str:number>/withdraw/", views.case_withdraw, name="withdraw"),
+    path("cases/<str:number>/evaluate/", views.case_evaluate, name="evaluate"),
+    path("inbox/", views.inbox, name="inbox"),
+    # notices: public verification, PDF for the applicant and staff who see the case
+    path("notices/<str:number>/", views.notice_verify, name="notice"),
+    path("notices/<str:number>/pdf", views.notice_pdf, name="notice_pdf"),
+    path("materials/<int:stored_id>/", views.material_file, name="material_file"),
+    # officers: 我的待办, acting on a case, rectification tickets, measures
+    path("work/", views.work_queue, name="work"),
+    path("work/case/<int:pk>/", views.work_by_id, name="work_by_id"),
+    path("work/<str:number>/", views.work_case, name="work_case"),
+    path("work/<str:number>/act/<str:action>/", views.work_act, name="work_act"),
+    path("work/<str:number>/check/<int:stored_id>/", views.work_check_material, name="work_check"),
+    path("rectifications/", views.rectifications, name="rectifications"),
+    path("rectifications/<int:ticket_id>/<str:step>/", views.rectification_act, name="rectification_act"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+]
