@@ -82,7 +82,7 @@ def test_officer_signs_in_with_two_factors_and_sees_the_workbench(server, page, 
     sign_in_staff(page, server, "city_admin")
     assert page.url.endswith("/workbench/")
     assert "示范市政务服务和数据管理局" in page.inner_text("main")
-    assert page.locator("[data-testid=todo-empty]").is_visible()
+    assert page.locator("[data-testid=todo] tbody tr").count() > 0  # demo cases below the city bureau
     page.goto(server + "/audit/")
     assert "403" in page.inner_text("main")
     page.click("button[value=en]")

@@ -115,3 +115,15 @@ def test_catalogue_is_public_and_versioned(world, citizen_client, chief_client):
     tax_chief = f.staff_client(f.user(f.Role.DEPT_ADMIN, department=world["tax"]))
     assert tax_chief.put(f"/api/onestop/items/{code}", json.dumps({"content": content}),
                          content_type="application/json").status_code == 403
+
+
+def test_only_the_applicants_own_register_record_is_reused_other_government_papers_are_asked_for(world):
+    from smartgov.onestop import selectors
+    from smartgov.onestop.catalogue import ItemContent
+
+    content = ItemContent.model_validate({
+        "legal_limit_days": 1, "promised_limit_days": 1, "result": {"kind": "document", "name": "结果"},
+        "materials": [{"key": "id_card", "name": "居民身份证", "source": "government"},
+                      {"key": "no_crime_proof", "name": "无犯罪记录证明", "source": "government"}]})
+    plan = selectors.reuse_plan(world["citizen"], content, {})
+    assert set(plan) == {"id_card"} and plan["id_card"].source == "register"

@@ -69,7 +69,7 @@ def test_item_guide_shows_the_facts_and_the_answers_change_the_material_list(wor
     # signed in: the register supplies the ID card and the name is prefilled
     fragment = citizen_client.get(f"/onestop/items/{code}/plan/", {"answers.premises_owned": "yes"},
                                   HTTP_HX_REQUEST="true").content.decode()
-    assert "人口库共享数据" in fragment and "王小明" in fragment
+    assert "人口库（本人身份信息）" in fragment and "王小明" in fragment
     assert client.get("/onestop/items/NOPE/").status_code == 404
 
 

@@ -21,6 +21,16 @@ def send(*, user, title: str, body: str = "", application=None) -> Notification:
     return note
 
 
+def mark_read(*, user, ids: list[int] | None = None) -> int:
+    """Mark the user's own inbox messages read (all of them when ``ids`` is None)."""
+    from django.utils import timezone
+
+    notes = Notification.objects.filter(user=user, read_at=None)
+    if ids is not None:
+        notes = notes.filter(pk__in=ids)
+    return notes.update(read_at=timezone.now())
+
+
 def _deliver(senders, user, title, body) -> None:
     for path in senders:
         try:

@@ -63,6 +63,12 @@ def _with_parsed(version: ItemVersion, item: ServiceItem) -> ItemVersion:
     return version
 
 
+# Government-held materials the platform itself can vouch for from the register (the applicant's own
+# record). Other government documents without an e-licence type (契税完税凭证, 无犯罪记录证明 …) are
+# still asked for until the data-sharing app can fetch them from their departments.
+REGISTER_MATERIALS = {"id_card": "人口库（本人身份信息）"}
+
+
 @dataclass(frozen=True)
 class Reuse:
     source: str
@@ -99,8 +105,8 @@ def reuse_plan(user, content: ItemContent, answers: dict, *, enterprise=None, sk
         if m.licence_type and m.licence_type in held:
             lic = held[m.licence_type]
             plan[m.key] = Reuse(MaterialSource.LICENCE, TrustLevel.A, f"电子证照 {lic.identifier}", licence=lic)
-        elif m.source == "government" and not m.licence_type and person is not None:
-            plan[m.key] = Reuse(MaterialSource.REGISTER, TrustLevel.A, "人口库共享数据")
+        elif m.key in REGISTER_MATERIALS and person is not None:
+            plan[m.key] = Reuse(MaterialSource.REGISTER, TrustLevel.A, REGISTER_MATERIALS[m.key])
         elif m.key in library:
             stored = library[m.key]
             plan[m.key] = Reuse(MaterialSource.LIBRARY, stored.trust_level,
@@ -131,6 +137,18 @@ class BundleEntry:
 def bundle_plan(bundle: Bundle) -> list[BundleEntry]:
     members = bundle.members.select_related("item__department").order_by("order")
     return [BundleEntry(m.item, current_version(m.item)) for m in members]
+
+
+def pending_bundle_fields(entries: list[BundleEntry], answers: dict) -> set[str]:
+    """Fields a later item of a 一件事 gets from the company an earlier item registers (its 统一社会信用代码):
+    nobody can type them yet; ``services.issue_result`` fills them in once the company exists."""
+    registers, pending, needed = False, set(), set()
+    for e in entries:
+        content = e.version.parsed
+        for f in content.fields_for(answers):
+            (pending if registers and f.prefill == "enterprise.uscc" else needed).add(f.key)
+        registers = registers or (content.result.kind == "licence" and content.result.registers_enterprise)
+    return pending - needed
 
 
 def merged_bundle_content(entries: list[BundleEntry], answers: dict):
@@ -177,7 +195,11 @@ def case_queue(user) -> QuerySet[Application]:
     """The officer's queue: open cases of their department, most urgent first."""
     open_states = [State.SUBMITTED, State.PREREVIEW, State.ACCEPTED, State.REVIEW, State.APPROVED, State.ISSUED,
                    State.DELIVERED, State.REJECTED, State.NOT_ACCEPTED, State.SUPPLEMENT]
-    return cases_for(user).filter(state__in=open_states).order_by("due_on", "submitted_at")
+    from django.db.models import F
+
+    # cases not yet accepted have no deadline: after the running clocks, oldest first
+    return cases_for(user).filter(state__in=open_states).order_by(F("due_on").asc(nulls_last=True),
+                                                                   "submitted_at", "id")
 
 
 def material_counts() -> dict:

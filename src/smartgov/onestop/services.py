@@ -408,15 +408,13 @@ def apply_bundle(*, actor, bundle: Bundle, answers: dict, form_data: dict, mater
     errors: dict[str, str] = {}
     submission = Submission.objects.create(bundle=bundle, applicant_user=actor, answers=answers, form_data=form_data)
     produced: dict[str, Application] = {}  # licence type code → the case that will issue it
-    registers = False  # does an earlier case register the company the later ones are for?
+    pending = frozenset(selectors.pending_bundle_fields(plan_items, answers)) if enterprise is None else frozenset()
     total = Decimal("0")
     for entry in plan_items:
         content = entry.version.parsed
         plan = selectors.reuse_plan(actor, content, answers, enterprise=enterprise, skip=provided.keys())
         awaiting = {m.key: produced[m.licence_type] for m in content.materials_for(answers)
                     if m.licence_type in produced and m.key not in plan}
-        pending = frozenset(f.key for f in content.fields if f.prefill == "enterprise.uscc") \
-            if registers and enterprise is None else frozenset()
         try:
             app = _apply_one(actor=actor, item=entry.item, version=entry.version, answers=answers,
                              form_data=form_data, provided=provided, plan=plan, channel=channel,
@@ -428,7 +426,6 @@ def apply_bundle(*, actor, bundle: Bundle, answers: dict, form_data: dict, mater
         total += app.fee_total
         if content.result.kind == "licence":
             produced[content.result.licence_type] = app
-            registers = registers or content.result.registers_enterprise
     if errors:  # raising inside the atomic block rolls back the submission and every case made so far
         raise InvalidInput("申请内容有误，请按提示修改", code="application_invalid", detail=errors)
     submission.fee_total = total

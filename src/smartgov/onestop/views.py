@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch
+from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -25,7 +25,7 @@ from smartgov.core.permissions import covers_department, has_perm, require
 from smartgov.workflow import selectors as wf_selectors
 from smartgov.workflow.models import InstanceStatus
 
-from . import notices, selectors, services
+from . import notices, notify, selectors, services
 from .models import (
     REUSED_SOURCES,
     Application,
@@ -403,7 +403,7 @@ def bundle_apply(request, code: str):
                 return redirect(f"{reverse('onestop:mine')}#submission-{submission.pk}")
     questions = _questions(merged["situations"], answers, errors)
     field_rows = _field_rows(merged["fields"], values, errors)
-    pending = _pending_fields(entries, answers) if enterprise is None else set()
+    pending = selectors.pending_bundle_fields(entries, answers) if enterprise is None else set()
     for row in field_rows:
         row["pending"] = row["key"] in pending
     materials = _material_rows(merged["materials"], plan, errors)
@@ -418,18 +418,6 @@ def bundle_apply(request, code: str):
     if refresh and _is_htmx(request):
         return render(request, "onestop/_apply_body.html", ctx)
     return render(request, "onestop/bundle.html", ctx, status=422 if errors else 200)
-
-
-def _pending_fields(entries, answers: dict) -> set[str]:
-    """Fields a later item fills from the company an earlier item of the 一件事 registers (its 统一社会信用代码):
-    nobody can type them yet, the service fills them in when the company exists."""
-    registers, pending, needed = False, set(), set()
-    for e in entries:
-        content = e.version.parsed
-        for f in content.fields_for(answers):
-            (pending if registers and f.prefill == "enterprise.uscc" else needed).add(f.key)
-        registers = registers or (content.result.kind == "licence" and content.result.registers_enterprise)
-    return pending - needed
 
 
 # --------------------------------------------------------------------------- 我的办件 and the case page
@@ -558,19 +546,10 @@ def inbox(request):
     notes = Notification.objects.filter(user=request.user).select_related("application").order_by("-created_at")
     if request.method == "POST":
         ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
-        _mark_read(request.user, ids or None)
+        notify.mark_read(user=request.user, ids=ids or None)
         return redirect("onestop:inbox")
     page = Paginator(notes, 30).get_page(request.GET.get("page"))
     return render(request, "onestop/inbox.html", {"page": page, "unread": notes.filter(read_at=None).count()})
-
-
-def _mark_read(user, ids: list[int] | None) -> int:
-    """Mark the user's own inbox messages read. (A flag on the user's own inbox, not case data; to move to
-    ``notify.mark_read`` when the lead adds it.)"""
-    notes = Notification.objects.filter(user=user, read_at=None)
-    if ids is not None:
-        notes = notes.filter(pk__in=ids)
-    return notes.update(read_at=timezone.now())
 
 
 # --------------------------------------------------------------------------- notices and files
@@ -626,7 +605,7 @@ def work_queue(request):
     """我的待办: open cases of the officer's department scope, most urgent first."""
     require(request.user, "onestop.view_case")
     # deadline first, cases without a clock yet (not accepted) after them on every database
-    qs = selectors.case_queue(request.user).order_by(F("due_on").asc(nulls_last=True), "submitted_at", "id")
+    qs = selectors.case_queue(request.user)
     state = request.GET.get("state", "")
     if state in State.values:
         qs = qs.filter(state=state)

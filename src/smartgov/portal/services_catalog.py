@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 # (key, title, description, audience, url name or None while the app is not installed yet)
 PLATFORM_SERVICES = [
-    ("onestop", _("一网通办"), _("一件事一次办：办事指南、一件事集成办理、材料复用、好差评"), _("群众 · 企业"), None),
+    ("onestop", _("一网通办"), _("一件事一次办：办事指南、一件事集成办理、材料复用、好差评"), _("群众 · 企业"),
+     "onestop:hall"),
     ("identity", _("EID与电子证照"), _("电子身份认证、实名核验、电子证照亮证与核验"), _("群众 · 企业 · 部门"),
      "eid:mine"),
     ("exchange", _("数据共享交换"), _("部门数据资源目录、共享申请与审批、签名留痕的数据交换"), _("部门"), None),
