@@ -31,3 +31,13 @@ def platform_keys(tmp_path_factory):
 def fast_password_hasher(settings):
     # PBKDF2's deliberate slowness is for production; tests only need a real hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_catalogue_cache():
+    """Each test builds its own catalogue; the per-process item cache must not carry one over."""
+    from smartgov.onestop.selectors import forget_item
+
+    forget_item()
+    yield
+    forget_item()

@@ -191,3 +191,16 @@ def test_other_list_endpoints_run_a_constant_number_of_queries(world, citizen_cl
     large, n_large = count(50)
     assert n_large > n_small or url.endswith("bundles")
     assert small == large
+
+
+def test_a_published_version_is_what_the_next_application_uses(world, citizen_client, chief_client):
+    code = world["company"].implementation_code
+    first = apply_company(citizen_client, world).json()
+    content = citizen_client.get(f"/api/onestop/items/{code}").json()["content"]
+    content["materials"] = [m for m in content["materials"] if m["key"] != "articles"]
+    assert chief_client.put(f"/api/onestop/items/{code}", json.dumps({"content": content}),
+                            content_type="application/json").status_code == 200
+    second = apply_company(citizen_client, world, materials={}).json()
+    assert "articles" not in {m["key"] for m in second["materials"]}
+    assert Application.objects.get(number=first["number"]).item_version.version == 1
+    assert Application.objects.get(number=second["number"]).item_version.version == 2

@@ -29,17 +29,41 @@ REUSED = frozenset(REUSED_SOURCES)
 _PARSED: dict[int, tuple[dict, ItemContent]] = {}  # version pk → (content, parsed): parsing is the cost
 
 
-def item_by_code(code: str) -> ServiceItem | None:
-    """An item by implementation code with its department and current version, in one query."""
+ITEM_CACHE_SECONDS = 10  # a catalogue change (new version, switched off) reaches every server within this
+_ITEMS: dict[str, tuple[float, ServiceItem]] = {}
+
+
+def item_by_code(code: str, *, fresh: bool = False) -> ServiceItem | None:
+    """An item by implementation code with its department and current version (parsed). Submissions ask
+    for the same few items thousands of times a minute, so each process keeps them for a few seconds;
+    callers must treat the returned item as read-only."""
+    import time
+
     from django.db.models import F
 
+    code = code.strip()
+    now = time.monotonic()
+    hit = None if fresh else _ITEMS.get(code)
+    if hit is not None and now - hit[0] < ITEM_CACHE_SECONDS:
+        return hit[1]
     version = (ItemVersion.objects.select_related("item__department")
-               .filter(item__implementation_code=code.strip(), version=F("item__current_version")).first())
+               .filter(item__implementation_code=code, version=F("item__current_version")).first())
     if version is None:
         return None
     item = version.item
     item._current = _with_parsed(version, item)
+    if len(_ITEMS) > 4096:
+        _ITEMS.clear()
+    _ITEMS[code] = (now, item)
     return item
+
+
+def forget_item(code: str | None = None) -> None:
+    """Drop this process's cached item (all of them with no code): called when the catalogue changes."""
+    if code is None:
+        _ITEMS.clear()
+    else:
+        _ITEMS.pop(code, None)
 
 
 def current_version(item: ServiceItem) -> ItemVersion:
