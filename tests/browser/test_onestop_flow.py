@@ -175,7 +175,110 @@ def test_citizen_applies_for_a_bundle_follows_it_and_evaluates(world, live_serve
     assert app.state == State.ACCEPTED
 
 
+def _demo_departments():
+    """The demo's departments and the market regulator's licence types, which the catalogue builds on."""
+    from smartgov.accounts.services import create_department
+    from smartgov.licences.services import create_licence_type
+    from smartgov.portal.management.commands.demo import DEPARTMENTS, _uscc
+
+    by_code = {}
+    for code, name, level, parent, org in DEPARTMENTS:
+        by_code[code] = create_department(actor=None, name=name, code=code, level=level,
+                                          parent=by_code.get(parent), uscc=_uscc(org))
+    create_licence_type(actor=None, name="营业执照", code="YYZZ", department=by_code["SFC-SJJ"],
+                        holder_kind="enterprise", field_template=[
+                            {"key": k, "label": k, "required": True}
+                            for k in ("company_type", "registered_capital", "business_scope")])
+    create_licence_type(actor=None, name="食品经营许可证", code="SPJY", department=by_code["SFC-SJJ"],
+                        holder_kind="enterprise", validity_years=5, field_template=[
+                            {"key": k, "label": k, "required": True} for k in ("business_items", "premises")])
+
+
 def _upload():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("a.pdf", b"%PDF-1.4 test", "application/pdf")
+
+
+def test_citizen_opens_a_company_through_the_guide_four_departments_and_the_licence_lands_in_the_wallet(
+        world, live_server, browser, tmp_path):  # noqa: F811
+    """The issue's acceptance path on the shipped catalogue: 开办企业一件事 found by the guide, one form,
+    four department cases (market regulator, public security, tax, social insurance) in parallel, and
+    the 营业执照 of the new company in the legal representative's wallet."""
+    import json
+
+    from smartgov.onestop import selectors, services
+    from smartgov.onestop.demo import DATA, load_catalogue, staff_for
+    from smartgov.onestop.models import Application, State
+
+    _demo_departments()
+    load_catalogue(json.loads(DATA.read_text(encoding="utf-8")))
+    selectors.forget_item()
+    # an articles-of-association file the citizen uploaded for an earlier application, checked at a window
+    services.store_material(actor=world["citizen"], key="articles_of_association", name="公司章程",
+                            upload=_upload())
+    citizen = Client()
+    citizen.force_login(world["citizen"])
+    page = page_as(browser, live_server, citizen)
+    base = live_server.url
+
+    page.goto(base + "/onestop/")
+    page.fill("input[name=q]", "我想开个公司，要办哪些手续")
+    page.click("[data-testid=guide-form] button")
+    page.locator("[data-testid=guide-hits] a[href='/onestop/bundles/KBQY/']").first.click()
+    page.wait_for_url("**/onestop/bundles/KBQY/")
+    for question, answer in (("premises_owned", "lease"), ("agent", "self"), ("general_taxpayer", "no"),
+                             ("need_invoice", "yes")):
+        # each answer re-renders the form body (htmx): wait for it, as a person would, before going on
+        with page.expect_response(lambda r: r.request.method == "POST" and "/onestop/bundles/KBQY/" in r.url):
+            page.check(f"input[name='answers.{question}'][value={answer}]")
+        page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    for question, answer in (("premises_owned", "lease"), ("general_taxpayer", "no")):
+        assert page.is_checked(f"input[name='answers.{question}'][value={answer}]")
+    page.wait_for_selector("input[name='materials.lease_contract']")
+    form = page.inner_text("[data-testid=form-materials]")
+    assert "人口库" in form and "材料库" in form and "办理结果自动提供" in form  # reused, not asked again
+    values = {"enterprise_name": "示范市一网科技有限公司", "registered_capital": "50", "enterprise_address": "示范市东城区创业路2号",
+              "seal_count": "3", "finance_contact": "王会计", "bank_account": "6222020000000000001",
+              "insured_count": "5"}
+    for key, value in values.items():
+        page.fill(f"input[name='field.{key}']", value)
+    for key, value in (("business_scope", "软件开发"), ("seal_types", "公章、财务章、发票章"), ("invoice_types", "增值税普通发票")):
+        page.fill(f"textarea[name='field.{key}']", value)
+    page.select_option("select[name='field.company_type']", "有限责任公司")
+    page.select_option("select[name='field.taxpayer_type']", "小规模纳税人")
+    for key in ("company_reg_form", "premises_proof_statement", "lease_contract", "unit_bank_info"):
+        page.set_input_files(f"input[name='materials.{key}']", files=[PDF])
+    page.click("[data-testid=submit]")
+    page.wait_for_load_state()
+    assert "/onestop/mine/" in page.url, page.inner_text("main")[:3000]
+    assert page.locator("[data-testid=submission] [data-testid=cases] tbody tr").count() == 4
+    page.screenshot(path=str(tmp_path / "kbqy-mine.png"), full_page=True)
+
+    cases = list(Application.objects.filter(applicant_user=world["citizen"]).select_related("department")
+                 .order_by("id"))
+    assert len({c.department_id for c in cases}) == 4
+    company = cases[0]
+    assert {m.key: m.source for m in company.materials.all()}["articles_of_association"] == "library"
+    for app in cases:  # the company first: its licence feeds the other three
+        officer, chief = staff_for(app.department)
+        services.start_prereview(actor=officer, application=app)
+        services.accept(actor=officer, application=app)
+        app.refresh_from_db()
+        while app.state in (State.ACCEPTED, State.REVIEW):
+            actor = officer if services._actionable(officer, app) else chief
+            services.review(actor=actor, application=app, outcome="approve", opinion="同意")
+            app.refresh_from_db()
+        services.issue_result(actor=officer, application=app)
+        services.deliver(actor=officer, application=app, method="electronic")
+        services.close(actor=officer, application=app)
+    for app in cases[1:]:
+        app.refresh_from_db()
+        assert app.applicant_enterprise == cases[0].__class__.objects.get(pk=company.pk).applicant_enterprise
+        assert app.materials.get(key="business_licence").licence is not None
+    page.goto(base + "/onestop/mine/")
+    assert page.inner_text("[data-testid=submission]").count("已办结") >= 4
+    page.goto(base + "/licences/wallet/")
+    wallet = page.inner_text("main")
+    assert "营业执照" in wallet and "示范市一网科技有限公司" in wallet
+    page.screenshot(path=str(tmp_path / "kbqy-wallet.png"), full_page=True)

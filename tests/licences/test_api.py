@@ -174,3 +174,16 @@ def test_pdf_renders_with_the_identifier(world):
         pytest.skip("pdftotext (poppler-utils) not installed")
     text = subprocess.run(["pdftotext", "-", "-"], input=resp.content, capture_output=True, check=True).stdout.decode()
     assert licence.identifier in text
+
+
+def test_wallet_of_a_legal_representative_holds_the_enterprises_licences(world):
+    citizen = f.user(Role.CITIZEN)
+    world.person.user = citizen
+    world.person.save(update_fields=["user"])
+    business = world.issue_business()
+    client = Client()
+    client.force_login(citizen)
+    assert client.get("/api/licences/wallet").json() == []  # not (yet) the company's representative
+    world.enterprise.legal_representative = world.person
+    world.enterprise.save(update_fields=["legal_representative"])
+    assert [lic["identifier"] for lic in client.get("/api/licences/wallet").json()] == [business.identifier]

@@ -43,9 +43,15 @@ def is_holder(user, licence: Licence) -> bool:
 
 
 def wallet_for(user):
-    """The signed-in person's own licences (个人证照夹), through the register's Person.user link."""
-    return Licence.objects.select_related(*_RELATED).filter(holder_person__user=user, holder_person__isnull=False) \
-        if getattr(user, "is_authenticated", False) else Licence.objects.none()
+    """The signed-in person's licences (证照夹): their own, through the register's Person.user link, and
+    those of the enterprises they are the legal representative of (企业证照)."""
+    from django.db.models import Q
+
+    if not getattr(user, "is_authenticated", False):
+        return Licence.objects.none()
+    return Licence.objects.select_related(*_RELATED).filter(
+        Q(holder_person__user=user, holder_person__isnull=False)
+        | Q(holder_enterprise__legal_representative__user=user, holder_enterprise__isnull=False))
 
 
 def types_for_issuer(user):
