@@ -42,7 +42,7 @@ class SimWarehouse:
         self.response = resp.ravel().astype(np.float32)
         # grain went in at harvest a few degrees warmer than the air, the core warmer still
         core = (k > 0) & ~edge
-        self.state = (start_air_c + 3.0 + np.where(core, 3.0, 0.0) + rng.normal(0, 0.4, k.shape)).ravel().astype(
+        self.state = (start_air_c + 3.0 + np.where(core, 1.5, 0.0) + rng.normal(0, 0.4, k.shape)).ravel().astype(
             np.float32)
 
 
