@@ -123,3 +123,13 @@ def test_field_api_lists_faulty_points_apart_from_the_statistics():
     assert body["scan"]["faulty"] == [{"i": 0, "why": "range", "value": 85.0, "layer": 0, "row": 0, "col": 0}]
     assert body["scan"]["layers"][0][0][0] is None and body["scan"]["t_max"] == 12.0
     assert orjson.loads(orjson.dumps(body))  # plain JSON
+
+
+def test_pages_are_chinese_first_with_english_available():
+    bureau = gf.bureau()
+    gf.warehouse(gf.depot(bureau))
+    client = factories.staff_client(gf.supervisor(bureau))
+    assert "粮食监管" in client.get("/grain/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/grain/"})
+    html = client.get("/grain/").content.decode()
+    assert "Grain supervision" in html and "Rotation due" in html
