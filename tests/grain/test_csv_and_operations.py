@@ -119,3 +119,30 @@ def test_price_csv_import_and_stored_grain_value():
     bad = client.post("/api/grain/prices/csv", "h\n大米,华北,2026-11-01,x\n".encode(), content_type="text/csv")
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_price_row" and Price.objects.count() == 3
     assert client.get("/grain/prices/").status_code == 200
+
+
+def test_price_csv_upload_from_the_page_and_refusal_for_depot_staff():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bureau = gf.bureau()
+    wh = gf.warehouse(gf.depot(bureau))
+    sup = factories.staff_client(gf.supervisor(bureau))
+    upload = SimpleUploadedFile("p.csv", "品种,地区,日期,价格\n玉米,华北,2026-11-02,2280\n".encode())
+    resp = sup.post("/grain/prices/import/", {"file": upload})
+    assert resp.status_code == 302 and Price.objects.count() == 1
+    keeper = factories.staff_client(gf.officer(wh.depot))
+    upload = SimpleUploadedFile("p.csv", "品种,地区,日期,价格\n玉米,华北,2026-11-03,2290\n".encode())
+    keeper.post("/grain/prices/import/", {"file": upload})
+    assert Price.objects.count() == 1
+
+
+def test_ledger_lists_movements_with_running_balance():
+    wh = gf.warehouse(variety="corn")
+    client = factories.staff_client(gf.officer(wh.depot))
+    for kind, gross in (("intake", "40000"), ("outtake", "30000")):
+        client.post("/api/grain/movements", {"warehouse": wh.pk, "kind": kind, "vehicle": "浙A2", "gross_kg": gross,
+                                             "tare_kg": "15000", "moisture": 14.0, "impurity": 1.0, "grade": 2},
+                    content_type="application/json")
+    rows = client.get(f"/api/grain/warehouses/{wh.pk}/ledger").json()["results"]
+    assert [(r["kind"], Decimal(r["balance_t"])) for r in rows] == [("intake", Decimal("3025.000")),
+                                                                    ("outtake", Decimal("3010.000"))]

@@ -104,6 +104,22 @@ class MovementOut(Schema):
     balance_t: Decimal
 
 
+class LedgerOut(Schema):
+    id: int
+    at: datetime
+    kind: str
+    variety: str
+    vehicle: str
+    gross_kg: Decimal
+    tare_kg: Decimal
+    moisture: float
+    impurity: float
+    grade: int
+    deduction_kg: Decimal
+    settled_kg: Decimal
+    balance_t: Decimal
+
+
 class StockCheckIn(Schema):
     warehouse: int
     volume_m3: float
@@ -220,6 +236,13 @@ def post_movement(request, body: MovementIn):
                                   gross_kg=body.gross_kg, tare_kg=body.tare_kg, moisture=body.moisture,
                                   impurity=body.impurity, grade=body.grade)
     return Status(201, mv)
+
+
+@router.get("/warehouses/{warehouse_id}/ledger", response=list[LedgerOut], summary="仓房保管账（出入库流水）")
+@paginate(PageNumber)
+def warehouse_ledger(request, warehouse_id: int):
+    wh = selectors.get_warehouse_for(request.auth, warehouse_id)
+    return wh.movements.order_by("at", "pk")
 
 
 @router.post("/stock-checks", response={201: StockCheckOut}, summary="库存检查（账实相符）")

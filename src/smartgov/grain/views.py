@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from smartgov.core.errors import DomainError, NotFound
+from smartgov.core.errors import DomainError, InvalidInput, NotFound
 from smartgov.core.permissions import has_perm
 
 from . import selectors, services
@@ -119,6 +119,32 @@ def handle_alert(request, alert_id: int):
     else:
         messages.success(request, _("预警状态已更新"))
     return redirect("grain:warehouse", alert.warehouse_id)
+
+
+@login_required
+@require_POST
+def import_prices(request):
+    """Upload a price CSV (品种,地区,日期,元/吨) from the prices page."""
+    from .api import parse_price_csv
+
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise InvalidInput("请选择CSV文件", code="file_required")
+        raw = upload.read(5_000_000)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gbk", errors="replace")
+        from smartgov.core.permissions import require
+
+        require(request.user, "grain.import_prices")
+        count = services.import_prices(actor=request.user, rows=parse_price_csv(text))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已导入 %(n)s 条价格") % {"n": count})
+    return redirect("grain:prices")
 
 
 @login_required

@@ -50,7 +50,8 @@ def field_payload(wh: Warehouse, scan: Scan | None = None) -> dict:
         return {"layer": layer, "row": row, "col": col}
 
     out["scan"] = {
-        "id": scan.pk, "taken_at": timezone.localtime(scan.taken_at).isoformat(), "t_max": scan.t_max, "t_min": scan.t_min,
+        "id": scan.pk, "taken_at": timezone.localtime(scan.taken_at).isoformat(),
+        "taken_at_display": f"{timezone.localtime(scan.taken_at):%Y-%m-%d %H:%M}", "t_max": scan.t_max, "t_min": scan.t_min,
         "t_mean": scan.t_mean, "air_temp": scan.air_temp, "air_rh": scan.air_rh, "out_temp": scan.out_temp,
         "out_rh": scan.out_rh, "o2": scan.o2, "co2": scan.co2, "ph3": scan.ph3, "moisture": scan.moisture,
         "temp_class": scan.temp_class, "temp_class_label": scan.get_temp_class_display(),
@@ -83,6 +84,6 @@ def ventilation_for(wh: Warehouse, *, air_c=None, air_rh=None, raining=False, ve
     data = asdict(advice)
     data["label"] = advice.label
     data["checks"] = [{"passed": ok, "text": text} for ok, text in advice.checks]
-    data["scan_taken_at"] = timezone.localtime(scan.taken_at).isoformat()
+    data["scan_taken_at"] = f"{timezone.localtime(scan.taken_at):%Y-%m-%d %H:%M}"
     data["variety"] = lot.get_variety_display()
     return data
