@@ -177,11 +177,18 @@ class IngestWorker:
         if self._params is None or now - self._params_at > 60:
             self._params, self._params_at = services.current_parameters(), now
             self._directory = WarehouseDirectory()  # also picks up new lots and warehouses
-        scans, rejected = [], []
+        scans, rejected, keys = [], [], []
         for msg in batch:
             try:
-                depot, code = parse_mqtt_topic(msg.topic, self.prefix)
-                scans.append(scan_from_dict(orjson.loads(msg.payload), self._directory.by_code(depot, code)))
+                keys.append(parse_mqtt_topic(msg.topic, self.prefix))
+            except ValueError:
+                keys.append(None)
+        self._directory.preload(k for k in keys if k)
+        for msg, key in zip(batch, keys, strict=True):
+            try:
+                if key is None:
+                    parse_mqtt_topic(msg.topic, self.prefix)  # raises with the sentence
+                scans.append(scan_from_dict(orjson.loads(msg.payload), self._directory.by_code(*key)))
             except Exception as exc:
                 reason = getattr(exc, "message", None) or str(exc)
                 rejected.append({"topic": msg.topic, "error": reason[:200]})
