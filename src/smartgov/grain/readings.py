@@ -153,15 +153,21 @@ def scan_from_dict(data, info: WarehouseInfo) -> ScanIn:
     if len(temps) != info.points:
         raise ValueError(f"temps 应有 {info.points} 个点（{info.rows}行×{info.cols}列×{info.layers}层），"
                          f"实际 {len(temps)} 个")
-    try:
-        arr = np.array(temps, dtype=np.float32)  # the common case: every point has a number
-    except (TypeError, ValueError):
-        try:
-            arr = np.array([math.nan if v is None else v for v in temps], dtype=np.float32)
-        except (TypeError, ValueError):
-            raise ValueError("temps 中有非数值") from None
-    if arr.ndim != 1:
-        raise ValueError("temps 应为一维数组")
+    arr = np.array(temps)
+    if arr.dtype.kind in "fi" and arr.ndim == 1:  # the common case: every point has a number
+        with np.errstate(over="ignore"):  # beyond float32 becomes inf, refused below
+            arr = arr.astype(np.float32)
+    else:
+        values = []
+        for v in temps:
+            if v is None:
+                values.append(math.nan)
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                values.append(v)
+            else:
+                raise ValueError("temps 中有非数值")
+        with np.errstate(over="ignore"):
+            arr = np.array(values, dtype=np.float32)
     if np.isinf(arr).any():
         raise ValueError("temps 中有无穷大")
     extras = {name: _float(data.get(name), lo, hi, name) for name, (lo, hi) in OPTIONAL_FLOATS.items()}
