@@ -133,3 +133,15 @@ def test_pages_are_chinese_first_with_english_available():
     client.post("/i18n/setlang/", {"language": "en", "next": "/grain/"})
     html = client.get("/grain/").content.decode()
     assert "Grain supervision" in html and "Rotation due" in html
+
+
+def test_back_office_lists_are_read_only_and_scoped():
+    bureau = gf.bureau()
+    mine = gf.warehouse(gf.depot(bureau))
+    other = gf.warehouse()
+    ingest(mine, gf.temps(mine))
+    client = factories.staff_client(gf.supervisor(bureau))
+    html = client.get("/admin/grain/warehouse/").content.decode()
+    assert mine.depot.code in html and other.depot.code not in html
+    assert client.get("/admin/grain/scan/").status_code == 200
+    assert client.get("/admin/grain/warehouse/add/").status_code == 403
