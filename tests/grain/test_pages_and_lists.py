@@ -145,3 +145,17 @@ def test_back_office_lists_are_read_only_and_scoped():
     assert mine.depot.code in html and other.depot.code not in html
     assert client.get("/admin/grain/scan/").status_code == 200
     assert client.get("/admin/grain/warehouse/add/").status_code == 403
+
+
+def test_supervisor_edits_parameters_on_the_page_and_depot_staff_only_read_them():
+    bureau = gf.bureau()
+    wh = gf.warehouse(gf.depot(bureau))
+    sup = factories.staff_client(gf.supervisor(bureau))
+    assert sup.post("/grain/parameters/", {"hot_margin_c": "2.5", "jump_c": "x"}).status_code == 302
+    assert services.current_parameters()["hot_margin_c"] == 3.0  # a bad value: nothing saved
+    sup.post("/grain/parameters/", {"hot_margin_c": "2.5"})
+    assert services.current_parameters()["hot_margin_c"] == 2.5
+    keeper = factories.staff_client(gf.officer(wh.depot))
+    assert 'name="hot_margin_c"' not in keeper.get("/grain/parameters/").content.decode()
+    keeper.post("/grain/parameters/", {"hot_margin_c": "9"})
+    assert services.current_parameters()["hot_margin_c"] == 2.5
