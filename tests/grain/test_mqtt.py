@@ -65,7 +65,7 @@ class WorkerDatabase:
         return self.rows(sql, params)[0][0]
 
 
-def start_worker(db, tmp_path, keys, *, prefix, group, client_id, batch=2):
+def spawn_worker(db, tmp_path, keys, *, prefix, group, client_id, batch=2):
     env = {**os.environ, "DATABASE_URL": db.url, "SMARTGOV_VAR_DIR": str(tmp_path / "var"),
            "SMARTGOV_SIGNING_KEY_FILE": str(keys), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "smartgov", "grain", "ingest", "--prefix", prefix, "--group", group,
@@ -78,6 +78,10 @@ def start_worker(db, tmp_path, keys, *, prefix, group, client_id, batch=2):
             lines.append(line.strip())
 
     threading.Thread(target=read, daemon=True).start()
+    return proc, lines
+
+
+def wait_ready(proc, lines):
     deadline = time.monotonic() + 20
     while not any(line.startswith("ready") for line in lines):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -85,6 +89,10 @@ def start_worker(db, tmp_path, keys, *, prefix, group, client_id, batch=2):
             raise AssertionError(f"worker did not start: {proc.stderr.read()[-2000:]}")
         time.sleep(0.05)
     return proc, lines
+
+
+def start_worker(*args, **kwargs):
+    return wait_ready(*spawn_worker(*args, **kwargs))
 
 
 def wait_for(predicate, timeout=20.0):
@@ -144,8 +152,10 @@ def test_two_workers_share_one_subscription(tmp_path, platform_keys):
     db = WorkerDatabase(tmp_path)
     prefix, group = f"t{uuid.uuid4().hex[:10]}", f"g{uuid.uuid4().hex[:6]}"
     topic = mqtt.scan_topic(prefix, wh.depot.code, wh.code)
-    workers = [start_worker(db, tmp_path, platform_keys, prefix=prefix, group=group,
+    workers = [spawn_worker(db, tmp_path, platform_keys, prefix=prefix, group=group,
                             client_id=f"w{uuid.uuid4().hex[:8]}") for _ in range(2)]
+    for worker in workers:
+        wait_ready(*worker)
     try:
         with mqtt.Publisher() as pub:
             infos = [pub.publish(topic, orjson.dumps(gf.scan_json(wh, gf.temps(wh), gf.T0 + gf.days(n))))
