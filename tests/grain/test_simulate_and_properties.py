@@ -102,3 +102,10 @@ def test_scan_parser_turns_any_malformed_temps_into_a_value_error(garbage):
 def test_numbers_as_strings_booleans_nesting_and_overflow_are_refused(temps):
     with pytest.raises(ValueError):
         scan_from_dict({"taken_at": "2026-11-01T08:00:00", "temps": temps}, INFO)
+
+
+def test_ingest_without_a_broker_exits_with_a_sentence(monkeypatch):
+    monkeypatch.setenv("SMARTGOV_MQTT_URL", "mqtt://127.0.0.1:1")
+    with pytest.raises(CommandError, match="无法连接MQTT代理") as exc:
+        call_command("grain", "ingest")
+    assert exc.value.returncode == 2
