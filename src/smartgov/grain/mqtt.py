@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 import orjson
 import paho.mqtt.client as mqtt
-from django.db import OperationalError, close_old_connections
+from django.db import IntegrityError, OperationalError, close_old_connections
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -162,7 +162,9 @@ class IngestWorker:
             try:
                 self.store(batch)
                 return
-            except OperationalError:  # database busy or connection lost: nothing acknowledged, try again
+            except (OperationalError, IntegrityError):
+                # database busy or connection lost, or another worker opened the same alert at the same moment
+                # (one open alert per warehouse and kind): the batch rolled back, nothing acknowledged; again
                 log.warning("database error storing a batch; retrying", exc_info=True)
                 close_old_connections()
                 time.sleep(0.2 * (attempt + 1))
