@@ -159,3 +159,12 @@ def test_supervisor_edits_parameters_on_the_page_and_depot_staff_only_read_them(
     assert 'name="hot_margin_c"' not in keeper.get("/grain/parameters/").content.decode()
     keeper.post("/grain/parameters/", {"hot_margin_c": "9"})
     assert services.current_parameters()["hot_margin_c"] == 2.5
+
+
+def test_each_point_has_its_position_in_the_warehouse():
+    wh = gf.warehouse(rows=3, cols=4, layers=2)  # 13.5 m × 18 m, grain 3.6 m high
+    client = factories.staff_client(gf.officer(wh.depot))
+    positions = client.get(f"/api/grain/warehouses/{wh.pk}/field").json()["warehouse"]["positions"]
+    assert len(positions) == 24
+    assert positions[0] == [2.25, 2.25, 2.7]  # layer 1 (top), row 1, column 1: half a spacing in from the walls
+    assert positions[23] == [11.25, 15.75, 0.9]  # bottom layer, last row and column

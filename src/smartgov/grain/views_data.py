@@ -27,7 +27,9 @@ def field_payload(wh: Warehouse, scan: Scan | None = None) -> dict:
         "taken_at", "t_max", "t_mean", "t_min", "air_temp", "out_temp")[:TREND_SCANS])[::-1]
     out = {"warehouse": {"id": wh.pk, "code": wh.code, "name": wh.name, "depot": wh.depot.name,
                          "rows": wh.rows, "cols": wh.cols, "layers": wh.layers, "kind": wh.get_kind_display(),
-                         "length_m": wh.length_m, "width_m": wh.width_m, "grain_height_m": wh.grain_height_m},
+                         "length_m": wh.length_m, "width_m": wh.width_m, "grain_height_m": wh.grain_height_m,
+                         # each point's x, y, z in metres (z from the floor), in point-index order
+                         "positions": np.round(wh.positions(), 2).tolist()},
            "scan": None,
            "trend": {"t": [timezone.localtime(t).isoformat() for t, *_ in trend], "max": [r[1] for r in trend],
                      "mean": [r[2] for r in trend], "min": [r[3] for r in trend], "air": [r[4] for r in trend],
