@@ -168,3 +168,13 @@ def test_two_workers_share_one_subscription(tmp_path, platform_keys):
         for proc, _ in workers:
             proc.send_signal(signal.SIGINT)
             proc.wait(10)
+
+
+def test_a_terminated_worker_finishes_cleanly(tmp_path, platform_keys):
+    gf.warehouse()
+    db = WorkerDatabase(tmp_path)
+    proc, _ = start_worker(db, tmp_path, platform_keys, prefix=f"t{uuid.uuid4().hex[:10]}", group="g",
+                           client_id=f"w{uuid.uuid4().hex[:8]}")
+    proc.terminate()  # SIGTERM, as systemd or a container runtime stops it
+    assert proc.wait(10) == 0
+    assert "已入库 0 次检测" in proc.stderr.read()

@@ -19,6 +19,7 @@ The worker (``smartgov grain ingest``) subscribes through an MQTT 5 shared subsc
 import logging
 import os
 import queue
+import signal
 import socket
 import threading
 import time
@@ -107,7 +108,14 @@ class IngestWorker:
         c.on_connect, c.on_subscribe, c.on_message = self._on_connect, self._on_subscribe, self._on_message
         return c
 
+    def stop(self, *_) -> None:
+        """Finish the batch in hand (store, acknowledge), then disconnect: SIGTERM and SIGINT."""
+        self.stopping.set()
+
     def run(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
         host, port = broker_address(self.url)
         c = self.client()
         props = Properties(PacketTypes.CONNECT)
