@@ -82,7 +82,7 @@ def test_depot_staff_cannot_push_readings_for_another_depot():
     other = gf.depot()
     client = factories.staff_client(gf.officer(other))
     resp = post(client, [gf.scan_json(wh, gf.temps(wh))])
-    assert resp.status_code == 422 and resp.json()["code"] == "warehouse_out_of_scope"
+    assert resp.status_code == 403 and resp.json()["code"] == "warehouse_out_of_scope"
     assert Scan.objects.count() == 0
 
 

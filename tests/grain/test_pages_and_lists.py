@@ -123,3 +123,48 @@ def test_field_api_lists_faulty_points_apart_from_the_statistics():
     assert body["scan"]["faulty"] == [{"i": 0, "why": "range", "value": 85.0, "layer": 0, "row": 0, "col": 0}]
     assert body["scan"]["layers"][0][0][0] is None and body["scan"]["t_max"] == 12.0
     assert orjson.loads(orjson.dumps(body))  # plain JSON
+
+
+def test_pages_are_chinese_first_with_english_available():
+    bureau = gf.bureau()
+    gf.warehouse(gf.depot(bureau))
+    client = factories.staff_client(gf.supervisor(bureau))
+    assert "粮食监管" in client.get("/grain/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/grain/"})
+    html = client.get("/grain/").content.decode()
+    assert "Grain supervision" in html and "Rotation due" in html
+
+
+def test_back_office_lists_are_read_only_and_scoped():
+    bureau = gf.bureau()
+    mine = gf.warehouse(gf.depot(bureau))
+    other = gf.warehouse()
+    ingest(mine, gf.temps(mine))
+    client = factories.staff_client(gf.supervisor(bureau))
+    html = client.get("/admin/grain/warehouse/").content.decode()
+    assert mine.depot.code in html and other.depot.code not in html
+    assert client.get("/admin/grain/scan/").status_code == 200
+    assert client.get("/admin/grain/warehouse/add/").status_code == 403
+
+
+def test_supervisor_edits_parameters_on_the_page_and_depot_staff_only_read_them():
+    bureau = gf.bureau()
+    wh = gf.warehouse(gf.depot(bureau))
+    sup = factories.staff_client(gf.supervisor(bureau))
+    assert sup.post("/grain/parameters/", {"hot_margin_c": "2.5", "jump_c": "x"}).status_code == 302
+    assert services.current_parameters()["hot_margin_c"] == 3.0  # a bad value: nothing saved
+    sup.post("/grain/parameters/", {"hot_margin_c": "2.5"})
+    assert services.current_parameters()["hot_margin_c"] == 2.5
+    keeper = factories.staff_client(gf.officer(wh.depot))
+    assert 'name="hot_margin_c"' not in keeper.get("/grain/parameters/").content.decode()
+    keeper.post("/grain/parameters/", {"hot_margin_c": "9"})
+    assert services.current_parameters()["hot_margin_c"] == 2.5
+
+
+def test_each_point_has_its_position_in_the_warehouse():
+    wh = gf.warehouse(rows=3, cols=4, layers=2)  # 13.5 m × 18 m, grain 3.6 m high
+    client = factories.staff_client(gf.officer(wh.depot))
+    positions = client.get(f"/api/grain/warehouses/{wh.pk}/field").json()["warehouse"]["positions"]
+    assert len(positions) == 24
+    assert positions[0] == [2.25, 2.25, 2.7]  # layer 1 (top), row 1, column 1: half a spacing in from the walls
+    assert positions[23] == [11.25, 15.75, 0.9]  # bottom layer, last row and column

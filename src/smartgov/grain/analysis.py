@@ -65,12 +65,12 @@ def _r(v) -> float | None:
     return None if v is None or not np.isfinite(v) else round(float(v), 2)
 
 
-def _layer_means(t, finite, layers, per_layer) -> np.ndarray:
-    """Each point's layer mean over the finite readings (for the stuck-sensor reference)."""
-    g, ok = t.reshape(layers, per_layer), finite.reshape(layers, per_layer)
+def _masked_layer_mean(g: np.ndarray, mask_grid: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per-layer mean over the masked points (NaN for a layer with none)."""
+    if mask.all():
+        return g.mean(axis=1, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(ok, g, 0).sum(axis=1, dtype=np.float64) / ok.sum(axis=1)
-    return np.repeat(means, per_layer)
+        return np.where(mask_grid, g, 0).sum(axis=1, dtype=np.float64) / mask_grid.sum(axis=1)
 
 
 def unpack_stuck(blob, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,63 +91,81 @@ def analyse_scan(temps: np.ndarray, *, layers: int, prev: np.ndarray | None = No
     t = np.asarray(temps, dtype=np.float32)
     n = t.size
     per_layer = n // layers
-    finite = np.isfinite(t)
-    why = np.zeros(n, dtype=np.int8)  # 0 ok, 1 missing, 2 range, 3 jump, 4 stuck
-    why[~finite] = 1
-    with np.errstate(invalid="ignore"):
-        why[finite & ((t < p["valid_min_c"]) | (t > p["valid_max_c"]))] = 2
-    stuck = np.zeros(n, dtype=np.uint16)
-    if prev is not None and prev.size == n:
-        prev_ok = np.isfinite(prev)
-        both = finite & prev_ok
-        with np.errstate(invalid="ignore"):
-            delta = t - prev
-            why[(why == 0) & both & (np.abs(delta) > p["jump_c"])] = 3
-        same = both & (t == prev)
-    layer_mean_all = _layer_means(t, why == 0, layers, per_layer)
-    if prev is not None and prev.size == n:
+    g = t.reshape(layers, per_layer)
+    # Comparisons with NaN are False, so "in range" also excludes missing readings.
+    ok = (t >= p["valid_min_c"]) & (t <= p["valid_max_c"])
+    has_prev = prev is not None and prev.size == n
+    jump = None
+    if has_prev:
+        jump = ok & (np.abs(t - prev) > p["jump_c"])
+        if jump.any():
+            ok = ok & ~jump
+        same = t == prev
+    lmean = _masked_layer_mean(g, ok.reshape(layers, per_layer), ok)
+    layer_mean_all = np.repeat(lmean, per_layer)
+    stuck_flag = None
+    if has_prev and same.any():
         # Stuck: the same reading ``stuck_scans`` times in a row while its layer's mean moved by at least
         # ``stuck_layer_change_c`` — deep grain changing less than the sensor's resolution is not a fault.
         counts, refs = unpack_stuck(prev_stuck, n)
         stuck = np.where(same, np.minimum(counts.astype(np.uint32) + 1, 65535), 0).astype(np.uint16)
         stuck_ref = np.where(same, refs, layer_mean_all).astype(np.float32)
-        with np.errstate(invalid="ignore"):
-            moved = np.abs(layer_mean_all - stuck_ref) >= p["stuck_layer_change_c"]
-        why[(why == 0) & (stuck.astype(np.uint32) + 1 >= p["stuck_scans"]) & moved] = 4
+        candidates = ok & (stuck.astype(np.uint32) + 1 >= p["stuck_scans"])
+        if candidates.any():
+            with np.errstate(invalid="ignore"):
+                stuck_flag = candidates & (np.abs(layer_mean_all - stuck_ref) >= p["stuck_layer_change_c"])
+            if not stuck_flag.any():
+                stuck_flag = None
     else:
+        stuck = np.zeros(n, dtype=np.uint16)
         stuck_ref = layer_mean_all.astype(np.float32)
-    valid = why == 0
-    vgrid = valid.reshape(layers, per_layer)
-    tgrid = t.reshape(layers, per_layer)
-    counts = vgrid.sum(axis=1)
-    layer_stats = []
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lmax = np.where(vgrid, tgrid, -np.inf).max(axis=1)
-        lmin = np.where(vgrid, tgrid, np.inf).min(axis=1)
-        lmean = np.where(vgrid, tgrid, 0).sum(axis=1, dtype=np.float64) / counts
-    for k in range(layers):
-        layer_stats.append([_r(lmax[k]), _r(lmin[k]), _r(lmean[k])] if counts[k] else [None, None, None])
-    if valid.any():
+    valid = ok if stuck_flag is None else ok & ~stuck_flag
+    all_valid = bool(valid.all())
+    if all_valid:
+        lmax, lmin = g.max(axis=1), g.min(axis=1)
+        counts = None
+    else:
+        vgrid = valid.reshape(layers, per_layer)
+        counts = vgrid.sum(axis=1)
+        lmax = np.where(vgrid, g, -np.inf).max(axis=1)
+        lmin = np.where(vgrid, g, np.inf).min(axis=1)
+        if stuck_flag is not None:
+            lmean = _masked_layer_mean(g, vgrid, valid)
+    stats = np.round(np.column_stack([lmax, lmin, lmean]).astype(np.float64), 2).tolist()
+    layer_stats = [row if counts is None or counts[k] else [None, None, None] for k, row in enumerate(stats)]
+    if all_valid:
+        t_max, t_min, t_mean = _r(lmax.max()), _r(lmin.min()), _r(t.mean(dtype=np.float64))
+    elif valid.any():
         vt = t[valid]
         t_max, t_min, t_mean = _r(vt.max()), _r(vt.min()), _r(vt.mean(dtype=np.float64))
     else:
         t_max = t_min = t_mean = None
 
     hot = []
-    ref = np.repeat(lmean, per_layer)
     with np.errstate(invalid="ignore"):
-        margin_hot = valid & (t - ref >= p["hot_margin_c"])
-    for i in np.flatnonzero(margin_hot)[:MAX_LISTED]:
-        hot.append({"i": int(i), "why": "margin", "value": _r(t[i]), "ref": _r(ref[i])})
+        margin_hot = ((g - lmean[:, None]) >= p["hot_margin_c"]).ravel() & valid
+    if margin_hot.any():
+        for i in np.flatnonzero(margin_hot)[:MAX_LISTED]:
+            hot.append({"i": int(i), "why": "margin", "value": _r(t[i]), "ref": _r(lmean[i // per_layer])})
     if rate_ref is not None and rate_ref.size == n and rate_hours and rate_hours >= p["rise_min_hours"]:
-        days = rate_hours / 24.0
-        with np.errstate(invalid="ignore"):
-            rate = (t - rate_ref) / days
-            rising = valid & np.isfinite(rate_ref) & (rate > p["rise_rate_c_per_day"]) & ~margin_hot
-        for i in np.flatnonzero(rising)[:MAX_LISTED]:
-            hot.append({"i": int(i), "why": "rise", "value": _r(t[i]), "ref": _r(rate_ref[i]), "rate": _r(rate[i])})
-    names = {1: "missing", 2: "range", 3: "jump", 4: "stuck"}
-    faulty = [{"i": int(i), "why": names[int(why[i])], "value": _r(t[i])} for i in np.flatnonzero(why)[:MAX_LISTED]]
+        rate = (t - rate_ref) / (rate_hours / 24.0)
+        rising = valid & (rate > p["rise_rate_c_per_day"]) & ~margin_hot
+        if rising.any():
+            for i in np.flatnonzero(rising)[:MAX_LISTED]:
+                hot.append({"i": int(i), "why": "rise", "value": _r(t[i]), "ref": _r(rate_ref[i]),
+                            "rate": _r(rate[i])})
+    faulty = []
+    if not all_valid:
+        why = np.zeros(n, dtype=np.int8)  # precedence: missing > range > jump > stuck
+        why[~valid] = 4
+        if jump is not None:
+            why[jump] = 3
+        finite = np.isfinite(t)
+        why[finite & ~((t >= p["valid_min_c"]) & (t <= p["valid_max_c"]))] = 2
+        why[~finite] = 1
+        names = {1: "missing", 2: "range", 3: "jump", 4: "stuck"}
+        faulty = [{"i": int(i), "why": names[int(why[i])], "value": _r(t[i])}
+                  for i in np.flatnonzero(why)[:MAX_LISTED]]
 
     temp_class = classify_temperature(t_mean, t_max, p)
     return Analysis(t_max=t_max, t_min=t_min, t_mean=t_mean, layer_stats=layer_stats, faulty=faulty, hot=hot,

@@ -50,6 +50,52 @@ class WarehouseOut(Schema):
     layers: int
 
 
+class DepotIn(Schema):
+    department: str  # department code of the depot's unit (below the admin's bureau)
+    code: str
+    name: str
+    region: str = "north"
+    address: str = ""
+
+
+class WarehouseIn(Schema):
+    depot: int
+    code: str
+    name: str = ""
+    kind: str = "flat"
+    capacity_t: Decimal
+    length_m: float
+    width_m: float
+    grain_height_m: float
+    rows: int
+    cols: int
+    layers: int
+
+
+class LotIn(Schema):
+    warehouse: int
+    variety: str
+    grade: int
+    harvest_year: int
+    owner: str
+    tonnes: Decimal
+    moisture: float
+    storage_start: date
+
+
+class LotOut(Schema):
+    id: int
+    warehouse_id: int
+    variety: str
+    grade: int
+    harvest_year: int
+    owner: str
+    tonnes: Decimal
+    moisture: float
+    storage_start: date
+    active: bool
+
+
 class ScanOut(Schema):
     id: int
     taken_at: datetime
@@ -99,6 +145,22 @@ class MovementOut(Schema):
     vehicle: str
     gross_kg: Decimal
     tare_kg: Decimal
+    deduction_kg: Decimal
+    settled_kg: Decimal
+    balance_t: Decimal
+
+
+class LedgerOut(Schema):
+    id: int
+    at: datetime
+    kind: str
+    variety: str
+    vehicle: str
+    gross_kg: Decimal
+    tare_kg: Decimal
+    moisture: float
+    impurity: float
+    grade: int
     deduction_kg: Decimal
     settled_kg: Decimal
     balance_t: Decimal
@@ -156,6 +218,38 @@ def post_scans_csv(request, depot: str):
 @paginate(PageNumber)
 def list_depots(request):
     return selectors.depots_for(request.auth)
+
+
+@router.post("/depots", response={201: DepotOut}, summary="新建库点（粮食局部门管理员）")
+def create_depot(request, body: DepotIn):
+    from smartgov.accounts.models import Department
+
+    require(request.auth, "grain.manage")
+    department = Department.objects.filter(code=body.department).first()
+    if department is None:
+        raise InvalidInput("没有这个部门", code="department_not_found", detail={"department": body.department})
+    depot = services.create_depot(actor=request.auth, department=department, code=body.code, name=body.name,
+                                  region=body.region, address=body.address)
+    return Status(201, depot)
+
+
+@router.post("/warehouses", response={201: WarehouseOut}, summary="新建仓房与测温电缆网格")
+def create_warehouse(request, body: WarehouseIn):
+    depot = selectors.get_depot_for(request.auth, body.depot)
+    wh = services.create_warehouse(actor=request.auth, depot=depot, code=body.code, name=body.name, kind=body.kind,
+                                   capacity_t=body.capacity_t, length_m=body.length_m, width_m=body.width_m,
+                                   grain_height_m=body.grain_height_m, rows=body.rows, cols=body.cols,
+                                   layers=body.layers)
+    return Status(201, wh)
+
+
+@router.post("/lots", response={201: LotOut}, summary="储粮建档（货位）")
+def create_lot(request, body: LotIn):
+    wh = selectors.get_warehouse_for(request.auth, body.warehouse)
+    lot = services.store_lot(actor=request.auth, warehouse=wh, variety=body.variety, grade=body.grade,
+                             harvest_year=body.harvest_year, owner=body.owner, tonnes=body.tonnes,
+                             moisture=body.moisture, storage_start=body.storage_start)
+    return Status(201, lot)
 
 
 @router.get("/warehouses", response=list[WarehouseOut], summary="仓房")
@@ -220,6 +314,13 @@ def post_movement(request, body: MovementIn):
                                   gross_kg=body.gross_kg, tare_kg=body.tare_kg, moisture=body.moisture,
                                   impurity=body.impurity, grade=body.grade)
     return Status(201, mv)
+
+
+@router.get("/warehouses/{warehouse_id}/ledger", response=list[LedgerOut], summary="仓房保管账（出入库流水）")
+@paginate(PageNumber)
+def warehouse_ledger(request, warehouse_id: int):
+    wh = selectors.get_warehouse_for(request.auth, warehouse_id)
+    return wh.movements.order_by("at", "pk")
 
 
 @router.post("/stock-checks", response={201: StockCheckOut}, summary="库存检查（账实相符）")

@@ -46,7 +46,7 @@ def _database_url() -> str:
 
 def _start_workers(n: int, *, prefix: str, group: str, batch: int):
     env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
-    procs, acked = [], [0] * n
+    procs, acked, batches = [], [0] * n, [0] * n
     ready = [threading.Event() for _ in range(n)]
     for k in range(n):
         p = subprocess.Popen([sys.executable, "-m", "smartgov", "grain", "ingest", "--prefix", prefix, "--group", group,
@@ -59,6 +59,7 @@ def _start_workers(n: int, *, prefix: str, group: str, batch: int):
                     ready[k].set()
                 elif line.startswith("acked"):
                     acked[k] = int(line.split()[1])
+                    batches[k] += 1
 
         threading.Thread(target=read, daemon=True).start()
         procs.append(p)
@@ -67,7 +68,7 @@ def _start_workers(n: int, *, prefix: str, group: str, batch: int):
             for p in procs:
                 p.kill()
             raise RuntimeError(f"ingest worker {k} did not start")
-    return procs, acked
+    return procs, acked, batches
 
 
 def _raw_load(batch: int) -> tuple[float, int]:
@@ -153,7 +154,7 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
     points = len(messages) * rows * cols * layers
     batch = 500
     lead = 800 * workers
-    procs, acked = _start_workers(workers, prefix=prefix, group=group, batch=batch)
+    procs, acked, batches = _start_workers(workers, prefix=prefix, group=group, batch=batch)
     try:
         with mqtt.Publisher() as pub:
             start = time.perf_counter()
@@ -197,7 +198,7 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
         "points_per_s": round(points_per_s), "raw_load_seconds": round(raw_seconds, 3),
         "raw_load_per_s": round(raw_per_s), "ratio": round(points_per_s / raw_per_s, 3),
         "raw_point_rows_per_s": round(point_rows / point_seconds),
-        "alerts_open": Alert.objects.count(), "cpu_count": os.cpu_count(),
+        "alerts_open": Alert.objects.count(), "mean_batch_scans": round(len(messages) / max(sum(batches), 1), 1), "cpu_count": os.cpu_count(),
     }
 
 

@@ -41,7 +41,8 @@ def load_demo(*, stdout) -> None:
     if bureau is None:
         stdout.write("智能粮库演示数据跳过：没有示范市粮食和物资储备局（SFC-LSJ）")
         return
-    whs = ensure_structure(bureau=bureau, depots=2, warehouses=3, rows=6, cols=5, layers=4, prefix="SFC-LSJ")
+    whs = ensure_structure(bureau=bureau, depots=2, warehouses=3, rows=6, cols=5, layers=4, prefix="SFC-LSJ",
+                           label="")
     depots = {w.depot.code: w.depot for w in whs}
     import os
 

@@ -19,6 +19,7 @@ The worker (``smartgov grain ingest``) subscribes through an MQTT 5 shared subsc
 import logging
 import os
 import queue
+import signal
 import socket
 import threading
 import time
@@ -27,7 +28,7 @@ from urllib.parse import urlparse
 
 import orjson
 import paho.mqtt.client as mqtt
-from django.db import OperationalError, close_old_connections
+from django.db import IntegrityError, OperationalError, close_old_connections
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -107,7 +108,14 @@ class IngestWorker:
         c.on_connect, c.on_subscribe, c.on_message = self._on_connect, self._on_subscribe, self._on_message
         return c
 
+    def stop(self, *_) -> None:
+        """Finish the batch in hand (store, acknowledge), then disconnect: SIGTERM and SIGINT."""
+        self.stopping.set()
+
     def run(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
         host, port = broker_address(self.url)
         c = self.client()
         props = Properties(PacketTypes.CONNECT)
@@ -162,7 +170,9 @@ class IngestWorker:
             try:
                 self.store(batch)
                 return
-            except OperationalError:  # database busy or connection lost: nothing acknowledged, try again
+            except (OperationalError, IntegrityError):
+                # database busy or connection lost, or another worker opened the same alert at the same moment
+                # (one open alert per warehouse and kind): the batch rolled back, nothing acknowledged; again
                 log.warning("database error storing a batch; retrying", exc_info=True)
                 close_old_connections()
                 time.sleep(0.2 * (attempt + 1))
@@ -177,11 +187,18 @@ class IngestWorker:
         if self._params is None or now - self._params_at > 60:
             self._params, self._params_at = services.current_parameters(), now
             self._directory = WarehouseDirectory()  # also picks up new lots and warehouses
-        scans, rejected = [], []
+        scans, rejected, keys = [], [], []
         for msg in batch:
             try:
-                depot, code = parse_mqtt_topic(msg.topic, self.prefix)
-                scans.append(scan_from_dict(orjson.loads(msg.payload), self._directory.by_code(depot, code)))
+                keys.append(parse_mqtt_topic(msg.topic, self.prefix))
+            except ValueError:
+                keys.append(None)
+        self._directory.preload(k for k in keys if k)
+        for msg, key in zip(batch, keys, strict=True):
+            try:
+                if key is None:
+                    parse_mqtt_topic(msg.topic, self.prefix)  # raises with the sentence
+                scans.append(scan_from_dict(orjson.loads(msg.payload), self._directory.by_code(*key)))
             except Exception as exc:
                 reason = getattr(exc, "message", None) or str(exc)
                 rejected.append({"topic": msg.topic, "error": reason[:200]})

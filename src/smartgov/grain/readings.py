@@ -91,6 +91,12 @@ class WarehouseDirectory:
         except KeyError:
             raise NotFound("没有这个仓房", code="warehouse_not_found", detail={"warehouse": warehouse_id}) from None
 
+    def preload(self, pairs) -> None:
+        """Load, in one query, every warehouse of the depots named in ``pairs`` that is not known yet."""
+        depots = sorted({d for d, c in pairs if (d, c) not in self._by_code})
+        if depots:
+            self._load(depot__code__in=depots)
+
     def by_code(self, depot_code: str, code: str) -> WarehouseInfo:
         key = (depot_code, code)
         if key not in self._by_code:
@@ -147,10 +153,21 @@ def scan_from_dict(data, info: WarehouseInfo) -> ScanIn:
     if len(temps) != info.points:
         raise ValueError(f"temps 应有 {info.points} 个点（{info.rows}行×{info.cols}列×{info.layers}层），"
                          f"实际 {len(temps)} 个")
-    try:
-        arr = np.array([math.nan if v is None else v for v in temps], dtype=np.float32)
-    except (TypeError, ValueError):
-        raise ValueError("temps 中有非数值") from None
+    arr = np.array(temps)
+    if arr.dtype.kind in "fi" and arr.ndim == 1:  # the common case: every point has a number
+        with np.errstate(over="ignore"):  # beyond float32 becomes inf, refused below
+            arr = arr.astype(np.float32)
+    else:
+        values = []
+        for v in temps:
+            if v is None:
+                values.append(math.nan)
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                values.append(v)
+            else:
+                raise ValueError("temps 中有非数值")
+        with np.errstate(over="ignore"):
+            arr = np.array(values, dtype=np.float32)
     if np.isinf(arr).any():
         raise ValueError("temps 中有无穷大")
     extras = {name: _float(data.get(name), lo, hi, name) for name, (lo, hi) in OPTIONAL_FLOATS.items()}

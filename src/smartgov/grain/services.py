@@ -15,7 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from smartgov.audit.services import record
-from smartgov.core.errors import Conflict, InvalidInput, validated
+from smartgov.core.errors import Conflict, Forbidden, InvalidInput, validated
 from smartgov.core.permissions import covers_department, require
 
 from . import analysis
@@ -212,8 +212,8 @@ def ingest_scans(*, actor, scans: list[ScanIn], source: str, actor_label: str = 
         require(actor, "grain.ingest")
         for info in {s.warehouse for s in scans}:
             if not _covers(actor, info):
-                raise InvalidInput("批次中有不属于本单位的仓房", code="warehouse_out_of_scope",
-                                   detail={"warehouse": info.id})
+                raise Forbidden("批次中有不属于本单位的仓房", code="warehouse_out_of_scope",
+                                detail={"warehouse": info.id})
     params = params or current_parameters()
     new = store_batch(scans, source=source, params=params) if scans else []
     made = _raise_alerts(new, params) if new else 0

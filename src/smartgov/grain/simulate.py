@@ -3,7 +3,7 @@
 Outside air follows the season (annual sine, coldest in mid-January) with day-to-day weather (an AR(1)
 walk); the grain answers slowly — the top layer and the cables by the walls follow the air with a lag
 of weeks, the core by months (a first-order response per point). Injected faults: one hot spot (a point
-warming by about 1 °C a day: insects or moisture migration) and one faulty sensor (reading 85 °C, the
+warming by 1.5 °C a day: insects or moisture migration) and one faulty sensor (reading 85 °C, the
 DS18B20's power-on value). Used by ``smartgov grain simulate`` (over MQTT), the demo (straight through
 the service) and the benchmark.
 """
@@ -37,12 +37,12 @@ class SimWarehouse:
         rng = np.random.default_rng(self.seed)
         k, r, c = np.meshgrid(np.arange(self.layers), np.arange(self.rows), np.arange(self.cols), indexing="ij")
         edge = (r == 0) | (r == self.rows - 1) | (c == 0) | (c == self.cols - 1)
-        # daily response: top layer and wall cables ~1/20 per day, the core ~1/120 per day
-        resp = np.where(k == 0, 0.05, 0.008) + np.where(edge, 0.02, 0.0)
+        # daily response: the top layer ~1/20 per day, cables by the walls ~1/70, the core ~1/120
+        resp = np.where(k == 0, 0.05, 0.008) + np.where(edge, 0.006, 0.0)
         self.response = resp.ravel().astype(np.float32)
         # grain went in at harvest a few degrees warmer than the air, the core warmer still
         core = (k > 0) & ~edge
-        self.state = (start_air_c + 3.0 + np.where(core, 3.0, 0.0) + rng.normal(0, 0.4, k.shape)).ravel().astype(
+        self.state = (start_air_c + 3.0 + np.where(core, 1.5, 0.0) + rng.normal(0, 0.4, k.shape)).ravel().astype(
             np.float32)
 
 
@@ -91,7 +91,7 @@ def generate(whs: list[SimWarehouse], *, start: datetime, days: int, per_day: in
             wh.state += wh.response * step * (air - wh.state)
             t = wh.state + rng.normal(0, 0.05, wh.points).astype(np.float32)
             if wh.hot_spot is not None and day >= wh.hot_from_day:
-                warm = min((day - wh.hot_from_day + step) * 1.2, 12.0)
+                warm = min((day - wh.hot_from_day + step) * 1.5, 12.0)
                 t[wh.hot_spot] += warm
             t = np.round(t, 1)
             temps = t.tolist()
@@ -108,7 +108,8 @@ def generate(whs: list[SimWarehouse], *, start: datetime, days: int, per_day: in
 VARIETIES = ["wheat", "corn", "paddy", "soybean"]
 
 
-def ensure_structure(*, bureau, depots: int, warehouses: int, rows=6, cols=5, layers=4, prefix="SIM") -> list:
+def ensure_structure(*, bureau, depots: int, warehouses: int, rows=6, cols=5, layers=4, prefix="SIM",
+                     label="模拟") -> list:
     """Depots ``<prefix>-K01``… under ``bureau`` with warehouses P01… and a lot in each (made through the
     services; existing ones are kept). Returns the Warehouse objects in plan order."""
     from datetime import date
@@ -125,7 +126,7 @@ def ensure_structure(*, bureau, depots: int, warehouses: int, rows=6, cols=5, la
         depot = Depot.objects.filter(code=code).first()
         if depot is None:
             dept = Department.objects.filter(code=code).first() or create_department(
-                actor=None, name=f"{bureau.name.replace('粮食和物资储备局', '')}第{d + 1}粮库", code=code,
+                actor=None, name=f"{bureau.name.replace('粮食和物资储备局', '')}{label}第{d + 1}粮库", code=code,
                 level=Level.COUNTY, parent=bureau)
             depot = services.create_depot(actor=None, department=dept, code=code, name=dept.name,
                                           region="south" if d % 2 else "north")

@@ -9,4 +9,6 @@ urlpatterns = [
     path("warehouses/<int:warehouse_id>/", views.warehouse, name="warehouse"),
     path("alerts/<int:alert_id>/handle/", views.handle_alert, name="handle_alert"),
     path("prices/", views.prices, name="prices"),
+    path("parameters/", views.parameters, name="parameters"),
+    path("prices/import/", views.import_prices, name="import_prices"),
 ]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from smartgov.core.errors import DomainError, NotFound
+from smartgov.core.errors import DomainError, InvalidInput, NotFound
 from smartgov.core.permissions import has_perm
 
 from . import selectors, services
@@ -119,6 +119,83 @@ def handle_alert(request, alert_id: int):
     else:
         messages.success(request, _("预警状态已更新"))
     return redirect("grain:warehouse", alert.warehouse_id)
+
+
+PARAMETER_LABELS = {
+    "hot_margin_c": "发热点：高于本层平均（℃）", "rise_rate_c_per_day": "升温过快（℃/天）",
+    "rise_min_hours": "升温速率的最短间隔（小时）", "valid_min_c": "有效读数下限（℃）", "valid_max_c": "有效读数上限（℃）",
+    "jump_c": "跳变（℃/次）", "stuck_scans": "读数不变次数", "stuck_layer_change_c": "同期本层均温变化（℃）",
+    "high_temp_c": "粮温过高（℃）", "co2_alert_ppm": "二氧化碳预警（ppm）", "low_mean_c": "低温：平均≤（℃）",
+    "low_max_c": "低温：最高≤（℃）", "quasi_low_mean_c": "准低温：平均≤（℃）", "quasi_low_max_c": "准低温：最高≤（℃）",
+    "semi_safe_margin": "半安全水分：高出安全水分（百分点）", "vent_start_diff_c": "开始通风温差（℃）",
+    "vent_continue_diff_c": "继续通风温差（℃）", "vent_fog_rh": "雾：相对湿度≥（%）", "vent_min_air_c": "通风最低气温（℃）",
+}
+
+
+@login_required
+def parameters(request):
+    """粮情分析与通风参数: everyone in grain sees them; supervisors and admins change them."""
+    from smartgov.core.permissions import require
+
+    require(request.user, "grain.view")
+    can_edit = has_perm(request.user, "grain.set_parameters")
+    if request.method == "POST":
+        changes, errors = {}, []
+        current = services.current_parameters()
+        for key in PARAMETER_LABELS:
+            raw = request.POST.get(key, "").strip()
+            if raw == "":
+                continue
+            try:
+                value = float(raw)
+            except ValueError:
+                errors.append(PARAMETER_LABELS[key])
+                continue
+            if key == "stuck_scans":
+                value = int(value)
+            if value != current[key]:
+                changes[key] = value
+        if errors:
+            messages.error(request, _("以下参数应为数值：") + "、".join(errors))
+        elif changes:
+            try:
+                services.set_parameters(actor=request.user, changes=changes)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("参数已保存"))
+        return redirect("grain:parameters")
+    values = services.current_parameters()
+    return render(request, "grain/parameters.html", {
+        "rows": [(k, label, values[k]) for k, label in PARAMETER_LABELS.items()], "can_edit": can_edit,
+        "safe_moisture": [(Variety(v).label, m) for v, m in values["safe_moisture"].items()],
+    })
+
+
+@login_required
+@require_POST
+def import_prices(request):
+    """Upload a price CSV (品种,地区,日期,元/吨) from the prices page."""
+    from .api import parse_price_csv
+
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise InvalidInput("请选择CSV文件", code="file_required")
+        raw = upload.read(5_000_000)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gbk", errors="replace")
+        from smartgov.core.permissions import require
+
+        require(request.user, "grain.import_prices")
+        count = services.import_prices(actor=request.user, rows=parse_price_csv(text))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已导入 %(n)s 条价格") % {"n": count})
+    return redirect("grain:prices")
 
 
 @login_required

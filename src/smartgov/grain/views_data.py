@@ -4,6 +4,7 @@ from dataclasses import asdict
 
 import numpy as np
 import orjson
+from django.utils import timezone
 
 from smartgov.core.errors import Conflict, InvalidInput
 
@@ -26,9 +27,11 @@ def field_payload(wh: Warehouse, scan: Scan | None = None) -> dict:
         "taken_at", "t_max", "t_mean", "t_min", "air_temp", "out_temp")[:TREND_SCANS])[::-1]
     out = {"warehouse": {"id": wh.pk, "code": wh.code, "name": wh.name, "depot": wh.depot.name,
                          "rows": wh.rows, "cols": wh.cols, "layers": wh.layers, "kind": wh.get_kind_display(),
-                         "length_m": wh.length_m, "width_m": wh.width_m, "grain_height_m": wh.grain_height_m},
+                         "length_m": wh.length_m, "width_m": wh.width_m, "grain_height_m": wh.grain_height_m,
+                         # each point's x, y, z in metres (z from the floor), in point-index order
+                         "positions": np.round(wh.positions(), 2).tolist()},
            "scan": None,
-           "trend": {"t": [t.isoformat() for t, *_ in trend], "max": [r[1] for r in trend],
+           "trend": {"t": [timezone.localtime(t).isoformat() for t, *_ in trend], "max": [r[1] for r in trend],
                      "mean": [r[2] for r in trend], "min": [r[3] for r in trend], "air": [r[4] for r in trend],
                      "out": [r[5] for r in trend]}}
     if scan is None:
@@ -49,7 +52,8 @@ def field_payload(wh: Warehouse, scan: Scan | None = None) -> dict:
         return {"layer": layer, "row": row, "col": col}
 
     out["scan"] = {
-        "id": scan.pk, "taken_at": scan.taken_at.isoformat(), "t_max": scan.t_max, "t_min": scan.t_min,
+        "id": scan.pk, "taken_at": timezone.localtime(scan.taken_at).isoformat(),
+        "taken_at_display": f"{timezone.localtime(scan.taken_at):%Y-%m-%d %H:%M}", "t_max": scan.t_max, "t_min": scan.t_min,
         "t_mean": scan.t_mean, "air_temp": scan.air_temp, "air_rh": scan.air_rh, "out_temp": scan.out_temp,
         "out_rh": scan.out_rh, "o2": scan.o2, "co2": scan.co2, "ph3": scan.ph3, "moisture": scan.moisture,
         "temp_class": scan.temp_class, "temp_class_label": scan.get_temp_class_display(),
@@ -82,6 +86,6 @@ def ventilation_for(wh: Warehouse, *, air_c=None, air_rh=None, raining=False, ve
     data = asdict(advice)
     data["label"] = advice.label
     data["checks"] = [{"passed": ok, "text": text} for ok, text in advice.checks]
-    data["scan_taken_at"] = scan.taken_at.isoformat()
+    data["scan_taken_at"] = f"{timezone.localtime(scan.taken_at):%Y-%m-%d %H:%M}"
     data["variety"] = lot.get_variety_display()
     return data

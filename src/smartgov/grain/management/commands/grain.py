@@ -58,6 +58,8 @@ class Command(BaseCommand):
             worker.run()
         except KeyboardInterrupt:
             pass
+        except RuntimeError as exc:  # could not subscribe, or the database kept failing: nothing unstored was acked
+            raise CommandError(f"入库进程停止：{exc} / ingest worker stopped", returncode=1) from exc
         self.stderr.write(f"已入库 {worker.stored} 次检测，重复 {worker.duplicates}，拒收 {worker.rejected}")
 
     def simulate(self, o):

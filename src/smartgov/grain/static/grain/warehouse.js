@@ -42,7 +42,7 @@
         var why = p.data && p.data.why ? "（" + ({margin: "高于本层平均", rise: "升温过快", missing: "无读数", range: "超量程", jump: "跳变", stuck: "读数不变"}[p.data.why] || p.data.why) + "）" : "";
         var val = Array.isArray(p.value) ? p.value : p.data.value;
         return rows[val[1]] + cols[val[0]] + "：" + (val[2] === "-" || val[2] === null ? "—" : val[2] + "℃") + why; }},
-      grid: {left: 44, right: 10, top: 52, bottom: 56},
+      grid: {left: 44, right: 10, top: 52, bottom: 76},
       xAxis: {type: "category", data: cols, splitArea: {show: true}, axisLabel: {fontSize: 10}},
       yAxis: {type: "category", data: rows, inverse: true, splitArea: {show: true}, axisLabel: {fontSize: 10}},
       visualMap: visual(),
@@ -80,7 +80,7 @@
     var hot = s.hot.filter(function (p) { return p.row === row; }).map(function (p) { return [p.col, p.layer, p.value]; });
     section.setOption({
       tooltip: {formatter: function (p) { return layerNames[p.value[1]] + cols[p.value[0]] + "：" + (p.value[2] === "-" ? "—" : p.value[2] + "℃"); }},
-      grid: {left: 56, right: 10, top: 10, bottom: 56},
+      grid: {left: 56, right: 10, top: 10, bottom: 76},
       xAxis: {type: "category", data: cols}, yAxis: {type: "category", data: layerNames, inverse: true},
       visualMap: visual(),
       series: [{type: "heatmap", data: data, label: {show: w.cols <= 12, fontSize: 10, formatter: function (p) { return p.value[2] === "-" ? "" : p.value[2].toFixed(1); }}},
