@@ -184,7 +184,8 @@ def bench_onestop(*, clients: int = 50, cases: int = 1_000_000, progress=None, s
     searches += [("GET", "/api/onestop/applications?queue=true&state=review&page_size=20",
                   {"Cookie": officer_cookie}, None)]
     before = Application.objects.count()
-    workers, threads = os.cpu_count() * 2, 4
+    workers = int(os.environ.get("SMARTGOV_BENCH_WORKERS", os.cpu_count() * 2))
+    threads = int(os.environ.get("SMARTGOV_BENCH_THREADS", 4))
     with server(workers=workers, threads=threads) as port:
         for method, path, headers, body in (submits[0], status[0], searches[0]):  # each must really work
             _check(port, method, path, headers, body)
