@@ -110,6 +110,8 @@ def canonical_dl(uri: str) -> str:
 def normalize_epc(value: str) -> str:
     """The form an identifier is stored and matched in: a GS1 key as canonical Digital Link, a bare
     20-digit NMPA code as its URN, anything else trimmed."""
+    if value.startswith(NMPA_PREFIX):  # already canonical: the common case on the hot path
+        return value.strip()
     value = value.strip()
     if _NMPA_RE.match(value):
         return NMPA_PREFIX + value

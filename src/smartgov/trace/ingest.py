@@ -121,12 +121,15 @@ def prepare_event(event: dict, raw: bytes, index: int, prefixes: dict, resolver:
                     normalize_term(vocab, item["type"], local)
                 except VocabularyError as exc:
                     raise schema.EventInvalid(f"{name}[{i}].type", str(exc)) from None
-    ehash = event_hash(event, local)
     epcs = []
+    normalized = {}
     for name, role in LIST_ROLES:
         values = event.get(name)
         if values:
-            epcs.extend((normalize_epc(v), role) for v in values)
+            norm = normalized[name] = [normalize_epc(v) for v in values]
+            epcs.extend(zip(norm, [role] * len(norm), strict=True))
+    # bare 20-digit codes are not URIs (the schema refuses them), so normalized == canonical DL here
+    ehash = event_hash(event, local, normalized)
     parent = event.get("parentID")
     parent_norm = normalize_epc(parent) if parent else ""
     if parent_norm:
@@ -236,9 +239,9 @@ def write_rows(table: str, columns, rows) -> None:
             with cur.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-        else:
-            cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",  # noqa: S608 (table/column names and flag bits are constants)
-                            rows)
+        else:  # the sqlite3 cursor itself: Django's wrapper re-formats every parameter tuple
+            marks = ", ".join(["?"] * len(columns))
+            cur.cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def write_epc_rows(rows, table: str = "trace_eventepc") -> None:
@@ -252,7 +255,7 @@ def write_epc_rows(rows, table: str = "trace_eventepc") -> None:
             with cur.cursor.copy(f"COPY {table} (event_id, epc, role) FROM STDIN") as copy:
                 copy.write(text.encode())
         else:
-            cur.executemany(f"INSERT INTO {table} (event_id, epc, role) VALUES (%s, %s, %s)", rows)  # noqa: S608 (table/column names and flag bits are constants)
+            cur.cursor.executemany(f"INSERT INTO {table} (event_id, epc, role) VALUES (?, ?, ?)", rows)  # noqa: S608 (table/column names and flag bits are constants)
 
 
 # Business rules (业务规则) on the events of one id range, against what was known before — they flag,
@@ -263,7 +266,7 @@ RULES_SQL = [
        SELECT e.id, ee.epc, 'commissioned_twice', '该码此前已激活', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
        LEFT JOIN trace_codestate s ON s.epc = ee.epc
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'commissioning'
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'commissioning'
          AND (s.commissioned_at IS NOT NULL OR EXISTS (
               SELECT 1 FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
               WHERE x.epc = ee.epc AND x.event_id >= %(lo)s AND x.event_id < ee.event_id
@@ -272,7 +275,7 @@ RULES_SQL = [
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'received_not_shipped', '收货前没有发货记录', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'receiving'
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'receiving'
          AND COALESCE((SELECT xe.biz_step FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
                        WHERE x.epc = ee.epc AND xe.biz_step IN ('shipping', 'receiving')
                          AND (xe.event_time < e.event_time OR (xe.event_time = e.event_time AND xe.id < e.id))
@@ -281,7 +284,7 @@ RULES_SQL = [
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'shipped_elsewhere', '发货地点与该码所在地点不符', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'shipping'
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'shipping'
          AND e.source_location <> ''
          AND COALESCE((SELECT xe.biz_location FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
                        WHERE x.epc = ee.epc AND xe.biz_location <> '' AND xe.event_time < e.event_time
@@ -291,26 +294,26 @@ RULES_SQL = [
        SELECT e.id, ee.epc, 'dispensed_expired', '产品已过有效期', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
        JOIN trace_codestate s ON s.epc = ee.epc JOIN trace_batch b ON b.id = s.batch_id
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
          AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND b.expiry_date < e.event_time""",
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'dispensed_recalled', '该批次已召回', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
        JOIN trace_codestate s ON s.epc = ee.epc
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
          AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & 1) = 1""",
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'dispensed_in_question', '该剂次温度存疑未放行', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
        JOIN trace_codestate s ON s.epc = ee.epc
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
          AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & 2) = 2""",
     # one child in two parents: packed while still in another container
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'two_parents', '该码已在另一个容器中：' || s.container, %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
        JOIN trace_codestate s ON s.epc = ee.epc
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'c' AND e.type = 2 AND e.action = 'ADD'
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'c' AND e.type = 2 AND e.action = 'ADD'
          AND s.container IS NOT NULL AND s.container <> '' AND s.container <> e.parent_epc""",
 ]
 
@@ -382,11 +385,18 @@ def apply_rules_and_state(lo: int, hi: int) -> None:
 
     now = timezone.now() if connection.vendor == "postgresql" else _utc_text(timezone.now())
     params = {"lo": lo, "hi": hi, "now": now}
+    import os
+    import time as _time
+
     with connection.cursor() as cur:
-        for sql in RULES_SQL:
+        for i, sql in enumerate([*RULES_SQL, STATE_SQL, UNPACK_ALL_SQL]):
+            t = _time.perf_counter()
             cur.execute(sql, params)
-        cur.execute(STATE_SQL, params)
-        cur.execute(UNPACK_ALL_SQL, params)
+            if os.environ.get("TRACE_SQL_TIMING"):
+                TIMINGS[i] = TIMINGS.get(i, 0) + _time.perf_counter() - t
+
+
+TIMINGS: dict = {}
 
 
 class RollbackCapture(Exception):

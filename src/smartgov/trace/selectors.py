@@ -224,10 +224,10 @@ def _events_of(epcs: list[str]) -> list[tuple]:
 
 
 def _as_dt(value):
+    """Raw SQL gives aware datetimes on PostgreSQL, naive UTC ones (or text) on SQLite."""
     if isinstance(value, str):
-        dt = datetime.datetime.fromisoformat(value)
-        return dt.replace(tzinfo=datetime.UTC) if dt.tzinfo is None else dt
-    return value
+        value = datetime.datetime.fromisoformat(value)
+    return value.replace(tzinfo=datetime.UTC) if value.tzinfo is None else value
 
 
 def trace_code(epc: str, *, include_readings: bool = True) -> dict:
@@ -346,18 +346,27 @@ def _cold_chain_along(events: list[dict]):
     loggers = {lg.pk: lg for lg in Logger.objects.filter(location_uri__in=places)}
     if not loggers:
         return [], []
-    cond = Q()
+    lo = min(s for _, s, _ in stays)
+    ends = [e for _, _, e in stays]
+    hi = None if any(e is None for e in ends) else max(ends)
+    windows: dict[int, list] = {}
     for place, start, end in stays:
-        ids = [pk for pk, lg in loggers.items() if lg.location_uri == place]
-        if ids:
-            part = Q(logger_id__in=ids, time__gte=start)
-            if end is not None:
-                part &= Q(time__lte=end)
-            cond |= part
-    readings = [{"logger": loggers[r.logger_id].name, "time": r.time, "celsius": r.celsius}
-                for r in Reading.objects.filter(cond).order_by("time")[:5000]]
-    positions = [{"logger": loggers[p.logger_id].name, "time": p.time, "lat": p.latitude, "lng": p.longitude}
-                 for p in Position.objects.filter(cond).order_by("time")[:5000]]
+        for pk, lg in loggers.items():
+            if lg.location_uri == place:
+                windows.setdefault(pk, []).append((start, end))
+
+    def inside(pk, t):
+        return any(t >= s and (e is None or t <= e) for s, e in windows[pk])
+
+    def fetch(model, fields):
+        qs = model.objects.filter(logger_id__in=list(windows), time__gte=lo)
+        if hi is not None:
+            qs = qs.filter(time__lte=hi)
+        return [r for r in qs.order_by("time").values_list("logger_id", "time", *fields)[:20000] if inside(r[0], r[1])]
+
+    readings = [{"logger": loggers[r[0]].name, "time": r[1], "celsius": r[2]} for r in fetch(Reading, ("celsius",))]
+    positions = [{"logger": loggers[r[0]].name, "time": r[1], "lat": r[2], "lng": r[3]}
+                 for r in fetch(Position, ("latitude", "longitude"))]
     return readings, positions
 
 

@@ -81,7 +81,9 @@ def _val(value, prefixes) -> str:
     return _num(value)
 
 
-def _epcs(values) -> str:
+def _epcs(values, normalized=None) -> str:
+    if normalized is not None:  # already in canonical Digital Link form (the capture computed it)
+        return "epc=" + "epc=".join(sorted(normalized))
     return "".join("epc=" + v for v in sorted(canonical_dl(x.strip()) for x in values))
 
 
@@ -184,7 +186,7 @@ def _extensions(obj, known, prefixes) -> str:
     return "".join(sorted(parts))
 
 
-def prehash(event: dict, prefixes: dict[str, str]) -> str:
+def prehash(event: dict, prefixes: dict[str, str], normalized: dict[str, list[str]] | None = None) -> str:
     """The canonical pre-hash string of one event (a parsed JSON-LD object)."""
     s = "eventType=" + event["type"]
     for name, kind in ORDER:
@@ -196,7 +198,7 @@ def prehash(event: dict, prefixes: dict[str, str]) -> str:
         elif kind == "s":
             s += f"{name}=" + (value.strip() if isinstance(value, str) else _num(value))
         elif kind == "e":
-            s += name + _epcs(value)
+            s += name + _epcs(value, normalized.get(name) if normalized else None)
         elif kind == "epc":
             s += f"{name}=" + canonical_dl(value.strip())
         elif kind.startswith("v:"):
@@ -228,6 +230,7 @@ def prehash(event: dict, prefixes: dict[str, str]) -> str:
     return s + _extensions(event, KNOWN, prefixes)
 
 
-def event_hash(event: dict, prefixes: dict[str, str]) -> str:
-    digest = hashlib.sha256(prehash(event, prefixes).encode("utf-8")).hexdigest()
+def event_hash(event: dict, prefixes: dict[str, str], normalized: dict[str, list[str]] | None = None) -> str:
+    """``normalized``: the event's EPC lists already in canonical Digital Link form, if at hand."""
+    digest = hashlib.sha256(prehash(event, prefixes, normalized).encode("utf-8")).hexdigest()
     return f"ni:///sha-256;{digest}?ver=CBV2.0"
