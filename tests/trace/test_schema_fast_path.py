@@ -55,7 +55,7 @@ def test_whatever_the_fast_path_accepts_the_full_schema_accepts_under_random_mut
     for _ in range(4000):
         event = copy.deepcopy(rnd.choice(events))
         for _ in range(rnd.randint(1, 3)):
-            keys = list(event) + ["epcList", "childEPCs", "parentID", "bizStep", "ilmd", "readPoint", "extra:x"]
+            keys = [*list(event), "epcList", "childEPCs", "parentID", "bizStep", "ilmd", "readPoint", "extra:x"]
             key = rnd.choice(keys)
             if rnd.random() < 0.3:
                 event.pop(key, None)

@@ -79,7 +79,6 @@ def run(*, progress, doses: int = 1_000_000, administer: float = 0.01, **_) -> d
     # --- traces of random doses
     rnd = random.Random(1)
     sample = [rnd.choice(rnd.choice(plans).doses) for _ in range(500)]
-    sample = [d if not d.startswith("urn:epc:") else d for d in sample]
     from .codes import normalize_epc
 
     timings = []

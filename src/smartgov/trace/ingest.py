@@ -280,15 +280,14 @@ RULES_SQL = [
                        WHERE x.epc = ee.epc AND xe.biz_step IN ('shipping', 'receiving')
                          AND (xe.event_time < e.event_time OR (xe.event_time = e.event_time AND xe.id < e.id))
                        ORDER BY xe.event_time DESC, xe.id DESC LIMIT 1), '') <> 'shipping'""",
-    # shipping from a place the code is not at (source location ≠ last known business location)
+    # shipping from a place the code is not at (source location ≠ its current location before this range)
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'shipped_elsewhere', '发货地点与该码所在地点不符', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'shipping'
-         AND e.source_location <> ''
-         AND COALESCE((SELECT xe.biz_location FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
-                       WHERE x.epc = ee.epc AND xe.biz_location <> '' AND xe.event_time < e.event_time
-                       ORDER BY xe.event_time DESC, xe.id DESC LIMIT 1), e.source_location) <> e.source_location""",
+       JOIN trace_codestate s ON s.epc = ee.epc
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+         AND e.biz_step = 'shipping' AND e.source_location <> ''
+         AND s.biz_location IS NOT NULL AND s.biz_location <> e.source_location""",
     # dispensing (接种) an expired, recalled or temperature-questioned dose
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'dispensed_expired', '产品已过有效期', %(now)s
@@ -372,9 +371,14 @@ ON CONFLICT (epc) DO UPDATE SET
   flags = trace_codestate.flags | excluded.flags
 """  # noqa: S608 (flag bits are constants)
 
-# An aggregation DELETE without childEPCs unpacks everything in the parent (EPCIS 2.0 §7.4.3).
+# An aggregation DELETE without childEPCs unpacks everything in the parent (EPCIS 2.0 §7.4.3); the
+# contents are then where the unpacking happened.
 UNPACK_ALL_SQL = """
-UPDATE trace_codestate SET container = ''
+UPDATE trace_codestate SET
+  container = '',
+  biz_location = COALESCE((SELECT NULLIF(MAX(e.biz_location), '') FROM trace_event e
+                           WHERE e.id BETWEEN %(lo)s AND %(hi)s AND e.type = 2 AND e.action = 'DELETE'
+                             AND e.epc_count = 0 AND e.parent_epc = trace_codestate.container), biz_location)
 WHERE container IN (SELECT parent_epc FROM trace_event
                     WHERE id BETWEEN %(lo)s AND %(hi)s AND type = 2 AND action = 'DELETE' AND epc_count = 0)
 """

@@ -508,3 +508,60 @@ def recall_vaccinees(actor, recall):
     (clear for regulators who follow the recall up — each page shown is audited — masked otherwise)."""
     qs = Vaccination.objects.select_related("person", "site").filter(batch_id=recall.batch_id).order_by("pk")
     return _VaccineeRows(actor, recall, qs)
+
+
+# ------------------------------------------------------------------------------------------ dashboard
+
+STAGE_LABELS = {"manufacturer": "生产企业", "distributor": "配送企业", "provincial_cdc": "省级疾控", "city_cdc": "市级疾控",
+                "county_cdc": "县级疾控", "site": "接种单位", "in_transit": "运输途中", "administered": "已接种",
+                "other": "其他"}
+
+
+def dashboard(actor) -> dict:
+    """监管驾驶舱 figures for the organisations in the actor's scope (doses only: codes bound to a batch)."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from .models import Alert, Recall
+
+    orgs = list(organisations_for(actor).select_related("parent"))
+    by_loc = {o.location_uri: o for o in orgs}
+    with connection.cursor() as cur:
+        cur.execute(f"""SELECT {_WHERE_NOW} AS place, d.disposition, (d.flags & 4) AS given, COUNT(*)
+                        FROM trace_codestate d
+                        LEFT JOIN trace_codestate c1 ON c1.epc = d.container
+                        LEFT JOIN trace_codestate c2 ON c2.epc = c1.container
+                        LEFT JOIN trace_codestate c3 ON c3.epc = c2.container
+                        WHERE d.batch_id IS NOT NULL GROUP BY place, d.disposition, given""")  # noqa: S608
+        rows = cur.fetchall()
+    stages: dict[str, int] = {}
+    regions: dict[str, int] = {}
+    for place, disposition, given, n in rows:
+        org = by_loc.get(place)
+        if org is None:
+            continue
+        stage = "administered" if given else ("in_transit" if disposition == "in_transit" else org.kind)
+        stages[stage] = stages.get(stage, 0) + n
+        region = org if org.kind in ("county_cdc", "provincial_cdc", "manufacturer") else (org.parent or org)
+        regions[region.name] = regions.get(region.name, 0) + n
+    org_ids = [o.pk for o in orgs]
+    alerts = dict(Alert.objects.filter(organisation_id__in=org_ids).values_list("kind").annotate(n=Count("id")))
+    open_alerts = list(Alert.objects.filter(organisation_id__in=org_ids, acknowledged_at__isnull=True)
+                       .select_related("organisation", "logger")[:20])
+    soon = timezone.localdate() + datetime.timedelta(days=90)
+    with connection.cursor() as cur:
+        cur.execute("""SELECT b.id, p.name, b.lot, b.expiry_date, COUNT(*) FROM trace_codestate d
+                       JOIN trace_batch b ON b.id = d.batch_id JOIN trace_product p ON p.id = b.product_id
+                       WHERE (d.flags & 4) = 0 AND b.expiry_date <= %s
+                       GROUP BY b.id, p.name, b.lot, b.expiry_date ORDER BY b.expiry_date""", [soon])
+        near_expiry = [{"batch": r[0], "product": r[1], "lot": r[2], "expiry": r[3], "doses": r[4]}
+                       for r in cur.fetchall()]
+    recalls = list(Recall.objects.select_related("batch__product").order_by("-id")[:10])
+    from .services import recall_outstanding
+
+    recall_rows = [{"recall": r, "outstanding": recall_outstanding(r)} for r in recalls]
+    flags = dict(RuleFlag.objects.values_list("rule").annotate(n=Count("id")))
+    return {"stages": [{"name": STAGE_LABELS.get(k, k), "value": v} for k, v in sorted(stages.items())],
+            "regions": sorted(({"name": k, "value": v} for k, v in regions.items()), key=lambda x: -x["value"]),
+            "alerts": alerts, "open_alerts": open_alerts, "near_expiry": near_expiry, "recalls": recall_rows,
+            "rule_flags": flags, "total": sum(stages.values())}

@@ -183,8 +183,8 @@ def plan_batch(net: Network, batch: Batch, issue: CodeIssue, *, start: datetime.
     plan.add(maker, events)
     # 2. packing: doses → boxes → cases → pallets
     t += datetime.timedelta(hours=2)
-    for level, parents, children, size in (("box", boxes, doses, DOSES_PER_BOX), ("case", cases, boxes, BOXES_PER_CASE),
-                                           ("pallet", pallets, cases, CASES_PER_PALLET)):
+    for parents, children, size in ((boxes, doses, DOSES_PER_BOX), (cases, boxes, BOXES_PER_CASE),
+                                   (pallets, cases, CASES_PER_PALLET)):
         events = []
         for i, parent in enumerate(parents):
             events.append(_agg(parent, children[i * size:(i + 1) * size], t + datetime.timedelta(seconds=i % 3600),
