@@ -12,7 +12,7 @@ from smartgov.core.errors import DomainError
 from smartgov.core.permissions import has_perm, require
 
 from . import codes, coldchain, selectors, services
-from .models import Alert, Batch, Organisation, OrgKind, Recall, RuleCode
+from .models import Alert, Batch, Logger, Organisation, OrgKind, Recall, RuleCode
 
 
 def _json(value) -> str:
@@ -52,7 +52,8 @@ def code_trace(request):
         ctx["readings_json"] = _json([[r["time"].isoformat(), r["celsius"], r["logger"]] for r in result["readings"]])
         ctx["positions_json"] = _json([[p["lng"], p["lat"], p["time"].isoformat(), p["logger"]]
                                        for p in result["positions"]])
-        names = dict(Organisation.objects.values_list("location_uri", "name"))
+        names = dict(Logger.objects.values_list("location_uri", "name"))
+        names.update(Organisation.objects.values_list("location_uri", "name"))
         for ev in result["events"]:
             ev["place"] = names.get(ev["biz_location"]) or names.get(ev["read_point"]) or ev["biz_location"] \
                 or ev["read_point"]
