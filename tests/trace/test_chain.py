@@ -70,7 +70,7 @@ def test_trace_of_a_dose_includes_the_events_of_box_case_and_pallet(captured):
 
 def test_trace_costs_a_fixed_number_of_queries(captured, django_assert_max_num_queries):
     dose = codes.normalize_epc(captured["plan"].doses[5])
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(9):
         selectors.trace_code(dose)
 
 

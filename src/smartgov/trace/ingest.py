@@ -178,6 +178,8 @@ class Writer:
         with connection.cursor() as cur:
             if self.pg:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", [CAPTURE_LOCK])
+            else:  # a 64 MiB page cache for the index maintenance of large captures (this connection)
+                cur.execute("PRAGMA cache_size = -65536")
             cur.execute("SELECT COALESCE(MAX(id), 0) FROM trace_event")
             self.next_id = cur.fetchone()[0] + 1
         self.seen: set[str] = set()

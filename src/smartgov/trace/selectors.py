@@ -24,10 +24,7 @@ from .models import (
     Event,
     EventEpc,
     EventType,
-    Logger,
     Organisation,
-    Position,
-    Reading,
     RuleFlag,
     Vaccination,
 )
@@ -240,6 +237,7 @@ def trace_code(epc: str, *, include_readings: bool = True) -> dict:
         timeline[row[0]] = _event_row(row, via=None)
     # containment intervals from the code's own aggregation events, then the containers' own events
     frontier = _intervals(epc, own)
+    containers: set[str] = {p for p, _, _ in frontier}
     depth = 0
     while frontier and depth < 5:
         depth += 1
@@ -265,11 +263,13 @@ def trace_code(epc: str, *, include_readings: bool = True) -> dict:
                 e2 = min(x for x in (e2, end) if x is not None) if (e2 or end) else None
                 if e2 is None or s2 <= e2:
                     next_frontier.append((p2, s2, e2))
+                    containers.add(p2)
         frontier = next_frontier
     events = sorted(timeline.values(), key=lambda r: (r["time"], r["id"]))
-    state = CodeState.objects.filter(epc=epc).first()
+    known = {s.epc: s for s in CodeState.objects.filter(epc__in=[epc, *containers])}
+    state = known.get(epc)
     result = {"epc": epc, "code": codes.display(epc), "events": events,
-              "state": _state_dict(state), "effective": effective_state(state) if state else None,
+              "state": _state_dict(state), "effective": effective_state(state, known=known) if state else None,
               "flags": list(RuleFlag.objects.filter(epc=epc).values("rule", "detail", "event_id_ref"))}
     if include_readings:
         result["readings"], result["positions"] = _cold_chain_along(events)
@@ -307,16 +307,16 @@ def _state_dict(state) -> dict | None:
             "flags": [name for bit, name in FLAG_NAMES.items() if state.flags & bit]}
 
 
-def effective_state(state: CodeState) -> dict:
+def effective_state(state: CodeState, *, known: dict | None = None) -> dict:
     """Where the code really is: its own state overlaid by its containers' newer state (a dose in a
-    box on a pallet moves with the pallet)."""
+    box on a pallet moves with the pallet). ``known``: states already fetched, by EPC."""
     location, disposition, when = state.biz_location, state.disposition, state.last_event_time
     chain = []
     container = state.container
     for _ in range(5):
         if not container:
             break
-        parent = CodeState.objects.filter(epc=container).first()
+        parent = (known or {}).get(container) or CodeState.objects.filter(epc=container).first()
         if parent is None:
             break
         chain.append(container)
@@ -342,31 +342,35 @@ def _cold_chain_along(events: list[dict]):
             continue
         end = events[i + 1]["time"] if i + 1 < len(events) else None
         stays.append((place, ev["time"], end))
-    places = {p for p, _, _ in stays}
-    loggers = {lg.pk: lg for lg in Logger.objects.filter(location_uri__in=places)}
-    if not loggers:
-        return [], []
+    places = sorted({p for p, _, _ in stays})
     lo = min(s for _, s, _ in stays)
     ends = [e for _, _, e in stays]
     hi = None if any(e is None for e in ends) else max(ends)
-    windows: dict[int, list] = {}
+    windows: dict[str, list] = {}
     for place, start, end in stays:
-        for pk, lg in loggers.items():
-            if lg.location_uri == place:
-                windows.setdefault(pk, []).append((start, end))
+        windows.setdefault(place, []).append((start, end))
 
-    def inside(pk, t):
-        return any(t >= s and (e is None or t <= e) for s, e in windows[pk])
-
-    def fetch(model, fields):
-        qs = model.objects.filter(logger_id__in=list(windows), time__gte=lo)
+    def fetch(table, columns):
+        marks = ",".join(["%s"] * len(places))
+        sql = (f"SELECT l.location_uri, l.name, r.time, {columns} FROM {table} r "  # noqa: S608 (constant names)
+               f"JOIN trace_logger l ON l.id = r.logger_id WHERE l.location_uri IN ({marks}) AND r.time >= %s")
+        params = [*places, lo]
         if hi is not None:
-            qs = qs.filter(time__lte=hi)
-        return [r for r in qs.order_by("time").values_list("logger_id", "time", *fields)[:20000] if inside(r[0], r[1])]
+            sql += " AND r.time <= %s"
+            params.append(hi)
+        with connection.cursor() as cur:
+            cur.execute(sql + " ORDER BY r.time LIMIT 20000", params)
+            rows = cur.fetchall()
+        out = []
+        for row in rows:
+            t = _as_dt(row[2])
+            if any(t >= s and (e is None or t <= e) for s, e in windows[row[0]]):
+                out.append((row[1], t, *row[3:]))
+        return out
 
-    readings = [{"logger": loggers[r[0]].name, "time": r[1], "celsius": r[2]} for r in fetch(Reading, ("celsius",))]
-    positions = [{"logger": loggers[r[0]].name, "time": r[1], "lat": r[2], "lng": r[3]}
-                 for r in fetch(Position, ("latitude", "longitude"))]
+    readings = [{"logger": r[0], "time": r[1], "celsius": r[2]} for r in fetch("trace_reading", "r.celsius")]
+    positions = [{"logger": r[0], "time": r[1], "lat": r[2], "lng": r[3]}
+                 for r in fetch("trace_position", "r.latitude, r.longitude")]
     return readings, positions
 
 
