@@ -324,14 +324,29 @@ RULES_SQL = [
 STATE_SQL = f"""
 INSERT INTO trace_codestate (epc, batch_id, product_key, container, biz_location, read_point, disposition, owner,
                              biz_step, last_event_id, last_event_time, commissioned_at, flags)
-SELECT g.epc, ce.batch_id,
+SELECT g.epc,
+       CASE WHEN g.comm_id IS NULL THEN NULL WHEN g.comm_id = g.last_id THEN le.batch_id
+            ELSE (SELECT batch_id FROM trace_event WHERE id = g.comm_id) END,
        CASE WHEN g.epc LIKE 'https://id.gs1.org/01/%%' THEN substr(g.epc, 20, 17)
             WHEN g.epc LIKE 'urn:nmpa:tc:%%' THEN 'nmpa/' || substr(g.epc, 13, 7) ELSE '' END,
-       CASE WHEN g.cont_id IS NULL THEN NULL WHEN ae.action = 'DELETE' THEN '' ELSE ae.parent_epc END,
-       lo.biz_location, le.read_point, de.disposition, oe.dest_owner, le.biz_step, le.id, le.event_time,
-       ce.event_time,
-       CASE de.disposition WHEN 'recalled' THEN {FLAG_RECALLED} WHEN 'dispensed' THEN {FLAG_ADMINISTERED}
-                           WHEN 'destroyed' THEN {FLAG_DESTROYED} ELSE 0 END
+       CASE WHEN g.cont_id IS NULL THEN NULL
+            WHEN g.cont_id = g.last_id THEN CASE WHEN le.action = 'DELETE' THEN '' ELSE le.parent_epc END
+            ELSE (SELECT CASE WHEN action = 'DELETE' THEN '' ELSE parent_epc END FROM trace_event
+                  WHERE id = g.cont_id) END,
+       CASE WHEN g.loc_id IS NULL THEN NULL WHEN g.loc_id = g.last_id THEN le.biz_location
+            ELSE (SELECT biz_location FROM trace_event WHERE id = g.loc_id) END,
+       le.read_point,
+       CASE WHEN g.disp_id IS NULL THEN NULL WHEN g.disp_id = g.last_id THEN le.disposition
+            ELSE (SELECT disposition FROM trace_event WHERE id = g.disp_id) END AS disp,
+       CASE WHEN g.owner_id IS NULL THEN NULL WHEN g.owner_id = g.last_id THEN le.dest_owner
+            ELSE (SELECT dest_owner FROM trace_event WHERE id = g.owner_id) END,
+       le.biz_step, le.id, le.event_time,
+       CASE WHEN g.comm_id IS NULL THEN NULL WHEN g.comm_id = g.last_id THEN le.event_time
+            ELSE (SELECT event_time FROM trace_event WHERE id = g.comm_id) END,
+       CASE (CASE WHEN g.disp_id IS NULL THEN NULL WHEN g.disp_id = g.last_id THEN le.disposition
+                  ELSE (SELECT disposition FROM trace_event WHERE id = g.disp_id) END)
+            WHEN 'recalled' THEN {FLAG_RECALLED} WHEN 'dispensed' THEN {FLAG_ADMINISTERED}
+            WHEN 'destroyed' THEN {FLAG_DESTROYED} ELSE 0 END
 FROM (SELECT ee.epc, MAX(e.id) AS last_id,
              MAX(CASE WHEN e.biz_location <> '' THEN e.id END) AS loc_id,
              MAX(CASE WHEN e.disposition <> '' THEN e.id END) AS disp_id,
@@ -342,11 +357,6 @@ FROM (SELECT ee.epc, MAX(e.id) AS last_id,
       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s
       GROUP BY ee.epc) g
 JOIN trace_event le ON le.id = g.last_id
-LEFT JOIN trace_event lo ON lo.id = g.loc_id
-LEFT JOIN trace_event de ON de.id = g.disp_id
-LEFT JOIN trace_event oe ON oe.id = g.owner_id
-LEFT JOIN trace_event ae ON ae.id = g.cont_id
-LEFT JOIN trace_event ce ON ce.id = g.comm_id
 WHERE 1 = 1
 ON CONFLICT (epc) DO UPDATE SET
   batch_id = COALESCE(trace_codestate.batch_id, excluded.batch_id),

@@ -9,6 +9,7 @@ against its example vectors in tests/trace/test_hashing.py.
 
 import datetime
 import hashlib
+from functools import lru_cache
 
 from ..codes import canonical_dl
 from .vocab import expand_curie, term_uri
@@ -36,6 +37,7 @@ _URI_FIELDS = {"deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", 
                "chemicalSubstance", "uriValue"}
 
 
+@lru_cache(maxsize=65536)
 def utc_millis(value: str) -> str:
     """A timestamp in UTC with millisecond precision, ``YYYY-MM-DDTHH:MM:SS.sssZ`` (rules 8–9)."""
     dt = parse_time(value).astimezone(datetime.UTC)

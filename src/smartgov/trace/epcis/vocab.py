@@ -77,6 +77,18 @@ def normalize_term(field: str, value: str, prefixes: dict[str, str]) -> str:
     value = value.strip()
     if value in words:
         return value
+    if value.startswith(("http://", "https://", "urn:")):  # no prefix involved: cacheable
+        return _normalize_absolute(field, value)
+    return _normalize(field, value, prefixes)
+
+
+@cache
+def _normalize_absolute(field: str, value: str) -> str:
+    return _normalize(field, value, STANDARD_PREFIXES)
+
+
+def _normalize(field: str, value: str, prefixes: dict[str, str]) -> str:
+    term_prefix, urn_prefix, words = vocabularies()[field]
     if value.startswith(urn_prefix):
         word = value[len(urn_prefix):]
     else:
