@@ -73,7 +73,7 @@ def normalize_term(field: str, value: str, prefixes: dict[str, str]) -> str:
     """The stored form of a vocabulary value: the bare CBV word when it is a standard term (in any
     spelling), else the full extension URI. Raises VocabularyError for a CBV-looking value that is not
     a CBV term, or a CURIE whose prefix is not declared in the document's context."""
-    term_prefix, urn_prefix, words = vocabularies()[field]
+    words = vocabularies()[field][2]
     value = value.strip()
     if value in words:
         return value
