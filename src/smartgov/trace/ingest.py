@@ -214,6 +214,10 @@ class Writer:
         self.write_epc_rows(epc_rows)
         result.stored += len(fresh)
         result.epc_events += len(epc_rows)
+        if self.pg and len(epc_rows) >= 20_000:
+            # fresh statistics after a large load, or the planner keeps the plans of a near-empty table
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE trace_event, trace_eventepc, trace_codestate")
         apply_rules_and_state(lo, hi)
 
     def _existing(self, hashes: list[str]) -> set[str]:
@@ -265,23 +269,29 @@ def write_epc_rows(rows, table: str = "trace_eventepc") -> None:
 RULES_SQL = [
     # commissioning a code that was already commissioned (before, or earlier in this range)
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
-       SELECT e.id, ee.epc, 'commissioned_twice', '该码此前已激活', %(now)s
-       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-       LEFT JOIN trace_codestate s ON s.epc = ee.epc
-       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'commissioning'
-         AND (s.commissioned_at IS NOT NULL OR EXISTS (
+       WITH r AS MATERIALIZED (
+           SELECT e.id, ee.epc FROM trace_event e JOIN trace_eventepc ee ON ee.event_id = e.id
+           WHERE e.id BETWEEN %(lo)s AND %(hi)s AND e.biz_step = 'commissioning' AND ee.role = 'e')
+       SELECT r.id, r.epc, 'commissioned_twice', '该码此前已激活', %(now)s
+       FROM r LEFT JOIN trace_codestate s ON s.epc = r.epc
+       WHERE s.commissioned_at IS NOT NULL OR EXISTS (
               SELECT 1 FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
-              WHERE x.epc = ee.epc AND x.event_id >= %(lo)s AND x.event_id < ee.event_id
-                AND x.role = 'e' AND xe.biz_step = 'commissioning'))""",
+              WHERE x.epc = r.epc AND x.event_id >= %(lo)s AND x.event_id < r.id
+                AND x.role = 'e' AND xe.biz_step || '' = 'commissioning')""",
     # receiving a code whose last shipping/receiving step was not a shipping
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
-       SELECT e.id, ee.epc, 'received_not_shipped', '收货前没有发货记录', %(now)s
-       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'receiving'
-         AND COALESCE((SELECT xe.biz_step FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
-                       WHERE x.epc = ee.epc AND xe.biz_step IN ('shipping', 'receiving')
-                         AND (xe.event_time < e.event_time OR (xe.event_time = e.event_time AND xe.id < e.id))
-                       ORDER BY xe.event_time DESC, xe.id DESC LIMIT 1), '') <> 'shipping'""",
+       WITH r AS MATERIALIZED (
+           SELECT e.id, e.event_time, ee.epc FROM trace_event e JOIN trace_eventepc ee ON ee.event_id = e.id
+           WHERE e.id BETWEEN %(lo)s AND %(hi)s AND e.biz_step = 'receiving' AND ee.role = 'e'),
+       h AS MATERIALIZED (
+           SELECT r.id AS rid, xe.id, xe.event_time, xe.biz_step
+           FROM r JOIN trace_eventepc x ON x.epc = r.epc JOIN trace_event xe ON xe.id = x.event_id
+           WHERE xe.biz_step || '' IN ('shipping', 'receiving')
+             AND (xe.event_time < r.event_time OR (xe.event_time = r.event_time AND xe.id < r.id)))
+       SELECT r.id, r.epc, 'received_not_shipped', '收货前没有发货记录', %(now)s
+       FROM r
+       WHERE COALESCE((SELECT h.biz_step FROM h WHERE h.rid = r.id
+                       ORDER BY h.event_time DESC, h.id DESC LIMIT 1), '') <> 'shipping'""",
     # shipping from a place the code is not at (source location ≠ its current location before this range)
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'shipped_elsewhere', '发货地点与该码所在地点不符', %(now)s
@@ -505,3 +515,6 @@ def _add_error(result: Result, index: int, event, field_name: str, message: str)
         return
     event_id = event.get("eventID") if isinstance(event, dict) else None
     result.errors.append({"event": index, "eventID": event_id, "field": field_name, "message": message})
+
+# (``biz_step || ''`` in the history look-ups keeps planners on the (epc, event_id) index: a code has a
+# handful of events, a step has millions.)
