@@ -75,3 +75,25 @@ def test_public_lookup_page_needs_no_sign_in_and_shows_no_personal_data(world):
     html = Client().get("/trace/lookup/", {"q": codes.display(world["dose"])}).content.decode()
     assert "正品" in html and "P1" in html
     assert "王" not in html and "接种单位" not in html
+
+
+def test_alert_is_acknowledged_then_released_from_the_dashboard(world, supervisor):
+    from smartgov.trace import coldchain
+    from smartgov.trace.models import FLAG_IN_QUESTION, Alert
+
+    site = world["net"].sites[0]
+    now = timezone.now()
+    rows = [{"time": now - datetime.timedelta(minutes=30 * (8 - k)), "celsius": 12.0 if k in (3, 4) else 5.0,
+             "latitude": None, "longitude": None} for k in range(8)]
+    coldchain.record_readings(actor=None, logger=world["net"].fridges[site.pk], rows=rows, source="test")
+    alert = Alert.objects.get(kind="instant")
+    assert alert.doses_in_question > 0
+    client = factories.staff_client(supervisor)
+    assert "处置说明" in client.get("/trace/").content.decode()
+    client.post(f"/trace/alerts/{alert.pk}/acknowledge/", {"comment": "冰箱门未关，已处理"})
+    html = client.get("/trace/").content.decode()
+    assert "已确认、待评估放行" in html
+    client.post(f"/trace/alerts/{alert.pk}/release/", {"comment": "评估合格"})
+    alert.refresh_from_db()
+    assert alert.released_at is not None
+    assert not CodeState.objects.filter(flags__gte=FLAG_IN_QUESTION).extra(where=["(flags & 2) = 2"]).exists()

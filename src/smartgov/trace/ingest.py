@@ -183,6 +183,9 @@ class Writer:
             cur.execute("SELECT COALESCE(MAX(id), 0) FROM trace_event")
             self.next_id = cur.fetchone()[0] + 1
         self.seen: set[str] = set()
+        from django.utils import timezone
+
+        self.now = timezone.now() if self.pg else _utc_text(timezone.now())
 
     def flush(self, batch: list[Prepared], result: Result) -> None:
         if not batch:
@@ -202,18 +205,27 @@ class Writer:
             return
         fresh.sort(key=lambda p: p.time_key)  # ids follow event time inside a flush (state SQL relies on it)
         lo = self.next_id
-        event_rows, epc_rows = [], []
+        event_rows, epc_rows, twice = [], [], []
+        commissioned: set[str] = set()
         for p in fresh:
             eid = self.next_id
             self.next_id += 1
             event_rows.append((*p.row, eid, self.capture_id, self.organisation_id))
             epc_rows.extend((eid, epc, role) for epc, role in p.epcs)
             result.event_ids.append(eid)
+            if p.row[7] == "commissioning":  # the same code commissioned twice inside this flush
+                for epc, role in p.epcs:
+                    if role == "e":
+                        if epc in commissioned:
+                            twice.append((eid, epc, "commissioned_twice", "该码此前已激活", self.now))
+                        commissioned.add(epc)
         hi = self.next_id - 1
         self.write_rows("trace_event", EVENT_COLUMNS, event_rows)
         self.write_epc_rows(epc_rows)
         result.stored += len(fresh)
         result.epc_events += len(epc_rows)
+        if twice:
+            write_rows("trace_ruleflag", ("event_id_ref", "epc", "rule", "detail", "created_at"), twice)
         if self.pg and len(epc_rows) >= 20_000:
             # fresh statistics after a large load, or the planner keeps the plans of a near-empty table
             with connection.cursor() as cur:
@@ -267,17 +279,14 @@ def write_epc_rows(rows, table: str = "trace_eventepc") -> None:
 # Business rules (业务规则) on the events of one id range, against what was known before — they flag,
 # never reject: what really happened is stored.
 RULES_SQL = [
-    # commissioning a code that was already commissioned (before, or earlier in this range)
+    # commissioning a code that was already commissioned before this range (inside the range: Writer.flush)
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        WITH r AS MATERIALIZED (
            SELECT e.id, ee.epc FROM trace_event e JOIN trace_eventepc ee ON ee.event_id = e.id
            WHERE e.id BETWEEN %(lo)s AND %(hi)s AND e.biz_step = 'commissioning' AND ee.role = 'e')
        SELECT r.id, r.epc, 'commissioned_twice', '该码此前已激活', %(now)s
-       FROM r LEFT JOIN trace_codestate s ON s.epc = r.epc
-       WHERE s.commissioned_at IS NOT NULL OR EXISTS (
-              SELECT 1 FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
-              WHERE x.epc = r.epc AND x.event_id >= %(lo)s AND x.event_id < r.id
-                AND x.role = 'e' AND xe.biz_step || '' = 'commissioning')""",
+       FROM r JOIN trace_codestate s ON s.epc = r.epc
+       WHERE s.commissioned_at IS NOT NULL""",
     # receiving a code whose last shipping/receiving step was not a shipping
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        WITH r AS MATERIALIZED (
@@ -321,11 +330,12 @@ RULES_SQL = [
          AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & 2) = 2""",
     # one child in two parents: packed while still in another container
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
-       SELECT e.id, ee.epc, 'two_parents', '该码已在另一个容器中：' || s.container, %(now)s
-       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-       JOIN trace_codestate s ON s.epc = ee.epc
-       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'c' AND e.type = 2 AND e.action = 'ADD'
-         AND s.container IS NOT NULL AND s.container <> '' AND s.container <> e.parent_epc""",
+       WITH r AS MATERIALIZED (
+           SELECT e.id, e.parent_epc, ee.epc FROM trace_event e JOIN trace_eventepc ee ON ee.event_id = e.id
+           WHERE e.id BETWEEN %(lo)s AND %(hi)s AND e.type = 2 AND e.action = 'ADD' AND ee.role = 'c')
+       SELECT r.id, r.epc, 'two_parents', '该码已在另一个容器中：' || s.container, %(now)s
+       FROM r JOIN trace_codestate s ON s.epc = r.epc
+       WHERE s.container IS NOT NULL AND s.container <> '' AND s.container <> r.parent_epc""",
 ]
 
 # Current state per code from the events of one id range (ids follow event time inside the range):
@@ -334,6 +344,15 @@ RULES_SQL = [
 STATE_SQL = f"""
 INSERT INTO trace_codestate (epc, batch_id, product_key, container, biz_location, read_point, disposition, owner,
                              biz_step, last_event_id, last_event_time, commissioned_at, flags)
+WITH g AS MATERIALIZED (SELECT ee.epc, MAX(e.id) AS last_id,
+             MAX(CASE WHEN e.biz_location <> '' THEN e.id END) AS loc_id,
+             MAX(CASE WHEN e.disposition <> '' THEN e.id END) AS disp_id,
+             MAX(CASE WHEN e.dest_owner <> '' THEN e.id END) AS owner_id,
+             MAX(CASE WHEN ee.role = 'c' THEN e.id END) AS cont_id,
+             MIN(CASE WHEN e.biz_step = 'commissioning' AND ee.role = 'e' THEN e.id END) AS comm_id
+      FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
+      WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND e.id BETWEEN %(lo)s AND %(hi)s
+      GROUP BY ee.epc)
 SELECT g.epc,
        CASE WHEN g.comm_id IS NULL THEN NULL WHEN g.comm_id = g.last_id THEN le.batch_id
             ELSE (SELECT batch_id FROM trace_event WHERE id = g.comm_id) END,
@@ -357,15 +376,7 @@ SELECT g.epc,
                   ELSE (SELECT disposition FROM trace_event WHERE id = g.disp_id) END)
             WHEN 'recalled' THEN {FLAG_RECALLED} WHEN 'dispensed' THEN {FLAG_ADMINISTERED}
             WHEN 'destroyed' THEN {FLAG_DESTROYED} ELSE 0 END
-FROM (SELECT ee.epc, MAX(e.id) AS last_id,
-             MAX(CASE WHEN e.biz_location <> '' THEN e.id END) AS loc_id,
-             MAX(CASE WHEN e.disposition <> '' THEN e.id END) AS disp_id,
-             MAX(CASE WHEN e.dest_owner <> '' THEN e.id END) AS owner_id,
-             MAX(CASE WHEN ee.role = 'c' THEN e.id END) AS cont_id,
-             MIN(CASE WHEN e.biz_step = 'commissioning' AND ee.role = 'e' THEN e.id END) AS comm_id
-      FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-      WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s
-      GROUP BY ee.epc) g
+FROM g
 JOIN trace_event le ON le.id = g.last_id
 WHERE 1 = 1
 ON CONFLICT (epc) DO UPDATE SET
@@ -396,13 +407,15 @@ ON CONFLICT (epc) DO UPDATE SET
 # An aggregation DELETE without childEPCs unpacks everything in the parent (EPCIS 2.0 §7.4.3); the
 # contents are then where the unpacking happened.
 UNPACK_ALL_SQL = """
+WITH p AS MATERIALIZED (
+    SELECT parent_epc, MAX(biz_location) AS place FROM trace_event
+    WHERE id BETWEEN %(lo)s AND %(hi)s AND type = 2 AND action = 'DELETE' AND epc_count = 0
+    GROUP BY parent_epc)
 UPDATE trace_codestate SET
   container = '',
-  biz_location = COALESCE((SELECT NULLIF(MAX(e.biz_location), '') FROM trace_event e
-                           WHERE e.id BETWEEN %(lo)s AND %(hi)s AND e.type = 2 AND e.action = 'DELETE'
-                             AND e.epc_count = 0 AND e.parent_epc = trace_codestate.container), biz_location)
-WHERE container IN (SELECT parent_epc FROM trace_event
-                    WHERE id BETWEEN %(lo)s AND %(hi)s AND type = 2 AND action = 'DELETE' AND epc_count = 0)
+  biz_location = COALESCE((SELECT NULLIF(p.place, '') FROM p WHERE p.parent_epc = trace_codestate.container),
+                          biz_location)
+WHERE container IN (SELECT parent_epc FROM p)
 """
 
 

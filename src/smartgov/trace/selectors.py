@@ -552,6 +552,9 @@ def dashboard(actor) -> dict:
     alerts = dict(Alert.objects.filter(organisation_id__in=org_ids).values_list("kind").annotate(n=Count("id")))
     open_alerts = list(Alert.objects.filter(organisation_id__in=org_ids, acknowledged_at__isnull=True)
                        .select_related("organisation", "logger")[:20])
+    to_release = list(Alert.objects.filter(organisation_id__in=org_ids, acknowledged_at__isnull=False,
+                                           released_at__isnull=True, doses_in_question__gt=0)
+                      .select_related("organisation", "acknowledged_by")[:20])
     soon = timezone.localdate() + datetime.timedelta(days=90)
     with connection.cursor() as cur:
         cur.execute("""SELECT b.id, p.name, b.lot, b.expiry_date, COUNT(*) FROM trace_codestate d
@@ -567,5 +570,5 @@ def dashboard(actor) -> dict:
     flags = dict(RuleFlag.objects.values_list("rule").annotate(n=Count("id")))
     return {"stages": [{"name": STAGE_LABELS.get(k, k), "value": v} for k, v in sorted(stages.items())],
             "regions": sorted(({"name": k, "value": v} for k, v in regions.items()), key=lambda x: -x["value"]),
-            "alerts": alerts, "open_alerts": open_alerts, "near_expiry": near_expiry, "recalls": recall_rows,
+            "alerts": alerts, "open_alerts": open_alerts, "to_release": to_release, "near_expiry": near_expiry, "recalls": recall_rows,
             "rule_flags": flags, "total": sum(stages.values())}

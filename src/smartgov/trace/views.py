@@ -34,6 +34,7 @@ def dashboard(request):
         "recalls_json": _json([{"name": f"{r['recall'].batch.lot}", "total": r["recall"].codes_total,
                                 "outstanding": r["outstanding"]} for r in data["recalls"]]),
         "can_recall": has_perm(request.user, "trace.recall"),
+        "can_release": has_perm(request.user, "trace.release_doses"),
     })
 
 
