@@ -141,6 +141,7 @@ class Plan:
     documents: list = field(default_factory=list)
     doses: list = field(default_factory=list)
     administered: list = field(default_factory=list)  # (epc, site, time)
+    stocked_sites: list = field(default_factory=list)  # sites that received boxes
     epc_events: int = 0
 
     def add(self, org, events):
@@ -208,7 +209,7 @@ def plan_batch(net: Network, batch: Batch, issue: CodeIssue, *, start: datetime.
     t = t_unpack + datetime.timedelta(days=1)
     by_county = {c.pk: [] for c in net.counties}
     for i, case in enumerate(cases):
-        by_county[net.counties[i % len(net.counties)].pk].append(case)
+        by_county[net.counties[(i + seq) % len(net.counties)].pk].append(case)  # rotate across batches
     truck2 = net.trucks[1]
     shipped, received = [], {}
     for county in net.counties:
@@ -239,6 +240,7 @@ def plan_batch(net: Network, batch: Batch, issue: CodeIssue, *, start: datetime.
             mine = per_site[site.pk]
             if not mine:
                 continue
+            plan.stocked_sites.append(site)
             events = [_ship(mine, t + datetime.timedelta(hours=3), county, site, step="receiving")]
             for b in mine:
                 if rnd.random() < administer * DOSES_PER_BOX:

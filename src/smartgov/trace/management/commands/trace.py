@@ -57,7 +57,7 @@ class Command(BaseCommand):
         start = timezone.now() - datetime.timedelta(days=30)
         existing = net.product.batches.count()
         bar = tqdm(total=None, desc="上报EPC事件", unit="条", file=sys.stderr, disable=no_progress or not sys.stderr.isatty())
-        made, seq, batches, captured = 0, existing, [], 0
+        made, seq, batches, captured, stocked = 0, existing, [], 0, []
         while made < doses:
             n = min(batch_size, doses - made)
             batch, issue = sim.make_batch(net, f"SIM{timezone.now():%y%m%d}{seq:04d}", start.date(), doses=n)
@@ -66,11 +66,12 @@ class Command(BaseCommand):
             bar.total = (bar.total or 0) + plan.epc_events
             captured += sim.capture_plan(plan, progress=bar.update)
             batches.append(batch)
+            stocked = plan.stocked_sites or stocked
             made += n
             seq += 1
         bar.close()
         # one fridge fails for three hours (停机超温): the excursion rules raise alerts
-        site = random.Random(seq).choice(net.sites)
+        site = random.Random(seq).choice(stocked or net.sites)
         now = timezone.now()
         rows = [{"time": now - datetime.timedelta(minutes=30 * (12 - k)), "celsius": 10.8 if 3 <= k <= 8 else 4.6,
                  "latitude": None, "longitude": None} for k in range(12)]
