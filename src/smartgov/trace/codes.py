@@ -15,6 +15,7 @@ namespace exists for it; the prefix is this platform's convention and documented
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
@@ -105,6 +106,10 @@ def canonical_dl(uri: str) -> str:
                                             ("8006", "21"), ("8006", "10"), ("8010", "8011")}:
         out += f"/{segs[1]}/{segs[2]}"
     return out
+
+
+# Locations, parties and devices repeat in every event: their conversion is cached.
+location_dl = lru_cache(maxsize=8192)(canonical_dl)
 
 
 def normalize_epc(value: str) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import orjson
 from django.db import connection
 
-from .codes import canonical_dl, normalize_epc
+from .codes import location_dl as canonical_dl
+from .codes import normalize_epc
 from .epcis import schema
 from .epcis.hashing import event_hash, parse_time
 from .epcis.stream import DocumentError, EventStream

@@ -11,7 +11,7 @@ import datetime
 import hashlib
 from functools import lru_cache
 
-from ..codes import canonical_dl
+from ..codes import canonical_dl, location_dl
 from .vocab import expand_curie, term_uri
 
 # (field, kind) in canonical property order; kinds: s = scalar, t = timestamp, e = list of EPCs,
@@ -76,7 +76,7 @@ def _val(value, prefixes) -> str:
     if isinstance(value, str):
         value = value.strip()
         if value.startswith(("urn:epc:", "http://", "https://")):
-            return canonical_dl(value)
+            return location_dl(value)
         if value.startswith("urn:epcglobal:cbv:"):
             return value
         return expand_curie(value, prefixes)
