@@ -4,6 +4,7 @@ vaccination sites, cold-chain readings with one excursion, a few vaccinations li
 one recall — all through the app's own services (capture, cold chain, vaccination, recall)."""
 
 import datetime
+import os
 import random
 
 from django.utils import timezone
@@ -81,7 +82,8 @@ def _vaccinations(net, dept) -> None:
     if Vaccination.objects.exists():
         return
     nurse = User.objects.filter(username=NURSE).first() or accounts.create_user(
-        actor=None, username=NURSE, password=None, role=Role.OFFICER, name="刘护士", department=dept)
+        actor=None, username=NURSE, password=os.environ.get("SMARTGOV_DEMO_PASSWORD", "demo-SmartGov-2026"),
+        role=Role.OFFICER, name="刘护士", department=dept)
     names = ["王小明", "李娜", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏"]
     for i, name in enumerate(names):
         number = _id_number(i)
