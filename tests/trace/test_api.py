@@ -129,3 +129,67 @@ def test_a_key_sees_only_its_own_organisations_events(key, supervisor, chain):
     _, other = services.issue_capture_key(actor=supervisor, organisation=chain["site"])
     doc = Client().get("/api/trace/epcis/events", HTTP_X_TRACE_KEY=other).json()
     assert doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
+
+
+@pytest.fixture
+def small_chain(regulator_dept):
+    import datetime
+
+    from django.utils import timezone
+
+    from smartgov.trace import sim
+
+    net = sim.build_network(regulator_dept, counties=1, sites_per_county=1)
+    start = timezone.now() - datetime.timedelta(days=3)
+    batch, issue = sim.make_batch(net, "A1", start.date(), doses=50)
+    plan = sim.plan_batch(net, batch, issue, start=start, seq=1, administer=0)
+    sim.capture_plan(plan)
+    return net, plan
+
+
+def test_trace_json_for_staff_and_lookup_for_everyone(small_chain, supervisor):
+    from smartgov.trace import codes
+    from tests import factories
+
+    _, plan = small_chain
+    code = codes.display(plan.doses[3])
+    body = factories.staff_client(supervisor).get(f"/api/trace/trace/{code}").json()
+    assert body["code"] == code and body["events"][0]["biz_step"] == "commissioning"
+    assert any(e["via"] for e in body["events"])
+    public = Client().get(f"/api/trace/lookup/{code}").json()
+    assert public["genuine"] is True and public["batch"]["lot"] == "A1" and "events" not in public
+    assert Client().get(f"/api/trace/trace/{code}").status_code == 401
+    bad = Client().get("/api/trace/lookup/123")
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_code"
+
+
+def test_readings_upload_by_key_of_the_loggers_organisation_only(small_chain, supervisor):
+    net, _ = small_chain
+    site = net.sites[0]
+    fridge = net.fridges[site.pk]
+    _, own = services.issue_capture_key(actor=supervisor, organisation=site)
+    _, other = services.issue_capture_key(actor=supervisor, organisation=net.province)
+    csv = b"time,celsius\n2026-11-01T08:00:00+08:00,5.0\n2026-11-01T09:00:00+08:00,5.5\n"
+    resp = Client().post(f"/api/trace/loggers/{fridge.pk}/readings", data=csv, content_type="text/csv",
+                         HTTP_X_TRACE_KEY=own)
+    assert resp.status_code == 201 and resp.json()["stored"] == 2
+    resp = Client().post(f"/api/trace/loggers/{fridge.pk}/readings", data=csv, content_type="text/csv",
+                         HTTP_X_TRACE_KEY=other)
+    assert resp.status_code == 403 and resp.json()["code"] == "logger_out_of_scope"
+
+
+def test_vaccination_api_refuses_a_recalled_dose_with_a_stable_code(small_chain, supervisor, regulator_dept):
+    from smartgov.core.permissions import Role
+    from smartgov.identity.services import register_person
+    from smartgov.trace.models import Batch
+    from tests import factories
+
+    net, plan = small_chain
+    services.recall_batch(actor=supervisor, batch=Batch.objects.get(lot="A1"), reason="不合格")
+    nurse = factories.user(Role.OFFICER, department=regulator_dept)
+    person = register_person(actor=None, name="李四", id_number=factories.id_number("20180101", 9),
+                             department=regulator_dept)
+    resp = factories.staff_client(nurse).post(
+        "/api/trace/vaccinations", data={"code": plan.doses[0], "id_number": person.id_number,
+                                         "site_id": net.sites[0].pk}, content_type="application/json")
+    assert resp.status_code == 409 and resp.json()["code"] == "dose_recalled"

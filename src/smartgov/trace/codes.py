@@ -15,6 +15,7 @@ namespace exists for it; the prefix is this platform's convention and documented
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
@@ -107,9 +108,15 @@ def canonical_dl(uri: str) -> str:
     return out
 
 
+# Locations, parties and devices repeat in every event: their conversion is cached.
+location_dl = lru_cache(maxsize=8192)(canonical_dl)
+
+
 def normalize_epc(value: str) -> str:
     """The form an identifier is stored and matched in: a GS1 key as canonical Digital Link, a bare
     20-digit NMPA code as its URN, anything else trimmed."""
+    if value.startswith(NMPA_PREFIX):  # already canonical: the common case on the hot path
+        return value.strip()
     value = value.strip()
     if _NMPA_RE.match(value):
         return NMPA_PREFIX + value

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import orjson
 from django.db import connection
 
-from .codes import canonical_dl, normalize_epc
+from .codes import location_dl as canonical_dl
+from .codes import normalize_epc
 from .epcis import schema
 from .epcis.hashing import event_hash, parse_time
 from .epcis.stream import DocumentError, EventStream
@@ -121,12 +122,15 @@ def prepare_event(event: dict, raw: bytes, index: int, prefixes: dict, resolver:
                     normalize_term(vocab, item["type"], local)
                 except VocabularyError as exc:
                     raise schema.EventInvalid(f"{name}[{i}].type", str(exc)) from None
-    ehash = event_hash(event, local)
     epcs = []
+    normalized = {}
     for name, role in LIST_ROLES:
         values = event.get(name)
         if values:
-            epcs.extend((normalize_epc(v), role) for v in values)
+            norm = normalized[name] = [normalize_epc(v) for v in values]
+            epcs.extend(zip(norm, [role] * len(norm), strict=True))
+    # bare 20-digit codes are not URIs (the schema refuses them), so normalized == canonical DL here
+    ehash = event_hash(event, local, normalized)
     parent = event.get("parentID")
     parent_norm = normalize_epc(parent) if parent else ""
     if parent_norm:
@@ -175,9 +179,14 @@ class Writer:
         with connection.cursor() as cur:
             if self.pg:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", [CAPTURE_LOCK])
+            else:  # a 64 MiB page cache for the index maintenance of large captures (this connection)
+                cur.execute("PRAGMA cache_size = -65536")
             cur.execute("SELECT COALESCE(MAX(id), 0) FROM trace_event")
             self.next_id = cur.fetchone()[0] + 1
         self.seen: set[str] = set()
+        from django.utils import timezone
+
+        self.now = timezone.now() if self.pg else _utc_text(timezone.now())
 
     def flush(self, batch: list[Prepared], result: Result) -> None:
         if not batch:
@@ -197,18 +206,31 @@ class Writer:
             return
         fresh.sort(key=lambda p: p.time_key)  # ids follow event time inside a flush (state SQL relies on it)
         lo = self.next_id
-        event_rows, epc_rows = [], []
+        event_rows, epc_rows, twice = [], [], []
+        commissioned: set[str] = set()
         for p in fresh:
             eid = self.next_id
             self.next_id += 1
             event_rows.append((*p.row, eid, self.capture_id, self.organisation_id))
             epc_rows.extend((eid, epc, role) for epc, role in p.epcs)
             result.event_ids.append(eid)
+            if p.row[7] == "commissioning":  # the same code commissioned twice inside this flush
+                for epc, role in p.epcs:
+                    if role == "e":
+                        if epc in commissioned:
+                            twice.append((eid, epc, "commissioned_twice", "该码此前已激活", self.now))
+                        commissioned.add(epc)
         hi = self.next_id - 1
         self.write_rows("trace_event", EVENT_COLUMNS, event_rows)
         self.write_epc_rows(epc_rows)
         result.stored += len(fresh)
         result.epc_events += len(epc_rows)
+        if twice:
+            write_rows("trace_ruleflag", ("event_id_ref", "epc", "rule", "detail", "created_at"), twice)
+        if self.pg and len(epc_rows) >= 20_000:
+            # fresh statistics after a large load, or the planner keeps the plans of a near-empty table
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE trace_event, trace_eventepc, trace_codestate")
         apply_rules_and_state(lo, hi)
 
     def _existing(self, hashes: list[str]) -> set[str]:
@@ -236,9 +258,9 @@ def write_rows(table: str, columns, rows) -> None:
             with cur.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-        else:
-            cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",  # noqa: S608 (table/column names and flag bits are constants)
-                            rows)
+        else:  # the sqlite3 cursor itself: Django's wrapper re-formats every parameter tuple
+            marks = ", ".join(["?"] * len(columns))
+            cur.cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def write_epc_rows(rows, table: str = "trace_eventepc") -> None:
@@ -252,66 +274,69 @@ def write_epc_rows(rows, table: str = "trace_eventepc") -> None:
             with cur.cursor.copy(f"COPY {table} (event_id, epc, role) FROM STDIN") as copy:
                 copy.write(text.encode())
         else:
-            cur.executemany(f"INSERT INTO {table} (event_id, epc, role) VALUES (%s, %s, %s)", rows)  # noqa: S608 (table/column names and flag bits are constants)
+            cur.cursor.executemany(f"INSERT INTO {table} (event_id, epc, role) VALUES (?, ?, ?)", rows)  # noqa: S608 (table/column names and flag bits are constants)
 
 
 # Business rules (业务规则) on the events of one id range, against what was known before — they flag,
 # never reject: what really happened is stored.
 RULES_SQL = [
-    # commissioning a code that was already commissioned (before, or earlier in this range)
+    # commissioning a code that was already commissioned before this range (inside the range: Writer.flush)
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
-       SELECT e.id, ee.epc, 'commissioned_twice', '该码此前已激活', %(now)s
-       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-       LEFT JOIN trace_codestate s ON s.epc = ee.epc
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'commissioning'
-         AND (s.commissioned_at IS NOT NULL OR EXISTS (
-              SELECT 1 FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
-              WHERE x.epc = ee.epc AND x.event_id >= %(lo)s AND x.event_id < ee.event_id
-                AND x.role = 'e' AND xe.biz_step = 'commissioning'))""",
+       WITH r AS MATERIALIZED (
+           SELECT e.id, ee.epc FROM trace_event e JOIN trace_eventepc ee ON ee.event_id = e.id
+           WHERE e.id BETWEEN %(lo)s AND %(hi)s AND e.biz_step = 'commissioning' AND ee.role = 'e')
+       SELECT r.id, r.epc, 'commissioned_twice', '该码此前已激活', %(now)s
+       FROM r JOIN trace_codestate s ON s.epc = r.epc
+       WHERE s.commissioned_at IS NOT NULL""",
     # receiving a code whose last shipping/receiving step was not a shipping
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
-       SELECT e.id, ee.epc, 'received_not_shipped', '收货前没有发货记录', %(now)s
-       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'receiving'
-         AND COALESCE((SELECT xe.biz_step FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
-                       WHERE x.epc = ee.epc AND xe.biz_step IN ('shipping', 'receiving')
-                         AND (xe.event_time < e.event_time OR (xe.event_time = e.event_time AND xe.id < e.id))
-                       ORDER BY xe.event_time DESC, xe.id DESC LIMIT 1), '') <> 'shipping'""",
-    # shipping from a place the code is not at (source location ≠ last known business location)
+       WITH r AS MATERIALIZED (
+           SELECT e.id, e.event_time, ee.epc FROM trace_event e JOIN trace_eventepc ee ON ee.event_id = e.id
+           WHERE e.id BETWEEN %(lo)s AND %(hi)s AND e.biz_step = 'receiving' AND ee.role = 'e'),
+       h AS MATERIALIZED (
+           SELECT r.id AS rid, xe.id, xe.event_time, xe.biz_step
+           FROM r JOIN trace_eventepc x ON x.epc = r.epc JOIN trace_event xe ON xe.id = x.event_id
+           WHERE xe.biz_step || '' IN ('shipping', 'receiving')
+             AND (xe.event_time < r.event_time OR (xe.event_time = r.event_time AND xe.id < r.id)))
+       SELECT r.id, r.epc, 'received_not_shipped', '收货前没有发货记录', %(now)s
+       FROM r
+       WHERE COALESCE((SELECT h.biz_step FROM h WHERE h.rid = r.id
+                       ORDER BY h.event_time DESC, h.id DESC LIMIT 1), '') <> 'shipping'""",
+    # shipping from a place the code is not at (source location ≠ its current location before this range)
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'shipped_elsewhere', '发货地点与该码所在地点不符', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e' AND e.biz_step = 'shipping'
-         AND e.source_location <> ''
-         AND COALESCE((SELECT xe.biz_location FROM trace_eventepc x JOIN trace_event xe ON xe.id = x.event_id
-                       WHERE x.epc = ee.epc AND xe.biz_location <> '' AND xe.event_time < e.event_time
-                       ORDER BY xe.event_time DESC, xe.id DESC LIMIT 1), e.source_location) <> e.source_location""",
+       JOIN trace_codestate s ON s.epc = ee.epc
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+         AND e.biz_step = 'shipping' AND e.source_location <> ''
+         AND s.biz_location IS NOT NULL AND s.biz_location <> e.source_location""",
     # dispensing (接种) an expired, recalled or temperature-questioned dose
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'dispensed_expired', '产品已过有效期', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
        JOIN trace_codestate s ON s.epc = ee.epc JOIN trace_batch b ON b.id = s.batch_id
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
          AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND b.expiry_date < e.event_time""",
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'dispensed_recalled', '该批次已召回', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
        JOIN trace_codestate s ON s.epc = ee.epc
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
          AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & 1) = 1""",
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'dispensed_in_question', '该剂次温度存疑未放行', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
        JOIN trace_codestate s ON s.epc = ee.epc
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
+       WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
          AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & 2) = 2""",
     # one child in two parents: packed while still in another container
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
-       SELECT e.id, ee.epc, 'two_parents', '该码已在另一个容器中：' || s.container, %(now)s
-       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-       JOIN trace_codestate s ON s.epc = ee.epc
-       WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'c' AND e.type = 2 AND e.action = 'ADD'
-         AND s.container IS NOT NULL AND s.container <> '' AND s.container <> e.parent_epc""",
+       WITH r AS MATERIALIZED (
+           SELECT e.id, e.parent_epc, ee.epc FROM trace_event e JOIN trace_eventepc ee ON ee.event_id = e.id
+           WHERE e.id BETWEEN %(lo)s AND %(hi)s AND e.type = 2 AND e.action = 'ADD' AND ee.role = 'c')
+       SELECT r.id, r.epc, 'two_parents', '该码已在另一个容器中：' || s.container, %(now)s
+       FROM r JOIN trace_codestate s ON s.epc = r.epc
+       WHERE s.container IS NOT NULL AND s.container <> '' AND s.container <> r.parent_epc""",
 ]
 
 # Current state per code from the events of one id range (ids follow event time inside the range):
@@ -320,29 +345,40 @@ RULES_SQL = [
 STATE_SQL = f"""
 INSERT INTO trace_codestate (epc, batch_id, product_key, container, biz_location, read_point, disposition, owner,
                              biz_step, last_event_id, last_event_time, commissioned_at, flags)
-SELECT g.epc, ce.batch_id,
-       CASE WHEN g.epc LIKE 'https://id.gs1.org/01/%%' THEN substr(g.epc, 20, 17)
-            WHEN g.epc LIKE 'urn:nmpa:tc:%%' THEN 'nmpa/' || substr(g.epc, 13, 7) ELSE '' END,
-       CASE WHEN g.cont_id IS NULL THEN NULL WHEN ae.action = 'DELETE' THEN '' ELSE ae.parent_epc END,
-       lo.biz_location, le.read_point, de.disposition, oe.dest_owner, le.biz_step, le.id, le.event_time,
-       ce.event_time,
-       CASE de.disposition WHEN 'recalled' THEN {FLAG_RECALLED} WHEN 'dispensed' THEN {FLAG_ADMINISTERED}
-                           WHEN 'destroyed' THEN {FLAG_DESTROYED} ELSE 0 END
-FROM (SELECT ee.epc, MAX(e.id) AS last_id,
+WITH g AS MATERIALIZED (SELECT ee.epc, MAX(e.id) AS last_id,
              MAX(CASE WHEN e.biz_location <> '' THEN e.id END) AS loc_id,
              MAX(CASE WHEN e.disposition <> '' THEN e.id END) AS disp_id,
              MAX(CASE WHEN e.dest_owner <> '' THEN e.id END) AS owner_id,
              MAX(CASE WHEN ee.role = 'c' THEN e.id END) AS cont_id,
              MIN(CASE WHEN e.biz_step = 'commissioning' AND ee.role = 'e' THEN e.id END) AS comm_id
       FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
-      WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s
-      GROUP BY ee.epc) g
+      WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND e.id BETWEEN %(lo)s AND %(hi)s
+      GROUP BY ee.epc)
+SELECT g.epc,
+       CASE WHEN g.comm_id IS NULL THEN NULL WHEN g.comm_id = g.last_id THEN le.batch_id
+            ELSE (SELECT batch_id FROM trace_event WHERE id = g.comm_id) END,
+       CASE WHEN g.epc LIKE 'https://id.gs1.org/01/%%' THEN substr(g.epc, 20, 17)
+            WHEN g.epc LIKE 'urn:nmpa:tc:%%' THEN 'nmpa/' || substr(g.epc, 13, 7) ELSE '' END,
+       CASE WHEN g.cont_id IS NULL THEN NULL
+            WHEN g.cont_id = g.last_id THEN CASE WHEN le.action = 'DELETE' THEN '' ELSE le.parent_epc END
+            ELSE (SELECT CASE WHEN action = 'DELETE' THEN '' ELSE parent_epc END FROM trace_event
+                  WHERE id = g.cont_id) END,
+       CASE WHEN g.loc_id IS NULL THEN NULL WHEN g.loc_id = g.last_id THEN le.biz_location
+            ELSE (SELECT biz_location FROM trace_event WHERE id = g.loc_id) END,
+       le.read_point,
+       CASE WHEN g.disp_id IS NULL THEN NULL WHEN g.disp_id = g.last_id THEN le.disposition
+            ELSE (SELECT disposition FROM trace_event WHERE id = g.disp_id) END AS disp,
+       CASE WHEN g.owner_id IS NULL THEN NULL WHEN g.owner_id = g.last_id THEN le.dest_owner
+            ELSE (SELECT dest_owner FROM trace_event WHERE id = g.owner_id) END,
+       le.biz_step, le.id, le.event_time,
+       CASE WHEN g.comm_id IS NULL THEN NULL WHEN g.comm_id = g.last_id THEN le.event_time
+            ELSE (SELECT event_time FROM trace_event WHERE id = g.comm_id) END,
+       CASE (CASE WHEN g.disp_id IS NULL THEN NULL WHEN g.disp_id = g.last_id THEN le.disposition
+                  ELSE (SELECT disposition FROM trace_event WHERE id = g.disp_id) END)
+            WHEN 'recalled' THEN {FLAG_RECALLED} WHEN 'dispensed' THEN {FLAG_ADMINISTERED}
+            WHEN 'destroyed' THEN {FLAG_DESTROYED} ELSE 0 END
+FROM g
 JOIN trace_event le ON le.id = g.last_id
-LEFT JOIN trace_event lo ON lo.id = g.loc_id
-LEFT JOIN trace_event de ON de.id = g.disp_id
-LEFT JOIN trace_event oe ON oe.id = g.owner_id
-LEFT JOIN trace_event ae ON ae.id = g.cont_id
-LEFT JOIN trace_event ce ON ce.id = g.comm_id
 WHERE 1 = 1
 ON CONFLICT (epc) DO UPDATE SET
   batch_id = COALESCE(trace_codestate.batch_id, excluded.batch_id),
@@ -369,11 +405,18 @@ ON CONFLICT (epc) DO UPDATE SET
   flags = trace_codestate.flags | excluded.flags
 """  # noqa: S608 (flag bits are constants)
 
-# An aggregation DELETE without childEPCs unpacks everything in the parent (EPCIS 2.0 §7.4.3).
+# An aggregation DELETE without childEPCs unpacks everything in the parent (EPCIS 2.0 §7.4.3); the
+# contents are then where the unpacking happened.
 UNPACK_ALL_SQL = """
-UPDATE trace_codestate SET container = ''
-WHERE container IN (SELECT parent_epc FROM trace_event
-                    WHERE id BETWEEN %(lo)s AND %(hi)s AND type = 2 AND action = 'DELETE' AND epc_count = 0)
+WITH p AS MATERIALIZED (
+    SELECT parent_epc, MAX(biz_location) AS place FROM trace_event
+    WHERE id BETWEEN %(lo)s AND %(hi)s AND type = 2 AND action = 'DELETE' AND epc_count = 0
+    GROUP BY parent_epc)
+UPDATE trace_codestate SET
+  container = '',
+  biz_location = COALESCE((SELECT NULLIF(p.place, '') FROM p WHERE p.parent_epc = trace_codestate.container),
+                          biz_location)
+WHERE container IN (SELECT parent_epc FROM p)
 """
 
 
@@ -382,11 +425,18 @@ def apply_rules_and_state(lo: int, hi: int) -> None:
 
     now = timezone.now() if connection.vendor == "postgresql" else _utc_text(timezone.now())
     params = {"lo": lo, "hi": hi, "now": now}
+    import os
+    import time as _time
+
     with connection.cursor() as cur:
-        for sql in RULES_SQL:
+        for i, sql in enumerate([*RULES_SQL, STATE_SQL, UNPACK_ALL_SQL]):
+            t = _time.perf_counter()
             cur.execute(sql, params)
-        cur.execute(STATE_SQL, params)
-        cur.execute(UNPACK_ALL_SQL, params)
+            if os.environ.get("TRACE_SQL_TIMING"):
+                TIMINGS[i] = TIMINGS.get(i, 0) + _time.perf_counter() - t
+
+
+TIMINGS: dict = {}
 
 
 class RollbackCapture(Exception):
@@ -479,3 +529,6 @@ def _add_error(result: Result, index: int, event, field_name: str, message: str)
         return
     event_id = event.get("eventID") if isinstance(event, dict) else None
     result.errors.append({"event": index, "eventID": event_id, "field": field_name, "message": message})
+
+# (``biz_step || ''`` in the history look-ups keeps planners on the (epc, event_id) index: a code has a
+# handful of events, a step has millions.)

@@ -168,7 +168,7 @@ class EventType(models.IntegerChoices):
 class Event(models.Model):
     """One EPCIS event, identified by its GS1 event hash. ``body`` is the event as captured (JSON)."""
 
-    id = models.BigIntegerField(primary_key=True)  # allocated by the capture in blocks
+    id = models.BigAutoField(primary_key=True)  # allocated by the capture in blocks (explicit ids)
     event_hash = models.CharField(max_length=100, unique=True)
     event_id = models.CharField(max_length=200, blank=True)  # the sender's eventID, if any
     type = models.PositiveSmallIntegerField(choices=EventType.choices)

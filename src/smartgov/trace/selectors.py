@@ -24,10 +24,7 @@ from .models import (
     Event,
     EventEpc,
     EventType,
-    Logger,
     Organisation,
-    Position,
-    Reading,
     RuleFlag,
     Vaccination,
 )
@@ -224,10 +221,10 @@ def _events_of(epcs: list[str]) -> list[tuple]:
 
 
 def _as_dt(value):
+    """Raw SQL gives aware datetimes on PostgreSQL, naive UTC ones (or text) on SQLite."""
     if isinstance(value, str):
-        dt = datetime.datetime.fromisoformat(value)
-        return dt.replace(tzinfo=datetime.UTC) if dt.tzinfo is None else dt
-    return value
+        value = datetime.datetime.fromisoformat(value)
+    return value.replace(tzinfo=datetime.UTC) if value.tzinfo is None else value
 
 
 def trace_code(epc: str, *, include_readings: bool = True) -> dict:
@@ -240,6 +237,7 @@ def trace_code(epc: str, *, include_readings: bool = True) -> dict:
         timeline[row[0]] = _event_row(row, via=None)
     # containment intervals from the code's own aggregation events, then the containers' own events
     frontier = _intervals(epc, own)
+    containers: set[str] = {p for p, _, _ in frontier}
     depth = 0
     while frontier and depth < 5:
         depth += 1
@@ -265,11 +263,13 @@ def trace_code(epc: str, *, include_readings: bool = True) -> dict:
                 e2 = min(x for x in (e2, end) if x is not None) if (e2 or end) else None
                 if e2 is None or s2 <= e2:
                     next_frontier.append((p2, s2, e2))
+                    containers.add(p2)
         frontier = next_frontier
     events = sorted(timeline.values(), key=lambda r: (r["time"], r["id"]))
-    state = CodeState.objects.filter(epc=epc).first()
+    known = {s.epc: s for s in CodeState.objects.filter(epc__in=[epc, *containers])}
+    state = known.get(epc)
     result = {"epc": epc, "code": codes.display(epc), "events": events,
-              "state": _state_dict(state), "effective": effective_state(state) if state else None,
+              "state": _state_dict(state), "effective": effective_state(state, known=known) if state else None,
               "flags": list(RuleFlag.objects.filter(epc=epc).values("rule", "detail", "event_id_ref"))}
     if include_readings:
         result["readings"], result["positions"] = _cold_chain_along(events)
@@ -307,16 +307,16 @@ def _state_dict(state) -> dict | None:
             "flags": [name for bit, name in FLAG_NAMES.items() if state.flags & bit]}
 
 
-def effective_state(state: CodeState) -> dict:
+def effective_state(state: CodeState, *, known: dict | None = None) -> dict:
     """Where the code really is: its own state overlaid by its containers' newer state (a dose in a
-    box on a pallet moves with the pallet)."""
+    box on a pallet moves with the pallet). ``known``: states already fetched, by EPC."""
     location, disposition, when = state.biz_location, state.disposition, state.last_event_time
     chain = []
     container = state.container
     for _ in range(5):
         if not container:
             break
-        parent = CodeState.objects.filter(epc=container).first()
+        parent = (known or {}).get(container) or CodeState.objects.filter(epc=container).first()
         if parent is None:
             break
         chain.append(container)
@@ -342,22 +342,35 @@ def _cold_chain_along(events: list[dict]):
             continue
         end = events[i + 1]["time"] if i + 1 < len(events) else None
         stays.append((place, ev["time"], end))
-    places = {p for p, _, _ in stays}
-    loggers = {lg.pk: lg for lg in Logger.objects.filter(location_uri__in=places)}
-    if not loggers:
-        return [], []
-    cond = Q()
+    places = sorted({p for p, _, _ in stays})
+    lo = min(s for _, s, _ in stays)
+    ends = [e for _, _, e in stays]
+    hi = None if any(e is None for e in ends) else max(ends)
+    windows: dict[str, list] = {}
     for place, start, end in stays:
-        ids = [pk for pk, lg in loggers.items() if lg.location_uri == place]
-        if ids:
-            part = Q(logger_id__in=ids, time__gte=start)
-            if end is not None:
-                part &= Q(time__lte=end)
-            cond |= part
-    readings = [{"logger": loggers[r.logger_id].name, "time": r.time, "celsius": r.celsius}
-                for r in Reading.objects.filter(cond).order_by("time")[:5000]]
-    positions = [{"logger": loggers[p.logger_id].name, "time": p.time, "lat": p.latitude, "lng": p.longitude}
-                 for p in Position.objects.filter(cond).order_by("time")[:5000]]
+        windows.setdefault(place, []).append((start, end))
+
+    def fetch(table, columns):
+        marks = ",".join(["%s"] * len(places))
+        sql = (f"SELECT l.location_uri, l.name, r.time, {columns} FROM {table} r "  # noqa: S608 (constant names)
+               f"JOIN trace_logger l ON l.id = r.logger_id WHERE l.location_uri IN ({marks}) AND r.time >= %s")
+        params = [*places, lo]
+        if hi is not None:
+            sql += " AND r.time <= %s"
+            params.append(hi)
+        with connection.cursor() as cur:
+            cur.execute(sql + " ORDER BY r.time LIMIT 20000", params)
+            rows = cur.fetchall()
+        out = []
+        for row in rows:
+            t = _as_dt(row[2])
+            if any(t >= s and (e is None or t <= e) for s, e in windows[row[0]]):
+                out.append((row[1], t, *row[3:]))
+        return out
+
+    readings = [{"logger": r[0], "time": r[1], "celsius": r[2]} for r in fetch("trace_reading", "r.celsius")]
+    positions = [{"logger": r[0], "time": r[1], "lat": r[2], "lng": r[3]}
+                 for r in fetch("trace_position", "r.latitude, r.longitude")]
     return readings, positions
 
 
@@ -499,3 +512,63 @@ def recall_vaccinees(actor, recall):
     (clear for regulators who follow the recall up — each page shown is audited — masked otherwise)."""
     qs = Vaccination.objects.select_related("person", "site").filter(batch_id=recall.batch_id).order_by("pk")
     return _VaccineeRows(actor, recall, qs)
+
+
+# ------------------------------------------------------------------------------------------ dashboard
+
+STAGE_LABELS = {"manufacturer": "生产企业", "distributor": "配送企业", "provincial_cdc": "省级疾控", "city_cdc": "市级疾控",
+                "county_cdc": "县级疾控", "site": "接种单位", "in_transit": "运输途中", "administered": "已接种",
+                "other": "其他"}
+
+
+def dashboard(actor) -> dict:
+    """监管驾驶舱 figures for the organisations in the actor's scope (doses only: codes bound to a batch)."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from .models import Alert, Recall
+
+    orgs = list(organisations_for(actor).select_related("parent"))
+    by_loc = {o.location_uri: o for o in orgs}
+    with connection.cursor() as cur:
+        cur.execute(f"""SELECT {_WHERE_NOW} AS place, d.disposition, (d.flags & 4) AS given, COUNT(*)
+                        FROM trace_codestate d
+                        LEFT JOIN trace_codestate c1 ON c1.epc = d.container
+                        LEFT JOIN trace_codestate c2 ON c2.epc = c1.container
+                        LEFT JOIN trace_codestate c3 ON c3.epc = c2.container
+                        WHERE d.batch_id IS NOT NULL GROUP BY place, d.disposition, given""")  # noqa: S608
+        rows = cur.fetchall()
+    stages: dict[str, int] = {}
+    regions: dict[str, int] = {}
+    for place, disposition, given, n in rows:
+        org = by_loc.get(place)
+        if org is None:
+            continue
+        stage = "administered" if given else ("in_transit" if disposition == "in_transit" else org.kind)
+        stages[stage] = stages.get(stage, 0) + n
+        region = org if org.kind in ("county_cdc", "provincial_cdc", "manufacturer") else (org.parent or org)
+        regions[region.name] = regions.get(region.name, 0) + n
+    org_ids = [o.pk for o in orgs]
+    alerts = dict(Alert.objects.filter(organisation_id__in=org_ids).values_list("kind").annotate(n=Count("id")))
+    open_alerts = list(Alert.objects.filter(organisation_id__in=org_ids, acknowledged_at__isnull=True)
+                       .select_related("organisation", "logger")[:20])
+    to_release = list(Alert.objects.filter(organisation_id__in=org_ids, acknowledged_at__isnull=False,
+                                           released_at__isnull=True, doses_in_question__gt=0)
+                      .select_related("organisation", "acknowledged_by")[:20])
+    soon = timezone.localdate() + datetime.timedelta(days=90)
+    with connection.cursor() as cur:
+        cur.execute("""SELECT b.id, p.name, b.lot, b.expiry_date, COUNT(*) FROM trace_codestate d
+                       JOIN trace_batch b ON b.id = d.batch_id JOIN trace_product p ON p.id = b.product_id
+                       WHERE (d.flags & 4) = 0 AND b.expiry_date <= %s
+                       GROUP BY b.id, p.name, b.lot, b.expiry_date ORDER BY b.expiry_date""", [soon])
+        near_expiry = [{"batch": r[0], "product": r[1], "lot": r[2], "expiry": r[3], "doses": r[4]}
+                       for r in cur.fetchall()]
+    recalls = list(Recall.objects.select_related("batch__product").order_by("-id")[:10])
+    from .services import recall_outstanding
+
+    recall_rows = [{"recall": r, "outstanding": recall_outstanding(r)} for r in recalls]
+    flags = dict(RuleFlag.objects.values_list("rule").annotate(n=Count("id")))
+    return {"stages": [{"name": STAGE_LABELS.get(k, k), "value": v} for k, v in sorted(stages.items())],
+            "regions": sorted(({"name": k, "value": v} for k, v in regions.items()), key=lambda x: -x["value"]),
+            "alerts": alerts, "open_alerts": open_alerts, "to_release": to_release, "near_expiry": near_expiry, "recalls": recall_rows,
+            "rule_flags": flags, "total": sum(stages.values())}

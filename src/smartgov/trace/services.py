@@ -177,7 +177,7 @@ def issue_codes(*, actor, batch: Batch, count: int, scheme: str = CodeScheme.NMP
     issue = CodeIssue.objects.create(batch=batch, scheme=scheme, first_serial=first, count=count,
                                      issued_by=actor if actor is not None and actor.is_authenticated else None)
     record(actor=actor, action="trace.codes.issue", target=issue,
-           actor_label="" if actor else f"org:{organisation.pk}",
+           actor_label=_label(actor, organisation),
            changes={"batch": batch.pk, "scheme": scheme, "first_serial": first, "count": count})
     return issue
 
@@ -239,14 +239,16 @@ def _capture_org_allowed(actor, organisation: Organisation | None) -> None:
 
 
 def capture_epcis_document(*, actor, chunks: Iterable[bytes] | bytes, organisation: Organisation | None = None,
-                           behaviour: str = "rollback", progress=None) -> CaptureJob:
+                           behaviour: str = "rollback", progress=None, checked: bool = False) -> CaptureJob:
     """Capture an EPCISDocument (JSON-LD), streamed as byte chunks.
 
     ``behaviour`` is the GS1-Capture-Error-Behaviour: ``rollback`` (default) stores nothing if any event
     is invalid; ``proceed`` stores the valid events and reports the others. A re-sent event (same event
     hash) is stored once. Returns the capture job; raises InvalidInput (with the job's id and the
-    per-event errors in ``detail``) when the capture failed."""
-    _capture_org_allowed(actor, organisation)
+    per-event errors in ``detail``) when the capture failed. ``checked=True`` only for the platform's own
+    services (recall, vaccination) that have already checked their actor's permission."""
+    if not checked:
+        _capture_org_allowed(actor, organisation)
     if behaviour not in ("rollback", "proceed"):
         raise InvalidInput("GS1-Capture-Error-Behaviour 应为 rollback 或 proceed", code="invalid_error_behaviour")
     if isinstance(chunks, bytes | bytearray):
@@ -263,7 +265,7 @@ def capture_epcis_document(*, actor, chunks: Iterable[bytes] | bytes, organisati
                 _sensor_readings(actor, result.sensor_readings)
             _finish(job, result)
             record(actor=actor, action="trace.capture", target=job,
-                   actor_label="" if actor else f"org:{organisation.pk}",
+                   actor_label=_label(actor, organisation),
                    changes={"behaviour": behaviour, "received": result.received, "stored": result.stored,
                             "duplicates": result.duplicates, "epc_events": result.epc_events,
                             "errors": len(result.errors)})
@@ -276,7 +278,7 @@ def capture_epcis_document(*, actor, chunks: Iterable[bytes] | bytes, organisati
                                         status=CaptureStatus.FAILED)
         failure.stored = failure.duplicates = failure.epc_events = 0
         _finish(job, failure)
-        record(actor=actor, action="trace.capture", target=job, actor_label="" if actor else f"org:{organisation.pk}",
+        record(actor=actor, action="trace.capture", target=job, actor_label=_label(actor, organisation),
                changes={"behaviour": behaviour, "received": failure.received, "stored": 0,
                         "errors": len(failure.errors), "rolled_back": True})
     detail = {"captureID": job.pk, "errors": failure.errors}
@@ -306,6 +308,12 @@ def _sensor_readings(actor, readings) -> None:
         coldchain.record_readings(actor=actor, logger=lg, rows=rows, source="epcis")
 
 
+def _label(actor, organisation) -> str:
+    if actor is not None:
+        return ""
+    return f"org:{organisation.pk}" if organisation is not None else "system"
+
+
 def _finish(job: CaptureJob, result: ingest.Result) -> None:
     job.events_received, job.events_stored = result.received, result.stored
     job.events_duplicate, job.epc_events = result.duplicates, result.epc_events
@@ -316,13 +324,13 @@ def _finish(job: CaptureJob, result: ingest.Result) -> None:
 
 
 def capture_events(*, actor, events: list[dict], organisation: Organisation | None = None,
-                   context: list | None = None) -> CaptureJob:
+                   context: list | None = None, checked: bool = False) -> CaptureJob:
     """Capture events built by the platform itself (recall, vaccination, simulator) through the same path."""
     doc = {"@context": context or ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
            "type": "EPCISDocument", "schemaVersion": "2.0",
            "creationDate": timezone.now().isoformat(timespec="milliseconds"),
            "epcisBody": {"eventList": events}}
-    return capture_epcis_document(actor=actor, chunks=orjson.dumps(doc), organisation=organisation)
+    return capture_epcis_document(actor=actor, chunks=orjson.dumps(doc), organisation=organisation, checked=checked)
 
 
 # ------------------------------------------------------------------------------------------ recall
@@ -377,12 +385,8 @@ def _recall_event(*, actor, batch: Batch, when) -> int | None:
     event = {"type": "ObjectEvent", "eventTime": when.isoformat(timespec="milliseconds"),
              "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "holding",
              "disposition": "recalled", "quantityList": [{"epcClass": epc_class}], "epcList": []}
-    job = capture_events(actor=None, events=[event], organisation=_regulator_org(actor))
+    job = capture_events(actor=actor, events=[event], organisation=None, checked=True)
     return job.events.values_list("id", flat=True).first()
-
-
-def _regulator_org(actor):
-    return None if actor is None else (Organisation.objects.filter(department=actor.department).first())
 
 
 @transaction.atomic
@@ -431,7 +435,7 @@ def administer_dose(*, actor, code: str, id_number: str, site: Organisation,
              "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "dispensing",
              "disposition": "dispensed", "epcList": [_uri_of(epc)],
              "readPoint": {"id": site.location_uri}, "bizLocation": {"id": site.location_uri}}
-    job = capture_events(actor=actor, events=[event], organisation=site)
+    job = capture_events(actor=actor, events=[event], organisation=site, checked=True)
     vaccination = Vaccination.objects.create(
         epc=epc, person=person, site=site, worker=actor, worker_name=actor.name or actor.username,
         administered_at=when, event_id_ref=job.events.values_list("id", flat=True).first(), batch_id=state.batch_id)

@@ -9,8 +9,9 @@ against its example vectors in tests/trace/test_hashing.py.
 
 import datetime
 import hashlib
+from functools import lru_cache
 
-from ..codes import canonical_dl
+from ..codes import canonical_dl, location_dl
 from .vocab import expand_curie, term_uri
 
 # (field, kind) in canonical property order; kinds: s = scalar, t = timestamp, e = list of EPCs,
@@ -36,6 +37,7 @@ _URI_FIELDS = {"deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", 
                "chemicalSubstance", "uriValue"}
 
 
+@lru_cache(maxsize=65536)
 def utc_millis(value: str) -> str:
     """A timestamp in UTC with millisecond precision, ``YYYY-MM-DDTHH:MM:SS.sssZ`` (rules 8–9)."""
     dt = parse_time(value).astimezone(datetime.UTC)
@@ -74,14 +76,16 @@ def _val(value, prefixes) -> str:
     if isinstance(value, str):
         value = value.strip()
         if value.startswith(("urn:epc:", "http://", "https://")):
-            return canonical_dl(value)
+            return location_dl(value)
         if value.startswith("urn:epcglobal:cbv:"):
             return value
         return expand_curie(value, prefixes)
     return _num(value)
 
 
-def _epcs(values) -> str:
+def _epcs(values, normalized=None) -> str:
+    if normalized is not None:  # already in canonical Digital Link form (the capture computed it)
+        return "epc=" + "epc=".join(sorted(normalized))
     return "".join("epc=" + v for v in sorted(canonical_dl(x.strip()) for x in values))
 
 
@@ -184,7 +188,7 @@ def _extensions(obj, known, prefixes) -> str:
     return "".join(sorted(parts))
 
 
-def prehash(event: dict, prefixes: dict[str, str]) -> str:
+def prehash(event: dict, prefixes: dict[str, str], normalized: dict[str, list[str]] | None = None) -> str:
     """The canonical pre-hash string of one event (a parsed JSON-LD object)."""
     s = "eventType=" + event["type"]
     for name, kind in ORDER:
@@ -196,7 +200,7 @@ def prehash(event: dict, prefixes: dict[str, str]) -> str:
         elif kind == "s":
             s += f"{name}=" + (value.strip() if isinstance(value, str) else _num(value))
         elif kind == "e":
-            s += name + _epcs(value)
+            s += name + _epcs(value, normalized.get(name) if normalized else None)
         elif kind == "epc":
             s += f"{name}=" + canonical_dl(value.strip())
         elif kind.startswith("v:"):
@@ -228,6 +232,7 @@ def prehash(event: dict, prefixes: dict[str, str]) -> str:
     return s + _extensions(event, KNOWN, prefixes)
 
 
-def event_hash(event: dict, prefixes: dict[str, str]) -> str:
-    digest = hashlib.sha256(prehash(event, prefixes).encode("utf-8")).hexdigest()
+def event_hash(event: dict, prefixes: dict[str, str], normalized: dict[str, list[str]] | None = None) -> str:
+    """``normalized``: the event's EPC lists already in canonical Digital Link form, if at hand."""
+    digest = hashlib.sha256(prehash(event, prefixes, normalized).encode("utf-8")).hexdigest()
     return f"ni:///sha-256;{digest}?ver=CBV2.0"

@@ -39,58 +39,57 @@ class EventStream:
         buf = b""
         pos = 0
         stack: list[bytes | None] = []  # key under which each open container sits
-        event_start = -1
-        list_depth = -1
+        event_start = -1   # start of the event being read, or -1
+        list_depth = -1    # depth of epcisBody.eventList while inside it
+        skel_from = 0      # outside the list: buf[skel_from:] not yet copied to the skeleton
         while True:
             m = _SKIP.match(buf, pos)
             pos = m.end()
-            if pos >= len(buf) or buf[pos:pos + 1] == b'"':
-                # need more input: keep the unconsumed tail (an event in progress, or the last bytes
-                # so that a key just before the next bracket can still be read)
+            if pos >= len(buf) or buf[pos] == 0x22:  # end of input so far, or a string cut in half
+                # keep the unconsumed tail (an event in progress, or the last bytes so that a key just
+                # before the next bracket can still be read); the buffer is never re-sliced per event
                 cut = event_start if event_start >= 0 else max(0, pos - 128)
-                if event_start < 0 and not self._in_list(stack, list_depth):
-                    self.skeleton += buf[:cut]
+                outside = list_depth < 0
+                if outside and cut > skel_from:
+                    self.skeleton += buf[skel_from:cut]
+                skel_from = max(skel_from, cut) - cut
                 tail = buf[cut:]
                 more = self._more(tail)
                 if more is None:
                     if stack or event_start >= 0:
                         raise DocumentError("文档不完整：JSON在中途结束")
-                    if not self._in_list(stack, list_depth):
-                        self.skeleton += tail
+                    if outside:
+                        self.skeleton += tail[skel_from:]
                     return
                 if event_start >= 0:
-                    event_start = 0
+                    event_start -= cut
                 buf, pos = more, pos - cut
                 continue
-            ch = buf[pos:pos + 1]
-            if ch in (b"{", b"["):
+            ch = buf[pos]
+            if ch in (0x7B, 0x5B):  # { [
                 key = None
                 if len(stack) <= 2:
-                    km = _KEY_BEFORE.search(buf[max(0, pos - 120):pos])
+                    km = _KEY_BEFORE.search(buf, max(0, pos - 120), pos)
                     key = km.group(1) if km else None
                 stack.append(key)
                 depth = len(stack)
-                if ch == b"[" and depth == 3 and key == b"eventList" and stack[1] == b"epcisBody":
+                if ch == 0x5B and depth == 3 and key == b"eventList" and stack[1] == b"epcisBody":
                     list_depth = depth
                     self.saw_event_list = True
-                    self.skeleton += buf[:pos + 1]
-                    buf, pos = buf[pos + 1:], 0
-                    continue
-                if ch == b"{" and depth == list_depth + 1 and list_depth > 0 and event_start < 0:
+                    self.skeleton += buf[skel_from:pos + 1]
+                elif ch == 0x7B and list_depth > 0 and depth == list_depth + 1 and event_start < 0:
                     event_start = pos
             else:
                 if not stack:
                     raise DocumentError("JSON括号不匹配")
                 depth = len(stack)
                 stack.pop()
-                if depth == list_depth + 1 and event_start >= 0 and ch == b"}":
+                if depth == list_depth + 1 and event_start >= 0 and ch == 0x7D:
                     yield buf[event_start:pos + 1]
                     event_start = -1
-                    buf, pos = buf[pos + 1:], 0
-                    continue
-                if depth == list_depth and ch == b"]":
+                elif depth == list_depth and ch == 0x5D:
                     list_depth = -1
-                    buf, pos = buf[pos:], 0  # drop the commas between events; keep "]"
+                    skel_from = pos  # the skeleton resumes with "]"
             pos += 1
 
     @staticmethod

@@ -73,10 +73,22 @@ def normalize_term(field: str, value: str, prefixes: dict[str, str]) -> str:
     """The stored form of a vocabulary value: the bare CBV word when it is a standard term (in any
     spelling), else the full extension URI. Raises VocabularyError for a CBV-looking value that is not
     a CBV term, or a CURIE whose prefix is not declared in the document's context."""
-    term_prefix, urn_prefix, words = vocabularies()[field]
+    words = vocabularies()[field][2]
     value = value.strip()
     if value in words:
         return value
+    if value.startswith(("http://", "https://", "urn:")):  # no prefix involved: cacheable
+        return _normalize_absolute(field, value)
+    return _normalize(field, value, prefixes)
+
+
+@cache
+def _normalize_absolute(field: str, value: str) -> str:
+    return _normalize(field, value, STANDARD_PREFIXES)
+
+
+def _normalize(field: str, value: str, prefixes: dict[str, str]) -> str:
+    term_prefix, urn_prefix, words = vocabularies()[field]
     if value.startswith(urn_prefix):
         word = value[len(urn_prefix):]
     else:
