@@ -186,6 +186,12 @@ def _demo_cases(citizen, stdout) -> int:
         elif state != State.DRAFT:
             _drive(app, officer, chief, PATHS[state])
         made += 1
+    # 好差评: a satisfied applicant, and a dissatisfied one whose comment opens a rectification ticket
+    for state, grade, comment in ((State.CLOSED, 5, "全程网办，一次没跑"), (State.REJECTED, 2, "不予办理的理由没有讲清楚"),
+                                  (State.DELIVERED, 4, "")):
+        app = Application.objects.filter(applicant_user=citizen, state=state).first()
+        if app is not None:
+            services.evaluate(actor=citizen, application=app, grade=grade, comment=comment)
     # a material checked at the window: reused at trust level B in the next applications
     first = StoredMaterial.objects.filter(owner_user=citizen).order_by("id").first()
     if first is not None:
