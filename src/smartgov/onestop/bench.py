@@ -185,7 +185,7 @@ def bench_onestop(*, clients: int = 50, cases: int = 1_000_000, progress=None, s
                   {"Cookie": officer_cookie}, None)]
     before = Application.objects.count()
     workers = int(os.environ.get("SMARTGOV_BENCH_WORKERS", os.cpu_count() * 2))
-    threads = int(os.environ.get("SMARTGOV_BENCH_THREADS", 4))
+    threads = int(os.environ.get("SMARTGOV_BENCH_THREADS", 2))
     with server(workers=workers, threads=threads) as port:
         for method, path, headers, body in (submits[0], status[0], searches[0]):  # each must really work
             _check(port, method, path, headers, body)
