@@ -1,7 +1,8 @@
 """``smartgov bench <name> --json``: run one benchmark and print one JSON object.
 
 Each app offers benchmarks in ``<app>/bench.py`` as ``BENCHMARKS = {"name": run}``, where
-``run(*, size: int, progress) -> dict``. Benchmarks write to the configured database: run them
+``run(*, progress, **options) -> dict`` and the options are the ``INT_OPTIONS`` given on the command
+line (``--size``, ``--cases``, ``--clients``, ``--doses``, ``--workers`` …). Benchmarks write to the configured database: run them
 against a scratch database, not production.
 """
 
