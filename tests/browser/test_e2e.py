@@ -29,9 +29,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_VAR = {}  # the running server's var directory (its SQLite file), for tests that look inside
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     var = tmp_path_factory.mktemp("var")
+    SERVER_VAR["path"] = var
     # a machine as `make run` finds it: no database URL, no keys (setup writes development ones)
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "SMARTGOV_MASTER_KEYS", "SMARTGOV_MASTER_KEYS_FILE", "SECRET_KEY")}
@@ -161,3 +165,33 @@ def _demo_uscc(org: str) -> str:
 
     body = "91330100" + org + org_code_check_char(org)
     return body + uscc_check_char(body)
+
+
+def test_regulator_traces_a_dose_to_its_vaccinee_and_recalls_its_batch(server, page, tmp_path):
+    """Issue 5 in the browser, on the demo chain: a dose found by its code shows its life from
+    commissioning to the vaccinee with the cold-chain readings; recalling its batch lists who got it."""
+    import sqlite3
+
+    db = sqlite3.connect(SERVER_VAR["path"] / "smartgov.sqlite3")
+    epc, batch_id, vaccinee = db.execute(
+        "SELECT v.epc, v.batch_id, p.name FROM trace_vaccination v JOIN identity_person p ON p.id = v.person_id"
+        " ORDER BY v.id LIMIT 1").fetchone()
+    db.close()
+    code = epc.rsplit(":", 1)[-1] if epc.startswith("urn:") else epc
+    sign_in_staff(page, server, "drug_supervisor")
+    page.goto(server + "/trace/")
+    page.fill("[data-testid=code-search]", code)
+    page.press("[data-testid=code-search]", "Enter")
+    page.wait_for_selector("[data-testid=timeline]")
+    timeline = page.inner_text("[data-testid=timeline]")
+    assert "commissioning" in timeline and "shipping" in timeline and "dispensing" in timeline
+    assert page.inner_text("[data-testid=vaccination]")  # the vaccinee (masked) and the health worker
+    assert "readings" in page.content() and "[]" not in page.content().split("const readings = ", 1)[1][:4]
+    page.screenshot(path=str(tmp_path / "trace.png"), full_page=True)
+    page.goto(server + "/trace/recalls/")
+    page.select_option("[data-testid=recall-form] select[name=batch]", str(batch_id))
+    page.fill("[data-testid=recall-form] input[name=reason]", "效价检测不合格")
+    page.click("[data-testid=recall-form] button")
+    page.wait_for_selector("[data-testid=vaccinees]")
+    assert vaccinee in page.inner_text("[data-testid=vaccinees]")
+    page.screenshot(path=str(tmp_path / "recall.png"), full_page=True)
