@@ -50,4 +50,6 @@ def test_openapi_document_is_served():
     spec = Client().get("/api/openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert "/api/accounts/users" in spec["paths"] and "/api/audit/entries" in spec["paths"]
+    for path in ("/api/onestop/applications", "/api/workflow/tasks", "/api/trace/epcis/capture", "/api/grain/scans"):
+        assert path in spec["paths"], path
     assert Client().get("/api/docs").status_code == 200
