@@ -96,3 +96,13 @@ def test_officers_of_the_eid_authority_issue_and_revoke_through_the_api(issuer):
     assert stranger.post(f"/api/eid/persons/{person.pk}/credentials").status_code == 403
     assert officer.post("/api/eid/credentials/E000/revoke", {"reason": "x"},
                         content_type="application/json").status_code == 404
+
+
+def test_a_changed_unused_bit_in_the_last_character_of_the_signature_is_rejected(issuer):
+    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    payload = services.qr_payload(cred)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = payload[-1]
+    # every other spelling of the last character (the ones decoding to the same bytes included)
+    for other in (c for c in alphabet if c != last):
+        assert not services.verify_eid_payload(payload[:-1] + other).ok, other

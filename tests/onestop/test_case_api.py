@@ -204,3 +204,25 @@ def test_a_published_version_is_what_the_next_application_uses(world, citizen_cl
     assert "articles" not in {m["key"] for m in second["materials"]}
     assert Application.objects.get(number=first["number"]).item_version.version == 1
     assert Application.objects.get(number=second["number"]).item_version.version == 2
+
+
+def test_id_numbers_typed_into_a_form_are_encrypted_at_rest_and_shown_masked(world, citizen_client, officer_client):
+    from smartgov.onestop import selectors, services
+
+    content = citizen_client.get(f"/api/onestop/items/{world['company'].implementation_code}").json()["content"]
+    content["fields"].append({"key": "applicant_id_number", "label": "身份证号", "type": "id_number",
+                              "prefill": "person.id_number"})
+    services.publish_item_version(actor=None, item=world["company"], content=content)
+    selectors.forget_item()
+    id_number = world["citizen"].person.id_number
+    number = apply_company(citizen_client, world,
+                           form_data={**COMPANY_FORM, "applicant_id_number": id_number}).json()["number"]
+    app = Application.objects.get(number=number)
+    stored = app.form_data["applicant_id_number"]
+    assert stored != id_number and id_number not in json.dumps(app.form_data)
+    assert selectors.form_values(app, reveal=True)["applicant_id_number"] == id_number
+    shown = officer_client.get(f"/api/onestop/applications/{number}").json()["form_data"]["applicant_id_number"]
+    assert shown != id_number and shown.endswith(id_number[-4:]) and "*" in shown
+    with connection.cursor() as cur:
+        cur.execute("SELECT form_data FROM onestop_application WHERE number = %s", [number])
+        assert id_number not in str(cur.fetchone()[0])

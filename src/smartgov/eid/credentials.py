@@ -41,7 +41,12 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict base64url: only the one canonical spelling of the bytes is accepted (a changed unused low
+    bit in the last character would otherwise decode to the same bytes and verify)."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("non-canonical base64url")
+    return data
 
 
 def encode_payload(canonical_json: bytes, signature: bytes) -> str:

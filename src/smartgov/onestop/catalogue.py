@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 BASIC_CODE = re.compile(r"^[A-Z]{2}\d{8}$")
 IMPLEMENTATION_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}[A-Z]{2}\d{10}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+SEALED_TYPES = frozenset({"id_number", "phone"})  # field types whose values are personal data
 
 
 class _Strict(BaseModel):
@@ -177,6 +178,11 @@ class ItemContent(_Strict):
 
     def fields_for(self, answers) -> list[FormField]:
         return [f for f in self.fields if self.applies(f, answers)]
+
+    def sealed_keys(self) -> dict[str, str]:
+        """Form fields holding personal ID numbers and phone numbers (key → type): stored encrypted (SM4)
+        in the case, shown masked."""
+        return {f.key: f.type for f in self.fields if f.type in SEALED_TYPES}
 
     def fee_total(self, answers) -> Decimal:
         return sum((f.amount for f in self.fees if self.applies(f, answers)), Decimal("0"))

@@ -217,6 +217,12 @@ class ApplicationDetail(ApplicationOut):
     notices: list[NoticeOut]
 
     @staticmethod
+    def resolve_form_data(obj):
+        from .selectors import form_values
+
+        return form_values(obj)  # ID numbers masked
+
+    @staticmethod
     def resolve_result_licence(obj):
         return obj.result_licence.identifier if obj.result_licence_id else None
 

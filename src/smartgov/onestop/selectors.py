@@ -198,6 +198,32 @@ def merged_bundle_content(entries: list[BundleEntry], answers: dict):
             "fees": fees}
 
 
+# --------------------------------------------------------------------------- form values
+
+
+def seal_form(values: dict, sealed: dict[str, str]) -> dict:
+    """The form as stored: ID-number and phone fields encrypted at rest (SM4-GCM tokens of
+    ``core.crypto.keys``, the purpose being the field type)."""
+    from smartgov.core.crypto import keys
+
+    return {k: (keys.encrypt_field(v, purpose=sealed[k]) if k in sealed and v else v) for k, v in values.items()}
+
+
+def form_values(app, *, reveal: bool = False) -> dict:
+    """A case's form: sealed fields decrypted (``reveal``, for the services) or masked (for display)."""
+    from smartgov.core.crypto import keys
+    from smartgov.core.masking import mask_id_number, mask_phone
+
+    sealed = app.item_version.parsed.sealed_keys()
+    out = {}
+    for k, v in app.form_data.items():
+        if k in sealed and v:
+            clear = keys.decrypt_field(v, purpose=sealed[k])
+            v = clear if reveal else (mask_id_number if sealed[k] == "id_number" else mask_phone)(clear)
+        out[k] = v
+    return out
+
+
 # --------------------------------------------------------------------------- cases
 
 

@@ -379,7 +379,8 @@ def _apply_one(*, actor, item, version, answers, form_data, provided, plan, chan
                       applicant_name=enterprise.name if enterprise else (person.name if person else actor.name),
                       agent_name=agent_name.strip()[:100], agent_id_number=agent_id_number or "", channel=channel,
                       answers={k: v for k, v in answers.items() if k in {s.key for s in content.situations}},
-                      form_data={k: str(v).strip() for k, v in form_data.items() if k in fields},
+                      form_data=selectors.seal_form({k: str(v).strip() for k, v in form_data.items() if k in fields},
+                                                    content.sealed_keys()),
                       fee_total=content.fee_total(answers), state=State.DRAFT if draft else State.SUBMITTED,
                       state_since=now, submitted_at=None if draft else now,
                       visits=0 if channel in (Channel.ONLINE, Channel.MOBILE) else 1)
@@ -410,7 +411,10 @@ def apply_bundle(*, actor, bundle: Bundle, answers: dict, form_data: dict, mater
     enterprise = _resolve_enterprise(actor, enterprise_uscc)
     provided = _stored_for(actor, materials or {})
     errors: dict[str, str] = {}
-    submission = Submission.objects.create(bundle=bundle, applicant_user=actor, answers=answers, form_data=form_data)
+    sealed = {k: t for e in plan_items for k, t in e.version.parsed.sealed_keys().items()}
+    submission = Submission.objects.create(bundle=bundle, applicant_user=actor, answers=answers,
+                                           form_data=selectors.seal_form(
+                                               {k: str(v).strip() for k, v in form_data.items()}, sealed))
     produced: dict[str, Application] = {}  # licence type code → the case that will issue it
     pending = frozenset(selectors.pending_bundle_fields(plan_items, answers)) if enterprise is None else frozenset()
     total = Decimal("0")
@@ -485,7 +489,7 @@ def submit_draft(*, actor, application: Application) -> Application:
     _applicant(actor, app)
     _guard(app, "submit")
     content = app.item_version.parsed
-    errors = _field_errors(content, app.answers, app.form_data)
+    errors = _field_errors(content, app.answers, selectors.form_values(app, reveal=True))
     errors.update({f"materials.{m.key}": f"请提供{m.name}" for m in app.materials.all()
                    if m.required and m.source == MaterialSource.MISSING})
     if errors:
@@ -562,7 +566,9 @@ def accept(*, actor, application: Application, opinion: str = "") -> Application
     content = app.item_version.parsed
     instance = workflow.start_instance(actor=actor, process_code=content.process, subject=f"onestop.application:{app.pk}",
                                        title=f"{app.item.name}（{app.applicant_name}）", department=app.department,
-                                       context=app.form_data, time_limit_days=content.promised_limit_days)
+                                       context={k: v for k, v in app.form_data.items()
+                                                if k not in content.sealed_keys()},  # no ID numbers
+                                       time_limit_days=content.promised_limit_days)
     app.instance, app.due_on, app.accepted_at = instance, instance.due_on, _now()
     _move(app, "accept", State.ACCEPTED, actor=actor, opinion=opinion, fields=("instance", "due_on", "accepted_at"))
     issue_notice(app, NoticeKind.ACCEPTANCE, body=f"您的申请材料齐全、符合法定形式，决定予以受理。"
@@ -720,8 +726,9 @@ def issue_result(*, actor, application: Application) -> Application:
                 raise Conflict("须待前序事项办结（企业设立）后才能出证", code="awaiting_prerequisite")
             holder = {"holder_enterprise": app.applicant_enterprise}
         template = [f["key"] for f in licence_type.field_template]
-        licence = issue_licence(actor=actor, licence_type=licence_type, data={k: app.form_data.get(k, "")
-                                                                              for k in template}, **holder)
+        values = selectors.form_values(app, reveal=True)
+        licence = issue_licence(actor=actor, licence_type=licence_type, data={k: values.get(k, "") for k in template},
+                                **holder)
         app.result_licence = licence
         waiting = ApplicationMaterial.objects.filter(awaits=app)
         waiting.update(licence=licence, awaits=None, source=MaterialSource.BUNDLE, trust_level=TrustLevel.A)

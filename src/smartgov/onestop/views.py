@@ -689,7 +689,7 @@ def work_case(request, number: str):
         if instance else []
     remaining = wf_selectors.remaining_workdays(instance) if instance else None
     return render(request, "onestop/work_case.html", {
-        "app": app, "form_rows": [(labels.get(k, k), v) for k, v in app.form_data.items()], "answers": answers,
+        "app": app, "form_rows": [(labels.get(k, k), v) for k, v in selectors.form_values(app).items()], "answers": answers,
         "steps": app.steps.all(), "materials": app.materials.all(), "notices": app.notices.all(),
         "reused": set(REUSED_SOURCES), "actions": set(actions), "task": task, "open_tasks": open_tasks,
         "remaining": remaining, "late_days": -remaining if remaining is not None and remaining < 0 else 0,
