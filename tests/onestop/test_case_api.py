@@ -226,3 +226,15 @@ def test_id_numbers_typed_into_a_form_are_encrypted_at_rest_and_shown_masked(wor
     with connection.cursor() as cur:
         cur.execute("SELECT form_data FROM onestop_application WHERE number = %s", [number])
         assert id_number not in str(cur.fetchone()[0])
+
+
+def test_a_colliding_case_number_is_a_retryable_409_and_stores_nothing(world, citizen_client, monkeypatch):
+    from smartgov.onestop import services
+
+    first = apply_company(citizen_client, world).json()["number"]
+    submits = AuditEntry.objects.filter(action="onestop.application.submit")
+    before = (Application.objects.count(), submits.count())
+    monkeypatch.setattr(services, "_new_number", lambda: first)
+    resp = apply_company(citizen_client, world)  # (its upload to the library is a separate request)
+    assert resp.status_code == 409 and resp.json()["code"] == "retry"
+    assert (Application.objects.count(), submits.count()) == before
