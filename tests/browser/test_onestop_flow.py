@@ -236,6 +236,15 @@ def test_citizen_opens_a_company_through_the_guide_four_departments_and_the_lice
     for question, answer in (("premises_owned", "lease"), ("general_taxpayer", "no")):
         assert page.is_checked(f"input[name='answers.{question}'][value={answer}]")
     page.wait_for_selector("input[name='materials.lease_contract']")
+    # text typed before an answer changes survives the form's refresh
+    page.fill("input[name='field.enterprise_name']", "示范市一网科技有限公司")
+    with page.expect_response(lambda r: r.request.method == "POST" and "/onestop/bundles/KBQY/" in r.url):
+        page.check("input[name='answers.need_invoice'][value=no]")
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    assert page.input_value("input[name='field.enterprise_name']") == "示范市一网科技有限公司"
+    with page.expect_response(lambda r: r.request.method == "POST" and "/onestop/bundles/KBQY/" in r.url):
+        page.check("input[name='answers.need_invoice'][value=yes]")
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     form = page.inner_text("[data-testid=form-materials]")
     assert "人口库" in form and "材料库" in form and "办理结果自动提供" in form  # reused, not asked again
     values = {"enterprise_name": "示范市一网科技有限公司", "registered_capital": "50", "enterprise_address": "示范市东城区创业路2号",
