@@ -238,3 +238,20 @@ def test_a_colliding_case_number_is_a_retryable_409_and_stores_nothing(world, ci
     resp = apply_company(citizen_client, world)  # (its upload to the library is a separate request)
     assert resp.status_code == 409 and resp.json()["code"] == "retry"
     assert (Application.objects.count(), submits.count()) == before
+
+
+def test_uploads_of_the_wrong_type_or_size_are_refused_and_nothing_is_stored(world, citizen_client, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from smartgov.onestop.models import StoredMaterial
+
+    def send(body, kind):
+        return citizen_client.post("/api/onestop/materials", {"key": "articles", "name": "公司章程",
+                                                              "file": SimpleUploadedFile("a", body, kind)})
+
+    assert send(b"#!/bin/sh", "text/x-shellscript").json()["code"] == "file_type"
+    assert send(b"", "application/pdf").json()["code"] == "empty_file"
+    settings.ONESTOP_MAX_UPLOAD_BYTES = 10
+    resp = send(b"%PDF-1.4 more than ten bytes", "application/pdf")
+    assert resp.status_code == 422 and resp.json()["code"] == "file_too_large"
+    assert StoredMaterial.objects.count() == 0

@@ -372,3 +372,22 @@ def test_list_pages_take_the_same_number_of_queries_however_many_cases(world, ci
     for _ in range(3):
         accepted_case()
     assert counts() == one
+
+
+def test_the_hall_reads_the_catalogue_in_a_constant_number_of_queries(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from smartgov.onestop import services
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/onestop/").status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for i in range(3):
+        services.create_item(actor=None, department=world["tax"], basic_code=f"GG0080{i}000", name=f"事项{i}",
+                             item_type="GG", content={"legal_limit_days": 1, "promised_limit_days": 1,
+                                                      "result": {"kind": "document", "name": "结果"}})
+    assert count() == before

@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 import orjson
 from django.db import connection, transaction
 
+from smartgov.core.benchhttp import database_url
+
 from . import mqtt
 from .ingest import COLUMNS, TABLE
 from .simulate import ensure_structure, generate, plan
@@ -36,16 +38,8 @@ from .simulate import ensure_structure, generate, plan
 GRID = (12, 8, 4)  # a 58 m × 38 m flat warehouse: 96 cables, 4 layers — 384 points per scan
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 def _start_workers(n: int, *, prefix: str, group: str, batch: int):
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"}
     procs, acked, batches = [], [0] * n, [0] * n
     ready = [threading.Event() for _ in range(n)]
     for k in range(n):

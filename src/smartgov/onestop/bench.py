@@ -20,6 +20,7 @@ import time
 import orjson
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -88,8 +89,6 @@ def _make_world():
         person = register_person(actor=None, name=f"市民{i:03d}", id_number=first17 + id_number_check_char(first17),
                                  phone=f"139{i:08d}")
         link_account(person=person, user=user)
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
         user.person = person
         stored = StoredMaterial.objects.create(owner_user=user, key="premises_proof", name="场所证明",
                                                sha256="0" * 64, size=10, content_type="application/pdf",

@@ -61,7 +61,7 @@ def export_catalogue(items) -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = PatternFill("solid", fgColor="B91C1C")
-    for item in items.select_related("department"):
+    for item in selectors.with_current_versions(items.select_related("department")):
         c = selectors.current_version(item).content
         code = item.implementation_code
         r = c["result"]

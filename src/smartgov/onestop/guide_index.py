@@ -21,7 +21,7 @@ def documents():
     from .guide import GuideDoc, bundle_doc
 
     docs = []
-    for item in ServiceItem.objects.filter(active=True).select_related("department"):
+    for item in selectors.with_current_versions(ServiceItem.objects.filter(active=True).select_related("department")):
         content = selectors.current_version(item).parsed
         docs.append(GuideDoc(kind="item", key=item.implementation_code, name=item.name,
                              synonyms=tuple(content.synonyms), description=content.description,

@@ -151,9 +151,9 @@ class ApplicationOut(Schema):
 
     @staticmethod
     def resolve_sla(obj):
-        from smartgov.workflow.selectors import colour
+        from .selectors import sla_colour
 
-        return colour(obj.instance) if obj.instance_id else "none"
+        return sla_colour(obj) or "none"
 
 
 class StepOut(Schema):
@@ -181,9 +181,9 @@ class MaterialOut(Schema):
 
     @staticmethod
     def resolve_reused(obj):
-        from .selectors import REUSED
+        from .models import REUSED_SOURCES
 
-        return obj.source in REUSED
+        return obj.source in REUSED_SOURCES
 
 
 class NoticeOut(Schema):

@@ -23,9 +23,6 @@ from .models import (
     TrustLevel,
 )
 
-REUSED = frozenset(REUSED_SOURCES)
-
-
 _PARSED: dict[int, tuple[dict, ItemContent]] = {}  # version pk → (content, parsed): parsing is the cost
 
 
@@ -73,6 +70,19 @@ def current_version(item: ServiceItem) -> ItemVersion:
     if cached is not None and cached.version == item.current_version:
         return cached
     return _with_parsed(ItemVersion.objects.get(item_id=item.pk, version=item.current_version), item)
+
+
+def with_current_versions(items) -> list[ServiceItem]:
+    """The items, each with its current version attached (``current_version(item)`` then costs nothing):
+    one query for all the versions, not one per item."""
+    from django.db.models import F
+
+    items = list(items)
+    by_pk = {i.pk: i for i in items}
+    for version in ItemVersion.objects.filter(item_id__in=by_pk, version=F("item__current_version")):
+        item = by_pk[version.item_id]
+        item._current = _with_parsed(version, item)
+    return items
 
 
 def _with_parsed(version: ItemVersion, item: ServiceItem) -> ItemVersion:
@@ -159,8 +169,8 @@ class BundleEntry:
 
 
 def bundle_plan(bundle: Bundle) -> list[BundleEntry]:
-    members = bundle.members.select_related("item__department").order_by("order")
-    return [BundleEntry(m.item, current_version(m.item)) for m in members]
+    items = with_current_versions(m.item for m in bundle.members.select_related("item__department").order_by("order"))
+    return [BundleEntry(item, current_version(item)) for item in items]
 
 
 def pending_bundle_fields(entries: list[BundleEntry], answers: dict) -> set[str]:
@@ -230,6 +240,13 @@ def form_values(app, *, reveal: bool = False) -> dict:
 CASE_RELATED = ("item", "department", "instance")
 
 
+def sla_colour(app: Application) -> str | None:
+    """The case's deadline card (workflow colours), or None before the statutory clock starts (受理)."""
+    from smartgov.workflow.selectors import colour
+
+    return colour(app.instance) if app.instance_id else None
+
+
 def cases_for(user) -> QuerySet[Application]:
     """Cases the user may see: applicants their own; staff their department (supervisors and admins
     the departments below too)."""
@@ -252,11 +269,6 @@ def case_queue(user) -> QuerySet[Application]:
                                                                    "submitted_at", "id")
 
 
-def material_counts() -> dict:
-    rows = ApplicationMaterial.objects.aggregate(total=Count("id"), reused=Count("id", filter=Q(source__in=REUSED)))
-    return rows
-
-
 # --------------------------------------------------------------------------- measures
 
 
@@ -271,7 +283,7 @@ def measures(user=None, department=None) -> dict:
         apps = apps.filter(department__path__startswith=department.path)
         evals = evals.filter(department__path__startswith=department.path)
         tickets = tickets.filter(department__path__startswith=department.path)
-    contents = [v.parsed for v in (current_version(i) for i in items.only("id", "current_version"))]
+    contents = [current_version(i).parsed for i in with_current_versions(items)]
     n = len(contents) or 1
     complete = sum(1 for c in contents if c.legal_basis and c.acceptance_conditions and c.where and c.hours
                    and c.materials and c.fields)
@@ -280,7 +292,7 @@ def measures(user=None, department=None) -> dict:
                        closed=Count("id", filter=Q(state=State.CLOSED)),
                        on_time=Count("id", filter=Q(on_time=True)))
     mats = ApplicationMaterial.objects.filter(application__in=apps).aggregate(
-        total=Count("id"), reused=Count("id", filter=Q(source__in=REUSED)))
+        total=Count("id"), reused=Count("id", filter=Q(source__in=REUSED_SOURCES)))
     online_apps = apps.filter(channel__in=["online", "mobile"]).values_list("item_version__content__visits",
                                                                            flat=True)
     visits_saved = sum(max(0, 2 - int(v or 0)) for v in online_apps.iterator())

@@ -26,6 +26,7 @@ from smartgov.workflow.models import InstanceStatus, Outcome
 from . import notify, selectors
 from .catalogue import BASIC_CODE, ItemContent
 from .models import (
+    REUSED_SOURCES,
     Application,
     ApplicationMaterial,
     Bundle,
@@ -179,6 +180,8 @@ def create_bundle(*, actor, code: str, name: str, items: list[ServiceItem], desc
 def store_material(*, actor, key: str, name: str, upload) -> StoredMaterial:
     """Keep an uploaded file in the applicant's material library (trust C until checked)."""
     require(actor, "onestop.apply")
+    if (getattr(upload, "size", None) or 0) > settings.ONESTOP_MAX_UPLOAD_BYTES:  # before reading it into memory
+        raise InvalidInput(f"“{name}”超过 {settings.ONESTOP_MAX_UPLOAD_BYTES // 1_048_576} MB", code="file_too_large")
     data = upload.read()
     if not data:
         raise InvalidInput(f"“{name}”是空文件", code="empty_file")
@@ -325,7 +328,7 @@ def _stored_for(actor, provided_ids: dict[str, int]) -> dict[str, StoredMaterial
     return {k: found[v] for k, v in provided_ids.items()}
 
 
-def _create(app: Application, rows: list[ApplicationMaterial], actor) -> Application:
+def _create(app: Application, rows: list[ApplicationMaterial]) -> Application:
     # 14 random digits per day: at 280,000 cases a day two numbers collide about once in seven years.
     # No savepoint on this hot path (two round trips): the unique constraint turns that rare collision
     # into a retryable 409 and the whole submission rolls back.
@@ -386,7 +389,7 @@ def _apply_one(*, actor, item, version, answers, form_data, provided, plan, chan
     errors.update(material_errors)
     if errors and not draft:
         raise InvalidInput("申请内容有误，请按提示修改", code="application_invalid", detail=errors)
-    _create(app, rows, actor)
+    _create(app, rows)
     _step(app, "submit" if not draft else "draft", actor=actor, step="申请", started_at=now).save()
     if not draft:
         notify.send(user=actor, application=app, title=f"您的{item.name}申请已提交",
@@ -394,7 +397,7 @@ def _apply_one(*, actor, item, version, answers, form_data, provided, plan, chan
     # last: the audit chain's head is locked from here to the commit, so keep that stretch short
     record(actor=actor, action="onestop.application.submit" if not draft else "onestop.application.draft",
            target=app, changes={"item": item.pk, "version": version.version, "channel": channel,
-                                "reused": sum(r.source in selectors.REUSED for r in rows)})
+                                "reused": sum(r.source in REUSED_SOURCES for r in rows)})
     return app
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from smartgov.core.errors import DomainError, InvalidInput, NotFound
+from smartgov.core.masking import mask_id_number, mask_name
 from smartgov.core.permissions import covers_department, has_perm, require
 from smartgov.workflow import selectors as wf_selectors
 from smartgov.workflow.models import InstanceStatus
@@ -130,7 +131,7 @@ def _field_rows(fields, values: dict, errors: dict | None = None) -> list[dict]:
         rows.append({"key": f.key, "label": f.label, "type": f.type, "required": f.required, "widget": widget,
                      "input_type": FIELD_INPUTS.get(f.type, "text"), "choices": f.choices,
                      "prefilled": bool(f.prefill), "value": values.get(f.key, ""),
-                     "display": _mask_id(values.get(f.key, "")) if f.type == "id_number" else values.get(f.key, ""),
+                     "display": mask_id_number(values.get(f.key, "")) if f.type == "id_number" else values.get(f.key, ""),
                      "error": (errors or {}).get(f.key, "")})
     return rows
 
@@ -196,34 +197,13 @@ def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _colour(app: Application) -> str | None:
-    if app.instance_id is None:
-        return None
-    return wf_selectors.colour(app.instance)
-
-
 def _decorate(apps) -> list[Application]:
     for app in apps:
         app.tone = STATE_TONE.get(app.state, "")
-        app.colour = _colour(app)
+        app.colour = selectors.sla_colour(app)
         app.colour_tone = COLOUR_TONE.get(app.colour or "", "")
         app.colour_label = wf_selectors.COLOUR_LABELS.get(app.colour, "") if app.colour else ""
     return apps
-
-
-def _mask(name: str) -> str:
-    """王小明 → 王**; 示范市测试科技有限公司 → 示范******公司."""
-    name = name or ""
-    if len(name) <= 1:
-        return "*"
-    if len(name) <= 3:
-        return name[0] + "*" * (len(name) - 1)
-    return name[:2] + "*" * (len(name) - 4) + name[-2:]
-
-
-def _mask_id(value: str) -> str:
-    """An ID number shown on a page that only lists it: 330106********3218."""
-    return value[:6] + "*" * (len(value) - 10) + value[-4:] if len(value) > 10 else value
 
 
 def _can_see_case(user, app: Application) -> bool:
@@ -249,8 +229,8 @@ def hall(request):
             guide_error = True
     bundles = list(Bundle.objects.filter(active=True).prefetch_related("members__item__department").order_by("code"))
     departments: dict = {}
-    items = ServiceItem.objects.filter(active=True).select_related("department").order_by(
-        "department__name", "basic_code")
+    items = selectors.with_current_versions(ServiceItem.objects.filter(active=True).select_related("department")
+                                            .order_by("department__name", "basic_code"))
     dept = (request.GET.get("department") or "").strip()
     for item in items:
         content = selectors.current_version(item).parsed
@@ -564,7 +544,7 @@ def notice_verify(request, number: str):
     return render(request, "onestop/notice_verify.html", {
         "notice": notice, "valid": notices.verify_notice(notice), "title": c.get("title", ""),
         "item": c.get("item", ""), "department": c.get("department", ""), "issued_on": c.get("issued_on", ""),
-        "applicant": _mask(c.get("applicant", "")), "application": c.get("application", ""),
+        "applicant": mask_name(c.get("applicant", "")), "application": c.get("application", ""),
     })
 
 

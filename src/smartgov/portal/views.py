@@ -21,12 +21,11 @@ def workbench(request):
     depts = departments_for(user).select_related("parent")[:50]
     links = [s for s in PLATFORM_SERVICES if s[4]
              and (s[0] != "security" or has_perm(user, "audit.view_entry"))]
-    from smartgov.onestop.selectors import case_queue
-    from smartgov.workflow.selectors import colour
+    from smartgov.onestop.selectors import case_queue, sla_colour
 
     queue = list(case_queue(user)[:10]) if has_perm(user, "onestop.view_case") else []
     for case in queue:
-        case.sla = colour(case.instance) if case.instance_id else ""
+        case.sla = sla_colour(case)
     return render(request, "portal/workbench.html", {
         "queue": queue, "queue_total": case_queue(user).count() if queue else 0,
         "can_monitor": has_perm(user, "workflow.monitor"),

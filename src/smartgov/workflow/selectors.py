@@ -77,7 +77,7 @@ def monitoring_summary(user, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
     running = visible_instances(user).filter(status__in=[InstanceStatus.RUNNING, InstanceStatus.SUSPENDED])
     red = Q(status=InstanceStatus.RUNNING, due_on__lt=today)
-    # Yellow is approximated in SQL by the margin of the longest common limit; exact per row below.
+    # Yellow depends on each case's own limit, so it is decided per row among the 200 nearest deadlines.
     counts = running.aggregate(total=Count("id"), paused=Count("id", filter=Q(status=InstanceStatus.SUSPENDED)),
                                red=Count("id", filter=red))
     by_step = list(Task.objects.filter(status=TaskStatus.OPEN, instance__in=running)
