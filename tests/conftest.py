@@ -2,6 +2,12 @@ import os
 import secrets
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check behaviour, not speed: on a loaded 2-core CI machine a per-example deadline only
+# produces flaky failures (DeadlineExceeded), so there is none.
+settings.register_profile("smartgov", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("smartgov")
 
 # Field-encryption keys for the test run (never a key in the repository): two versions, so rotation
 # is exercised; the newest (2) is current.

@@ -27,7 +27,7 @@ def test_staff_need_the_second_factor_before_they_are_signed_in():
     client2 = Client()
     resp = client2.post("/accounts/login/", {"username": officer.username, "password": f.PASSWORD})
     assert resp["Location"].endswith("/accounts/login/otp/")
-    client2.post("/accounts/login/otp/", {"code": pyotp.TOTP(officer.totp_secret).now()})
+    client2.post("/accounts/login/otp/", {"code": f.totp_code(officer)})
     assert client2.get("/api/accounts/me").status_code == 200
 
 
@@ -43,7 +43,7 @@ def test_totp_secret_is_encrypted_at_rest():
 
 def test_repeated_failures_lock_the_account(settings):
     settings.LOGIN_MAX_FAILURES = 3
-    citizen = f.user(Role.CITIZEN)
+    citizen = f.user(Role.OFFICER)
     client = Client()
     for _ in range(3):
         resp = client.post("/accounts/login/", {"username": citizen.username, "password": "wrong-password"})
@@ -72,7 +72,7 @@ def test_wrong_one_time_codes_count_towards_lockout(settings):
 
 def test_security_admin_unlocks(settings):
     settings.LOGIN_MAX_FAILURES = 1
-    citizen = f.user(Role.CITIZEN)
+    citizen = f.user(Role.OFFICER)
     Client().post("/accounts/login/", {"username": citizen.username, "password": "nope-nope-nope"})
     citizen.refresh_from_db()
     assert citizen.is_locked
@@ -81,10 +81,40 @@ def test_security_admin_unlocks(settings):
     assert Client().post("/accounts/login/", {"username": citizen.username, "password": f.PASSWORD}).status_code == 302
 
 
-def test_citizens_sign_in_with_password_and_sessions_expire_when_idle(settings):
+def test_citizens_cannot_sign_in_at_the_staff_login_with_a_password_alone():
+    for role in (Role.CITIZEN, Role.ENTERPRISE):
+        citizen = f.user(role)
+        client = Client()
+        right = client.post("/accounts/login/", {"username": citizen.username, "password": f.PASSWORD})
+        wrong = client.post("/accounts/login/", {"username": citizen.username, "password": "not-the-password"})
+        assert right.status_code == wrong.status_code == 401
+        assert "实名（EID）登录" in right.content.decode()
+        assert right.content.decode().count("用户名或密码错误") == wrong.content.decode().count("用户名或密码错误")
+        assert client.get("/api/accounts/me").status_code == 401
+        citizen.refresh_from_db()
+        assert citizen.failed_logins == 0 and not citizen.is_locked  # no lockout of citizens from this page
+
+
+def test_a_one_time_code_is_accepted_once_even_across_sessions():
+    """RFC 6238 §5.2: the verifier must not accept the second attempt of the same OTP."""
+    officer = f.user(Role.OFFICER)
+    f.staff_client(officer)  # binds TOTP (and uses one step)
+    code = f.totp_code(officer)
+    first, second = Client(), Client()
+    for client in (first, second):
+        client.post("/accounts/login/", {"username": officer.username, "password": f.PASSWORD})
+    assert first.post("/accounts/login/otp/", {"code": code}).status_code == 302
+    assert second.post("/accounts/login/otp/", {"code": code}).status_code == 401
+    assert second.get("/api/accounts/me").status_code == 401
+    assert AuditEntry.objects.filter(action="accounts.totp.replay", target_id=str(officer.pk)).exists()
+    older = pyotp.TOTP(officer.totp_secret)
+    officer.refresh_from_db()
+    assert second.post("/accounts/login/otp/", {"code": older.generate_otp(officer.totp_last_step - 1)}).status_code == 401
+
+
+def test_citizen_sessions_expire_when_idle(settings):
     citizen = f.user(Role.CITIZEN)
-    client = Client()
-    assert client.post("/accounts/login/", {"username": citizen.username, "password": f.PASSWORD}).status_code == 302
+    client = f.staff_client(citizen)
     assert client.get("/api/accounts/me").status_code == 200
     assert settings.SESSION_COOKIE_AGE <= 1800
     session = client.session
@@ -109,16 +139,18 @@ def test_staff_session_without_second_factor_is_rejected():
 
 
 def test_login_redirect_ignores_foreign_hosts():
-    citizen = f.user(Role.CITIZEN)
-    resp = Client().post("/accounts/login/?next=https://evil.example/", {"username": citizen.username,
-                                                                         "password": f.PASSWORD})
+    officer = f.user(Role.OFFICER)
+    f.staff_client(officer)
+    client = Client()
+    client.post("/accounts/login/?next=https://evil.example/", {"username": officer.username,
+                                                               "password": f.PASSWORD})
+    resp = client.post("/accounts/login/otp/", {"code": f.totp_code(officer)})
     assert resp["Location"] == "/workbench/"
 
 
 def test_password_change_is_validated_and_audited():
     citizen = f.user(Role.CITIZEN)
-    client = Client()
-    client.post("/accounts/login/", {"username": citizen.username, "password": f.PASSWORD})
+    client = f.staff_client(citizen)
     bad = client.post("/accounts/password/", {"old_password": "wrong", "new_password": "another-pass-77",
                                               "new_password2": "another-pass-77"})
     assert bad.status_code == 422 and "原密码不正确" in bad.content.decode()

@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin
 from django.test import RequestFactory
 
+from smartgov.accounts.models import User
 from smartgov.audit.models import AuditEntry
 from smartgov.core.permissions import Role
 from tests import factories as f
@@ -85,8 +86,10 @@ def test_department_admin_cannot_create_staff_in_another_department():
     client = f.staff_client(f.user(Role.DEPT_ADMIN, department=dept_a))
     payload = {"username": "newbie", "password": "a-long-password-1", "role": "officer",
                "department_id": dept_b.pk}
+    entries = AuditEntry.objects.count()
     resp = client.post("/api/accounts/users", payload, content_type="application/json")
     assert resp.status_code == 403
+    assert not User.objects.filter(username="newbie").exists() and AuditEntry.objects.count() == entries
     payload["department_id"] = dept_a.pk
     assert client.post("/api/accounts/users", payload, content_type="application/json").status_code == 201
 
@@ -118,5 +121,5 @@ def test_department_admin_cannot_move_staff_out_of_their_scope():
     officer = f.user(Role.OFFICER, department=mine)
     with pytest.raises(Forbidden):
         services.set_role(actor=admin_user, user=officer, role=Role.OFFICER, department=other)
-    with pytest.raises(Exception, match="系统管理员"):
+    with pytest.raises(Forbidden, match="三员分立"):
         services.set_role(actor=admin_user, user=officer, role=Role.SYSADMIN)

@@ -92,7 +92,7 @@ def test_id_number_never_in_clear_in_the_database_file(tmp_path):
            "SMARTGOV_MASTER_KEYS": f"1:{'ab' * 32}", "SECRET_KEY": "test-only"}
     for cmd in (["setup", "--no-static"], ["demo"]):
         subprocess.run([sys.executable, "-m", "smartgov", *cmd], env=env, check=True, capture_output=True)
-    from smartgov.portal.management.commands.demo import USERS, _id_number
+    from smartgov.accounts.demo import USERS, _id_number
 
     data = b"".join(p.read_bytes() for p in Path(tmp_path).glob("smartgov.sqlite3*"))
     assert b"accounts_user" in data  # it is the database we think it is

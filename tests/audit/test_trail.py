@@ -10,13 +10,14 @@ from smartgov.audit.models import AuditEntry, AuditHead, Checkpoint
 from smartgov.audit.selectors import verify_trail
 from smartgov.audit.services import GENESIS, canonical, cut_checkpoint, entry_hash, record
 from smartgov.core.crypto.sm3 import sm3
+from smartgov.core.permissions import system_actor
 
 pytestmark = pytest.mark.django_db
 
 
 def fill(n):
     for i in range(n):
-        record(actor=None, action="test.write", target=("test.thing", str(i)), changes={"i": i})
+        record(actor=system_actor("test"), action="test.write", target=("test.thing", str(i)), changes={"i": i})
 
 
 def behind_the_back(sql, params=()):
@@ -47,14 +48,14 @@ def test_entries_chain_by_sm3_and_verify_clean():
 def test_entry_rolls_back_with_the_change_it_describes():
     fill(1)
     with pytest.raises(RuntimeError), transaction.atomic():
-        record(actor=None, action="test.doomed")
+        record(actor=system_actor("test"), action="test.doomed")
         raise RuntimeError
     assert AuditEntry.objects.count() == 1
     assert verify_trail().ok
 
 
 def test_personal_values_are_masked_and_secrets_dropped():
-    record(actor=None, action="test.pii", changes={"id_number": "11010519491231002X", "password": "hunter2",
+    record(actor=system_actor("test"), action="test.pii", changes={"id_number": "11010519491231002X", "password": "hunter2",
                                                    "nested": {"phone": "13812345678"}})
     text = AuditEntry.objects.get().changes
     assert "11010519491231002X" not in text and "hunter2" not in text and "13812345678" not in text
@@ -174,8 +175,8 @@ def test_chunked_verification_combines_to_the_same_answer(chunk):
 def test_stale_head_cache_after_rollback_does_not_fork_the_chain():
     fill(2)
     with pytest.raises(RuntimeError), transaction.atomic():
-        record(actor=None, action="test.rolled-back")  # the process's cached head now says 3
+        record(actor=system_actor("test"), action="test.rolled-back")  # the process's cached head now says 3
         raise RuntimeError
-    record(actor=None, action="test.after")
+    record(actor=system_actor("test"), action="test.after")
     assert list(AuditEntry.objects.order_by("seq").values_list("seq", "action"))[-1] == (3, "test.after")
     assert verify_trail().ok

@@ -13,11 +13,11 @@ DIM = 32
 
 
 @pytest.fixture(autouse=True)
-def small_index(tmp_path, monkeypatch):
+def small_index(tmp_path, monkeypatch, settings):
     """Short vectors and a temporary index directory; no index survives from one test to the next."""
     for code, spec in list(MODALITIES.items()):
         monkeypatch.setitem(MODALITIES, code, dataclasses.replace(spec, dim=DIM))
-    monkeypatch.setenv("SMARTGOV_BIOMETRIC_INDEX_DIR", str(tmp_path / "biometrics"))
+    settings.BIOMETRIC_INDEX_DIR = str(tmp_path / "biometrics")  # SMARTGOV_BIOMETRIC_INDEX_DIR
     biometric_index.reset()
     yield tmp_path / "biometrics"
     biometric_index.reset()

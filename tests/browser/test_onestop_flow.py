@@ -11,6 +11,7 @@ import shutil
 import pytest
 from django.test import Client
 
+from smartgov.core.permissions import system_actor
 from tests.onestop.conftest import world  # noqa: F401 (the one-stop world, shared with the page tests)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -177,19 +178,19 @@ def test_citizen_applies_for_a_bundle_follows_it_and_evaluates(world, live_serve
 
 def _demo_departments():
     """The demo's departments and the market regulator's licence types, which the catalogue builds on."""
+    from smartgov.accounts.demo import DEPARTMENTS, _uscc
     from smartgov.accounts.services import create_department
     from smartgov.licences.services import create_licence_type
-    from smartgov.portal.management.commands.demo import DEPARTMENTS, _uscc
 
     by_code = {}
     for code, name, level, parent, org in DEPARTMENTS:
-        by_code[code] = create_department(actor=None, name=name, code=code, level=level,
+        by_code[code] = create_department(actor=system_actor("test"), name=name, code=code, level=level,
                                           parent=by_code.get(parent), uscc=_uscc(org))
-    create_licence_type(actor=None, name="营业执照", code="YYZZ", department=by_code["SFC-SJJ"],
+    create_licence_type(actor=system_actor("test"), name="营业执照", code="YYZZ", department=by_code["SFC-SJJ"],
                         holder_kind="enterprise", field_template=[
                             {"key": k, "label": k, "required": True}
                             for k in ("company_type", "registered_capital", "business_scope")])
-    create_licence_type(actor=None, name="食品经营许可证", code="SPJY", department=by_code["SFC-SJJ"],
+    create_licence_type(actor=system_actor("test"), name="食品经营许可证", code="SPJY", department=by_code["SFC-SJJ"],
                         holder_kind="enterprise", validity_years=5, field_template=[
                             {"key": k, "label": k, "required": True} for k in ("business_items", "premises")])
 
@@ -232,7 +233,7 @@ def test_citizen_opens_a_company_through_the_guide_four_departments_and_the_lice
         # each answer re-renders the form body (htmx): wait for it, as a person would, before going on
         with page.expect_response(lambda r: r.request.method == "POST" and "/onestop/bundles/KBQY/" in r.url):
             page.check(f"input[name='answers.{question}'][value={answer}]")
-        page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     for question, answer in (("premises_owned", "lease"), ("general_taxpayer", "no")):
         assert page.is_checked(f"input[name='answers.{question}'][value={answer}]")
     page.wait_for_selector("input[name='materials.lease_contract']")
@@ -240,11 +241,11 @@ def test_citizen_opens_a_company_through_the_guide_four_departments_and_the_lice
     page.fill("input[name='field.enterprise_name']", "示范市一网科技有限公司")
     with page.expect_response(lambda r: r.request.method == "POST" and "/onestop/bundles/KBQY/" in r.url):
         page.check("input[name='answers.need_invoice'][value=no]")
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     assert page.input_value("input[name='field.enterprise_name']") == "示范市一网科技有限公司"
     with page.expect_response(lambda r: r.request.method == "POST" and "/onestop/bundles/KBQY/" in r.url):
         page.check("input[name='answers.need_invoice'][value=yes]")
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     form = page.inner_text("[data-testid=form-materials]")
     assert "人口库" in form and "材料库" in form and "办理结果自动提供" in form  # reused, not asked again
     values = {"enterprise_name": "示范市一网科技有限公司", "registered_capital": "50", "enterprise_address": "示范市东城区创业路2号",
@@ -275,7 +276,7 @@ def test_citizen_opens_a_company_through_the_guide_four_departments_and_the_lice
         services.accept(actor=officer, application=app)
         app.refresh_from_db()
         while app.state in (State.ACCEPTED, State.REVIEW):
-            actor = officer if services._actionable(officer, app) else chief
+            actor = officer if selectors.is_actionable(officer, app) else chief
             services.review(actor=actor, application=app, outcome="approve", opinion="同意")
             app.refresh_from_db()
         services.issue_result(actor=officer, application=app)

@@ -7,6 +7,7 @@ from django_tasks_db.models import DBTaskResult
 from smartgov.audit.models import Checkpoint
 from smartgov.audit.services import record
 from smartgov.audit.tasks import cut_audit_checkpoint
+from smartgov.core.permissions import system_actor
 from smartgov.core.tasks import enqueue_on_commit, schedule_periodic
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def test_jobs_are_queued_only_after_commit(django_capture_on_commit_callbacks):
 def test_worker_runs_the_checkpoint_job_and_it_is_safe_to_run_again(monkeypatch):
     # The worker recycles connections between jobs; inside the test's transaction that would close it.
     monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
-    record(actor=None, action="test.write")
+    record(actor=system_actor("test"), action="test.write")
     cut_audit_checkpoint.enqueue()
     call_command("db_worker", "--batch", "--interval", "0", verbosity=0)
     assert list(Checkpoint.objects.values_list("tree_size", flat=True)) == [1]

@@ -330,28 +330,28 @@ class TestOverride:
         assert cal.known_years() == [2025, 2026, 2027]
         assert not cal.is_workday(D("2027-03-02"))
 
-    def test_env_var_and_reload(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_default: None
+    def test_setting_and_reload(
+        self, tmp_path: Path, settings, restore_default: None
     ) -> None:
-        monkeypatch.delenv(ENV_HOLIDAYS_DIR, raising=False)
+        settings.HOLIDAYS_DIR = ""
         before = workdays.reload()
         assert workdays.calendar() is before  # cached
         assert before.is_workday(D("2025-01-27"))
 
         write_year(tmp_path, 2025, {"holidays": [{"name": "临时假日", "dates": ["2025-01-27"]}]})
-        monkeypatch.setenv(ENV_HOLIDAYS_DIR, str(tmp_path))
+        settings.HOLIDAYS_DIR = str(tmp_path)  # SMARTGOV_HOLIDAYS_DIR(_FILE)
         assert workdays.calendar() is before  # not re-read until reload()
         after = workdays.reload()
         assert workdays.calendar() is after
         assert not after.is_workday(D("2025-01-27"))
 
     def test_failed_reload_keeps_previous_calendar(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_default: None
+        self, tmp_path: Path, settings, restore_default: None
     ) -> None:
-        monkeypatch.delenv(ENV_HOLIDAYS_DIR, raising=False)
+        settings.HOLIDAYS_DIR = ""
         good = workdays.reload()
         (tmp_path / "2025.json").write_text("{not json", encoding="utf-8")
-        monkeypatch.setenv(ENV_HOLIDAYS_DIR, str(tmp_path))
+        settings.HOLIDAYS_DIR = str(tmp_path)  # SMARTGOV_HOLIDAYS_DIR(_FILE)
         with pytest.raises(HolidayDataError):
             workdays.reload()
         assert workdays.calendar() is good

@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.eid.models import EidCredential
 from tests import factories as f
 
@@ -64,7 +64,7 @@ def test_citizen_signs_in_with_id_number_or_eid_password_and_one_time_code(issue
     client.post("/eid/login/", {"identifier": idn, "password": "citizen-pass-2026"})
     assert client.post("/eid/login/code/", {"code": last_code(person)}).status_code == 302
     assert client.get("/api/eid/me").json()["eid"] is None
-    cred = services.issue_eid(actor=None, person=person, issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=person, issuer=issuer)
     by_eid = Client()
     by_eid.post("/eid/login/", {"identifier": cred.eid, "password": "citizen-pass-2026"})
     by_eid.post("/eid/login/code/", {"code": last_code(person)})
@@ -75,7 +75,7 @@ def test_citizen_signs_in_with_id_number_or_eid_password_and_one_time_code(issue
 def test_anyone_checks_an_eid_on_the_page(issuer):
     from smartgov.eid import services
 
-    cred = services.issue_eid(actor=None, person=make_person("吴十"), issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=make_person("吴十"), issuer=issuer)
     payload = services.qr_payload(cred)
     ok = Client().get("/eid/check/", {"p": payload}).content.decode()
     assert "EID有效" in ok and "吴十" in ok
@@ -89,7 +89,7 @@ def test_kiosk_login_by_eid_qr_and_one_time_code(issuer):
 
     register(Client(), name="郑一", birth="19750505")
     person = Person.objects.get(name="郑一")
-    cred = services.issue_eid(actor=None, person=person, issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=person, issuer=issuer)
     kiosk = Client()
     resp = kiosk.post("/eid/kiosk/", {"payload": services.qr_payload(cred), "method": "code"})
     assert resp.status_code == 302
@@ -120,7 +120,7 @@ def test_kiosk_login_by_eid_qr_and_a_signed_challenge_approved_on_the_phone(issu
     phone = Client()
     register(phone, name="尤十五", birth="19770707")
     person = Person.objects.get(name="尤十五")
-    cred = services.issue_eid(actor=None, person=person, issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=person, issuer=issuer)
     kiosk = Client()
     assert kiosk.post("/eid/kiosk/", {"payload": services.qr_payload(cred)})["Location"] == "/eid/kiosk/wait/"
     code = kiosk.get("/eid/kiosk/wait/").context["code"]

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from smartgov.audit.models import AuditEntry
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.eid import credentials, services
 from smartgov.eid.models import CredentialStatus
 from tests import factories as f
@@ -15,15 +15,15 @@ pytestmark = pytest.mark.django_db
 
 def test_eid_is_random_with_a_check_character_and_not_the_id_number(issuer):
     person = make_person()
-    cred = services.issue_eid(actor=None, person=person, issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=person, issuer=issuer)
     assert credentials.is_valid_eid(cred.eid) and cred.eid[1:7] != person.id_number[:6]
-    assert services.issue_eid(actor=None, person=person, issuer=issuer).eid != cred.eid
+    assert services.issue_eid(actor=system_actor("test"), person=person, issuer=issuer).eid != cred.eid
     cred.refresh_from_db()
     assert cred.status == CredentialStatus.SUPERSEDED  # re-issue supersedes the old one
 
 
 def test_payload_verifies_offline_and_every_single_character_change_is_rejected(issuer):
-    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=make_person(), issuer=issuer)
     payload = services.qr_payload(cred)
     ok = services.verify_eid_payload(payload)
     assert ok.ok and ok.claims["eid"] == cred.eid and ok.claims["name"] == "张三"
@@ -35,7 +35,7 @@ def test_payload_verifies_offline_and_every_single_character_change_is_rejected(
 
 
 def test_revoked_and_expired_credentials_fail_with_their_reason(issuer):
-    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=make_person(), issuer=issuer)
     payload = services.qr_payload(cred)
     later = cred.valid_until + datetime.timedelta(days=1)
     assert services.verify_eid_payload(payload, today=later).code == "expired"
@@ -49,13 +49,13 @@ def test_revoked_and_expired_credentials_fail_with_their_reason(issuer):
 def test_officer_of_another_department_cannot_revoke(issuer):
     from smartgov.core.errors import DomainError
 
-    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=make_person(), issuer=issuer)
     with pytest.raises(DomainError):
         services.revoke_eid(actor=f.user(Role.OFFICER), credential=cred, reason="x")
 
 
 def test_public_check_api_and_revocation_list(issuer, client):
-    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=make_person(), issuer=issuer)
     payload = services.qr_payload(cred)
     body = client.post("/api/eid/verify-payload", {"payload": payload}, content_type="application/json").json()
     assert body["ok"] is True and body["code"] == "valid"
@@ -73,7 +73,7 @@ def test_cli_registers_a_partner_and_checks_payloads(issuer, capsys):
     call_command("eid", "partner", "add", "--code", "clinic", "--name", "诊所", "--attributes", "name")
     key = capsys.readouterr().out.strip().splitlines()[-1]
     assert services.authenticate_partner(key).code == "clinic"
-    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=make_person(), issuer=issuer)
     call_command("eid", "check", services.qr_payload(cred))
     assert "EID有效" in capsys.readouterr().out
     with pytest.raises(CommandError) as exc:
@@ -99,7 +99,7 @@ def test_officers_of_the_eid_authority_issue_and_revoke_through_the_api(issuer):
 
 
 def test_a_changed_unused_bit_in_the_last_character_of_the_signature_is_rejected(issuer):
-    cred = services.issue_eid(actor=None, person=make_person(), issuer=issuer)
+    cred = services.issue_eid(actor=system_actor("test"), person=make_person(), issuer=issuer)
     payload = services.qr_payload(cred)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     last = payload[-1]

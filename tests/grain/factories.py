@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from smartgov.accounts.models import Level
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.grain import services
 from tests import factories
 
@@ -19,17 +19,17 @@ def bureau():
 def depot(bureau_dept=None, *, code=None, region="north"):
     bureau_dept = bureau_dept or bureau()
     dept = factories.department("直属库", parent=bureau_dept, level=Level.COUNTY)
-    return services.create_depot(actor=None, department=dept, code=code or f"K{dept.pk}", name=f"第{dept.pk}库",
+    return services.create_depot(actor=system_actor("test"), department=dept, code=code or f"K{dept.pk}", name=f"第{dept.pk}库",
                                  region=region)
 
 
 def warehouse(depot_obj=None, *, rows=3, cols=4, layers=2, code="P1", variety="wheat", moisture=12.0):
     depot_obj = depot_obj or depot()
-    wh = services.create_warehouse(actor=None, depot=depot_obj, code=code, kind="flat", capacity_t=5000,
+    wh = services.create_warehouse(actor=system_actor("test"), depot=depot_obj, code=code, kind="flat", capacity_t=5000,
                                    length_m=rows * 4.5, width_m=cols * 4.5, grain_height_m=layers * 1.8,
                                    rows=rows, cols=cols, layers=layers)
     if variety:
-        services.store_lot(actor=None, warehouse=wh, variety=variety, grade=2, harvest_year=2025, owner="central",
+        services.store_lot(actor=system_actor("test"), warehouse=wh, variety=variety, grade=2, harvest_year=2025, owner="central",
                            tonnes=3000, moisture=moisture, storage_start=date(2025, 10, 1))
     return wh
 

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from smartgov.core.permissions import system_actor
 from smartgov.grain import services
 from smartgov.grain.models import Source
 from smartgov.grain.readings import WarehouseDirectory, scan_from_dict
@@ -27,9 +28,9 @@ def test_warehouse_page_draws_a_heatmap_per_layer_with_the_hot_spot_marked(live_
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     wh = gf.warehouse(rows=3, cols=4, layers=3)
-    info = WarehouseDirectory().by_id(wh.pk)
+    info = WarehouseDirectory(actor=system_actor("tests")).by_id(wh.pk)
     t = gf.temps(wh, 12.0, p17=19.0)  # layer 2, row 2, column 2
-    services.ingest_scans(actor=None, scans=[scan_from_dict(gf.scan_json(wh, t, out_temp=3, out_rh=60), info)],
+    services.ingest_scans(actor=system_actor("test"), scans=[scan_from_dict(gf.scan_json(wh, t, out_temp=3, out_rh=60), info)],
                           source=Source.HTTP)
     client = factories.staff_client(gf.officer(wh.depot))
     cookie = client.cookies[django_session_cookie()]

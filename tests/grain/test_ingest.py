@@ -3,6 +3,7 @@ import orjson
 import pytest
 
 from smartgov.audit.models import AuditEntry
+from smartgov.core.permissions import system_actor
 from smartgov.grain import services
 from smartgov.grain.models import Alert, AlertKind, Scan, Source
 from smartgov.grain.readings import WarehouseDirectory, scan_from_dict
@@ -17,8 +18,8 @@ def post(client, scans):
 
 
 def ingest(wh, t, taken_at=gf.T0, **extra):
-    info = WarehouseDirectory().by_id(wh.pk)
-    return services.ingest_scans(actor=None, scans=[scan_from_dict(gf.scan_json(wh, t, taken_at, **extra), info)],
+    info = WarehouseDirectory(actor=system_actor("tests")).by_id(wh.pk)
+    return services.ingest_scans(actor=system_actor("test"), scans=[scan_from_dict(gf.scan_json(wh, t, taken_at, **extra), info)],
                                  source=Source.MQTT)
 
 
@@ -77,12 +78,23 @@ def test_not_json_is_a_400_with_a_code():
     assert resp.status_code == 422 and resp.json()["code"] == "invalid_json"
 
 
-def test_depot_staff_cannot_push_readings_for_another_depot():
+def test_depot_staff_cannot_push_readings_for_another_depot_nor_tell_it_from_a_missing_one():
     wh = gf.warehouse()
     other = gf.depot()
     client = factories.staff_client(gf.officer(other))
-    resp = post(client, [gf.scan_json(wh, gf.temps(wh))])
-    assert resp.status_code == 403 and resp.json()["code"] == "warehouse_out_of_scope"
+    foreign = post(client, [gf.scan_json(wh, gf.temps(wh))])
+    missing_id = wh.pk + 10_000
+    missing = post(client, [{**gf.scan_json(wh, gf.temps(wh)), "warehouse": missing_id}])
+    assert foreign.status_code == missing.status_code == 422
+    body = foreign.json()
+    assert body["code"] == missing.json()["code"] == "warehouse_not_found"
+    assert body["message"] == missing.json()["message"]
+    assert body["detail"] == {**missing.json()["detail"], "warehouse": wh.pk}  # only the ID asked for differs
+    by_code = client.post("/api/grain/scans", orjson.dumps({"scans": [{**gf.scan_json(wh, gf.temps(wh)),
+                                                                       "warehouse": None, "depot": wh.depot.code,
+                                                                       "warehouse_code": wh.code}]}),
+                          content_type="application/json")
+    assert by_code.status_code == 422 and by_code.json()["code"] == "warehouse_not_found"
     assert Scan.objects.count() == 0
 
 

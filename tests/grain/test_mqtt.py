@@ -67,7 +67,9 @@ class WorkerDatabase:
 
 def spawn_worker(db, tmp_path, keys, *, prefix, group, client_id, batch=2):
     env = {**os.environ, "DATABASE_URL": db.url, "SMARTGOV_VAR_DIR": str(tmp_path / "var"),
-           "SMARTGOV_SIGNING_KEY_FILE": str(keys), "PYTHONUNBUFFERED": "1"}
+           "SMARTGOV_SIGNING_KEY_FILE": str(keys), "PYTHONUNBUFFERED": "1",
+           # the scans here are dated from the fixed factories.T0 on: accept them whatever today's date is
+           "SMARTGOV_GRAIN_SCAN_MAX_AGE_DAYS": "36500", "SMARTGOV_GRAIN_SCAN_MAX_FUTURE_SECONDS": "3153600000"}
     proc = subprocess.Popen([sys.executable, "-m", "smartgov", "grain", "ingest", "--prefix", prefix, "--group", group,
                              "--client-id", client_id, "--batch", str(batch), "--session-expiry", "120"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -135,7 +137,7 @@ def test_killed_worker_loses_no_acknowledged_scan_and_stores_each_once(tmp_path,
         assert wait_for(lambda: db.scalar(SCANS, [wh.pk]) >= total, 30)
         time.sleep(0.5)  # let the replay and the malformed message through as well
         assert wait_for(lambda: db.scalar("SELECT COUNT(*) FROM audit_auditentry WHERE actor = %s AND changes LIKE %s",
-                                          [f"mqtt:{cid}", '%"rejected_count":1%']) == 1, 10)
+                                          [f"mqtt:anonymous:{cid}", '%"rejected_count":1%']) == 1, 10)
     finally:
         worker2.send_signal(signal.SIGINT)
         worker2.wait(10)
@@ -143,7 +145,7 @@ def test_killed_worker_loses_no_acknowledged_scan_and_stores_each_once(tmp_path,
     assert db.scalar("SELECT COUNT(DISTINCT taken_at) FROM grain_scan WHERE warehouse_id = %s", [wh.pk]) == total
     # (the audit trail outlives transactional tests: count only this worker's entries)
     stored = sum(orjson.loads(c)["stored"] for (c,) in db.rows(
-        "SELECT changes FROM audit_auditentry WHERE action = 'grain.scan.ingest' AND actor = %s", [f"mqtt:{cid}"]))
+        "SELECT changes FROM audit_auditentry WHERE action = 'grain.scan.ingest' AND actor = %s", [f"mqtt:anonymous:{cid}"]))
     assert stored == total  # each scan stored once, however often it was delivered
 
 

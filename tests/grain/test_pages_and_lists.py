@@ -1,8 +1,10 @@
 import orjson
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from smartgov.core.permissions import system_actor
 from smartgov.grain import services
 from smartgov.grain.models import Alert, AlertStatus, Source
 from smartgov.grain.readings import WarehouseDirectory, scan_from_dict
@@ -13,8 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 def ingest(wh, t, taken_at=gf.T0, **extra):
-    info = WarehouseDirectory().by_id(wh.pk)
-    services.ingest_scans(actor=None, scans=[scan_from_dict(gf.scan_json(wh, t, taken_at, **extra), info)],
+    info = WarehouseDirectory(actor=system_actor("tests")).by_id(wh.pk)
+    services.ingest_scans(actor=system_actor("test"), scans=[scan_from_dict(gf.scan_json(wh, t, taken_at, **extra), info)],
                           source=Source.MQTT)
 
 
@@ -168,3 +170,47 @@ def test_each_point_has_its_position_in_the_warehouse():
     assert len(positions) == 24
     assert positions[0] == [2.25, 2.25, 2.7]  # layer 1 (top), row 1, column 1: half a spacing in from the walls
     assert positions[23] == [11.25, 15.75, 0.9]  # bottom layer, last row and column
+
+
+def test_ventilation_api_and_page_judge_every_purpose_with_end_conditions_and_the_bin_air():
+    wh = gf.warehouse(variety="paddy", moisture=16.5, layers=2)
+    ingest(wh, gf.temps(wh, 25.0), out_temp=24.0, out_rh=50.0, air_temp=27.0, air_rh=60.0)
+    client = factories.staff_client(gf.officer(wh.depot))
+    body = client.get(f"/api/grain/warehouses/{wh.pk}/ventilation").json()
+    assert body["label"] == "建议开始降水通风" and body["purpose"] == "drying" and body["action"] == "start"
+    assert [p["purpose"] for p in body["purposes"]] == ["drying", "cooling", "surface", "conditioning"]
+    assert {p["purpose"]: p["action"] for p in body["purposes"]}["cooling"] == "not_advised"
+    assert body["bin_air"] == {"air_temp": 27.0, "air_rh": 60.0, "top_layer_c": 25.0}
+    assert body["zone"]["number"] == 4 and body["zone"]["name"] == "中温干燥储粮区"
+    assert [e["passed"] for e in body["ends"]] == [True, True, None]
+    body = client.get(f"/api/grain/warehouses/{wh.pk}/ventilation?moisture_top=16.9&moisture_bottom=16.2").json()
+    assert body["ends"][2]["passed"] is False  # 0.7 points over 1.8 m: 0.39 %/m > 0.3 %/m
+    running = client.get(f"/api/grain/warehouses/{wh.pk}/ventilation?purpose=drying&air_rh=90").json()
+    assert running["label"] == "应停止降水通风" and running["action"] == "stop"
+    bad = client.get(f"/api/grain/warehouses/{wh.pk}/ventilation?purpose=heating")
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_purpose"
+    html = client.get(f"/grain/warehouses/{wh.pk}/").content.decode()
+    assert "建议开始降水通风" in html and "通风结束条件" in html and "中温干燥储粮区" in html
+    assert 'data-purpose="conditioning"' in html
+
+
+def test_the_ventilation_and_gas_sections_read_in_english():
+    wh = gf.warehouse(variety="paddy", moisture=16.5, layers=2)
+    ingest(wh, gf.temps(wh, 25.0), out_temp=24.0, out_rh=50.0, air_temp=27.0, air_rh=60.0, o2=18.0)
+    client = factories.staff_client(gf.officer(wh.depot))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch's cookie
+    html = client.get(f"/grain/warehouses/{wh.pk}/").content.decode()
+    for text in ("Start drying ventilation", "End conditions", "Moderate-temperature dry zone",
+                 "No entry for people", "Gases and inspection intervals", "Cooling ventilation: not advised"):
+        assert text in html, text
+
+
+def test_ventilation_api_refuses_while_the_bin_is_being_fumigated():
+    wh = gf.warehouse(variety="paddy", moisture=16.5, layers=2)
+    ingest(wh, gf.temps(wh, 25.0), out_temp=24.0, out_rh=50.0, ph3=0.0)
+    ingest(wh, gf.temps(wh, 25.0), gf.T0 + gf.days(1), out_temp=24.0, out_rh=50.0, ph3=320.0)
+    body = factories.staff_client(gf.officer(wh.depot)).get(f"/api/grain/warehouses/{wh.pk}/ventilation").json()
+    assert body["label"] == "不宜通风"
+    drying = next(p for p in body["purposes"] if p["purpose"] == "drying")
+    assert drying["action"] == "not_advised" and any("正在熏蒸" in c["text"] and not c["passed"]
+                                                      for c in drying["checks"])

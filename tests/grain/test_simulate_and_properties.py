@@ -104,8 +104,8 @@ def test_numbers_as_strings_booleans_nesting_and_overflow_are_refused(temps):
         scan_from_dict({"taken_at": "2026-11-01T08:00:00", "temps": temps}, INFO)
 
 
-def test_ingest_without_a_broker_exits_with_a_sentence(monkeypatch):
-    monkeypatch.setenv("SMARTGOV_MQTT_URL", "mqtt://127.0.0.1:1")
+def test_ingest_without_a_broker_exits_with_a_sentence(settings):
+    settings.MQTT_URL = "mqtt://127.0.0.1:1"
     with pytest.raises(CommandError, match="无法连接MQTT代理") as exc:
         call_command("grain", "ingest")
     assert exc.value.returncode == 2

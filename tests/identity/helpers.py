@@ -5,6 +5,7 @@ import io
 
 from openpyxl import Workbook
 
+from smartgov.core.permissions import system_actor
 from smartgov.identity import services
 from tests import factories as f
 
@@ -35,5 +36,5 @@ def csv_bytes(rows: list[list], header: list[str] = PERSON_HEADER, *, encoding: 
 
 
 def person(department, seq: int | None = None, **kw):
-    return services.register_person(actor=None, name=kw.pop("name", "登记人"), id_number=f.id_number("19851231", seq),
+    return services.register_person(actor=system_actor("test"), name=kw.pop("name", "登记人"), id_number=f.id_number("19851231", seq),
                                     department=department, **kw)

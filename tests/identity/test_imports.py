@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from smartgov.audit.models import AuditEntry
 from smartgov.core.errors import InvalidInput
+from smartgov.core.permissions import system_actor
 from smartgov.identity import exports, imports, services
 from smartgov.identity.bench import synthetic_csv, synthetic_xlsx
 from smartgov.identity.models import Enterprise, Person
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def run_import(rows, *, fmt="xlsx", valid_only=False, department=None, header=PERSON_HEADER):
     data = xlsx(rows, header) if fmt == "xlsx" else csv_bytes(rows, header)
-    return services.import_persons(actor=None, data=data, file_name=f"people.{fmt}",
+    return services.import_persons(actor=system_actor("test"), data=data, file_name=f"people.{fmt}",
                                    department=department or f.department(), valid_only=valid_only)
 
 
@@ -80,7 +81,7 @@ def test_gbk_csv_and_utf8_csv_with_bom_both_read():
     for encoding in ("gbk", "utf-8-sig", "utf-8"):
         Person.objects.all().delete()
         data = csv_bytes(rows, encoding=encoding)
-        run = services.import_persons(actor=None, data=data, file_name="人口.csv", department=f.department())
+        run = services.import_persons(actor=system_actor("test"), data=data, file_name="人口.csv", department=f.department())
         assert run.imported == 2, encoding
         assert set(Person.objects.values_list("name", flat=True)) == {"张三", "李四"}
 
@@ -106,16 +107,16 @@ def test_an_id_number_excel_stored_as_a_number_is_explained():
 ])
 def test_unreadable_files_are_refused_as_a_whole(name, data, code):
     with pytest.raises(InvalidInput) as exc:
-        services.import_persons(actor=None, data=data, file_name=name, department=f.department())
+        services.import_persons(actor=system_actor("test"), data=data, file_name=name, department=f.department())
     assert exc.value.code == code
 
 
 def test_thousand_rows_xlsx_and_csv_with_an_error_report():
     dept = f.department()
-    run = services.import_persons(actor=None, data=synthetic_xlsx(1000, region="330106", seed=1), file_name="k.xlsx",
+    run = services.import_persons(actor=system_actor("test"), data=synthetic_xlsx(1000, region="330106", seed=1), file_name="k.xlsx",
                                   department=dept)
     assert run.imported == 1000
-    run = services.import_persons(actor=None, data=synthetic_csv(1000, region="330106", seed=1), file_name="k.csv",
+    run = services.import_persons(actor=system_actor("test"), data=synthetic_csv(1000, region="330106", seed=1), file_name="k.csv",
                                   department=dept)
     assert run.imported == 0 and run.rejected == 1000  # every row is already registered
     report = load_workbook(io.BytesIO(exports.error_report_xlsx(run)))
@@ -148,7 +149,7 @@ def test_enterprise_import_links_legal_representatives():
             ["无名公司", f.uscc(), f.id_number(seq=999), "", "", "", ""],
             ["重复", code, "", "", "", "注销", ""],
             ["坏码", "123", "", "", "", "歇业", "2099-01-01"]]
-    run = services.import_enterprises(actor=None, data=xlsx(rows, header), file_name="e.xlsx", department=dept,
+    run = services.import_enterprises(actor=system_actor("test"), data=xlsx(rows, header), file_name="e.xlsx", department=dept,
                                       valid_only=True)
     assert run.imported == 1
     e = Enterprise.objects.get()

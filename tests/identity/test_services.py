@@ -5,7 +5,7 @@ import pytest
 
 from smartgov.audit.models import AuditEntry
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.identity import selectors, services
 from smartgov.identity.models import Enterprise, EnterpriseStatus, Person
 from tests import factories as f
@@ -28,7 +28,7 @@ def test_register_person_derives_sex_and_birth_date_and_audits_masked():
 
 def test_disagreeing_sex_is_refused_and_nothing_is_written():
     with pytest.raises(InvalidInput) as exc:
-        services.register_person(actor=None, name="王五", id_number=f.id_number("19880214", seq=123), sex="F",
+        services.register_person(actor=system_actor("test"), name="王五", id_number=f.id_number("19880214", seq=123), sex="F",
                                  department=f.department())
     assert "sex" in exc.value.detail
     assert not Person.objects.exists()
@@ -38,7 +38,7 @@ def test_duplicate_id_number_is_a_conflict_with_a_stable_code():
     dept = f.department()
     p = person(dept, seq=5)
     with pytest.raises(Conflict) as exc:
-        services.register_person(actor=None, name="另一人", id_number=p.id_number, department=f.department())
+        services.register_person(actor=system_actor("test"), name="另一人", id_number=p.id_number, department=f.department())
     assert exc.value.code == "person_exists" and exc.value.status == 409
 
 
@@ -116,3 +116,18 @@ def test_enterprise_with_legal_representative_and_status_changes():
     assert exc.value.code == "invalid_status_change"
     assert Enterprise.objects.get(pk=e.pk).status == EnterpriseStatus.CANCELLED
     assert AuditEntry.objects.filter(action="identity.enterprise.status").count() == 2
+
+
+def test_legal_representative_outside_the_officers_scope_is_answered_like_an_unregistered_one():
+    from smartgov.identity.services import register_person
+
+    mine, theirs = f.department("甲区"), f.department("乙区")
+    officer = f.user(Role.OFFICER, department=mine)
+    stranger = register_person(actor=system_actor("test"), name="外区居民", id_number=f.id_number(), department=theirs)
+    errors = []
+    for idn in (stranger.id_number, f.id_number()):
+        with pytest.raises(InvalidInput) as exc:
+            services.register_enterprise(actor=officer, name="探测公司", uscc=f.uscc(),
+                                         legal_representative_id_number=idn, department=mine)
+        errors.append((exc.value.code, exc.value.message))
+    assert errors[0] == errors[1] == ("legal_representative_not_registered", errors[0][1])

@@ -144,6 +144,8 @@ def test_citizens_cannot_call_the_sharing_interface(world):
         "type_code": world.food.code, "holder": {"kind": "person", "code": world.person.id_number},
         "purpose": "x", "legal_basis": "y"}, content_type="application/json")
     assert resp.status_code == 403
+    assert not LicenceAccess.objects.exists()  # refused, and nothing was logged as shared
+    assert not AuditEntry.objects.filter(action__startswith="licences.share").exists()
 
 
 def test_wallet_lists_the_citizens_own_licences(world):
@@ -187,3 +189,27 @@ def test_wallet_of_a_legal_representative_holds_the_enterprises_licences(world):
     world.enterprise.legal_representative = world.person
     world.enterprise.save(update_fields=["legal_representative"])
     assert [lic["identifier"] for lic in client.get("/api/licences/wallet").json()] == [business.identifier]
+
+
+def test_a_legal_representative_opens_and_downloads_the_enterprises_licence(world):
+    """Every wallet button opens: 查看 and 下载PDF of a company's licence for its legal representative,
+    and still 404 for another citizen."""
+    citizen = f.user(Role.CITIZEN)
+    world.person.user = citizen
+    world.person.save(update_fields=["user"])
+    world.enterprise.legal_representative = world.person
+    world.enterprise.save(update_fields=["legal_representative"])
+    business = world.issue_business()
+    client = Client()
+    client.force_login(citizen)
+    assert client.get(f"/licences/{business.pk}/").status_code == 200
+    resp = client.get(f"/licences/{business.pk}/pdf/")
+    assert resp.status_code == 200 and resp.content.startswith(b"%PDF")
+    from tests.core.test_pdf_fonts import assert_embedded_cjk
+
+    assert_embedded_cjk(resp.content)  # the font travels with the licence
+    assert client.get(f"/api/licences/licences/{business.pk}/pdf").status_code == 200
+    stranger = Client()
+    stranger.force_login(f.user(Role.CITIZEN))
+    assert stranger.get(f"/licences/{business.pk}/").status_code in (403, 404)
+    assert stranger.get(f"/licences/{business.pk}/pdf/").status_code in (403, 404)

@@ -11,7 +11,7 @@ from smartgov.accounts.selectors import public_key
 from smartgov.accounts.services import rotate_department_key
 from smartgov.audit.models import AuditEntry
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.licences import payload, selectors, services
 from smartgov.licences.identifiers import is_valid_identifier
 from smartgov.licences.models import Licence, LicenceStatus
@@ -145,7 +145,7 @@ def test_expired_and_not_yet_valid(world, today):
     future = world.issue_food(valid_from=today + datetime.timedelta(days=10))
     outcome = verify_payload(selectors.payload_for(future))
     assert outcome.reason_code == "not_yet_valid"
-    assert services.mark_expired_licences(today=past) == 1  # the one valid from today; the other is later
+    assert services.mark_expired_licences(actor=system_actor("test"), today=past) == 1  # the one valid from today; the other is later
     licence.refresh_from_db()
     assert licence.status == LicenceStatus.EXPIRED
     assert verify_payload(selectors.payload_for(licence)).reason_code == "expired"

@@ -4,7 +4,7 @@ two items, a tax office with one, a citizen in the register, officers and depart
 import pytest
 from django.test import Client
 
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.identity.services import link_account, register_person
 from smartgov.licences.models import HolderKind
 from smartgov.licences.services import create_licence_type
@@ -63,16 +63,16 @@ def world(db):
         "tax_officer": f.user(Role.OFFICER, department=tax),
         "citizen": f.user(Role.CITIZEN),
     }
-    person = register_person(actor=None, name="王小明", id_number=f.id_number("19880101"), phone="13800001111")
+    person = register_person(actor=system_actor("test"), name="王小明", id_number=f.id_number("19880101"), phone="13800001111")
     link_account(person=person, user=w["citizen"])
     w["citizen"].refresh_from_db()
-    create_licence_type(actor=None, name="营业执照", code="TYYZZ", department=regulator,
+    create_licence_type(actor=system_actor("test"), name="营业执照", code="TYYZZ", department=regulator,
                         holder_kind=HolderKind.ENTERPRISE, field_template=LICENCE_TEMPLATE)
-    w["company"] = services.create_item(actor=None, department=regulator, basic_code="XK00101000",
+    w["company"] = services.create_item(actor=system_actor("test"), department=regulator, basic_code="XK00101000",
                                         name="有限责任公司设立登记", item_type="XK", content=company_content())
-    w["tax_item"] = services.create_item(actor=None, department=tax, basic_code="GG00201000",
+    w["tax_item"] = services.create_item(actor=system_actor("test"), department=tax, basic_code="GG00201000",
                                          name="新办纳税人涉税事项", item_type="GG", content=tax_content())
-    w["bundle"] = services.create_bundle(actor=None, code="TKBQY", name="开办企业一件事",
+    w["bundle"] = services.create_bundle(actor=system_actor("test"), code="TKBQY", name="开办企业一件事",
                                          items=[w["company"], w["tax_item"]], synonyms=["开公司"])
     return w
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from smartgov.audit.models import AuditEntry
+from smartgov.core.permissions import system_actor
 from smartgov.onestop.models import Application, Notice, Notification, State
 from tests import factories as f
 from tests.onestop.conftest import COMPANY_FORM, upload
@@ -174,11 +175,11 @@ def test_other_list_endpoints_run_a_constant_number_of_queries(world, citizen_cl
     for i in range(3):
         number = apply_company(citizen_client, world).json()["number"]
         post(citizen_client, f"/api/onestop/applications/{number}/evaluation", {"grade": 1, "comment": f"慢{i}"})
-        services.create_item(actor=None, department=world["regulator"], basic_code=f"GG0090{i}000",
+        services.create_item(actor=system_actor("test"), department=world["regulator"], basic_code=f"GG0090{i}000",
                              name=f"事项{i}", item_type="GG", content={
                                  "legal_limit_days": 1, "promised_limit_days": 1,
                                  "result": {"kind": "document", "name": "结果"}})
-    services.create_bundle(actor=None, code="TWO", name="二", items=[world["company"], world["tax_item"]])
+    services.create_bundle(actor=system_actor("test"), code="TWO", name="二", items=[world["company"], world["tax_item"]])
 
     def count(size):
         with CaptureQueriesContext(connection) as ctx:
@@ -212,7 +213,7 @@ def test_id_numbers_typed_into_a_form_are_encrypted_at_rest_and_shown_masked(wor
     content = citizen_client.get(f"/api/onestop/items/{world['company'].implementation_code}").json()["content"]
     content["fields"].append({"key": "applicant_id_number", "label": "身份证号", "type": "id_number",
                               "prefill": "person.id_number"})
-    services.publish_item_version(actor=None, item=world["company"], content=content)
+    services.publish_item_version(actor=system_actor("test"), item=world["company"], content=content)
     selectors.forget_item()
     id_number = world["citizen"].person.id_number
     number = apply_company(citizen_client, world,
@@ -234,7 +235,7 @@ def test_a_colliding_case_number_is_a_retryable_409_and_stores_nothing(world, ci
     first = apply_company(citizen_client, world).json()["number"]
     submits = AuditEntry.objects.filter(action="onestop.application.submit")
     before = (Application.objects.count(), submits.count())
-    monkeypatch.setattr(services, "_new_number", lambda: first)
+    monkeypatch.setattr(services.applying, "_new_number", lambda: first)
     resp = apply_company(citizen_client, world)  # (its upload to the library is a separate request)
     assert resp.status_code == 409 and resp.json()["code"] == "retry"
     assert (Application.objects.count(), submits.count()) == before

@@ -190,3 +190,27 @@ def test_evaluate_counts_hits_and_misses():
     assert result["questions"] == 2 and result["top3"] == 0.5
     assert result["misses"] == [{"question": "asdfgh", "expected": ["KBQY"], "got": []}]
     assert evaluate(index(), [])["questions"] == 0
+
+
+def test_guide_declines_what_no_item_answers_and_answers_what_one_does():
+    idx = index()
+    for question in ("我想申请美国签证", "今天天气怎么样", "怎么申请专利"):
+        _results, confidence, declined = idx.answer(question)
+        assert declined, (question, confidence)
+    for question in ("我想开个餐馆", "孩子出生了要办什么", "驾照到期了怎么办"):
+        results, confidence, declined = idx.answer(question)
+        assert not declined and results, (question, confidence)
+
+
+def test_calibration_reports_both_accuracies_on_separately_written_sets():
+    result = guide.calibrate(index(), load_questions(), guide.load_unanswerable())
+    assert result["unanswerable"] >= 40 and result["answerable"] >= 200
+    assert result["answerable_top1_accuracy"] >= 0.8 and result["unanswerable_declined"] >= 0.85
+    # the two sets are written apart: no question appears in both
+    assert not {q for q, _ in load_questions()} & set(guide.load_unanswerable())
+
+
+@pytest.mark.django_db
+def test_hall_points_to_12345_when_the_guide_declines(client):
+    html = client.get("/onestop/", {"q": "我想申请美国签证"}).content.decode()
+    assert 'data-testid="guide-declined"' in html and "12345" in html

@@ -17,7 +17,8 @@ def test_home_is_chinese_first_with_an_english_switch():
 
 
 def test_workbench_needs_login_and_shows_the_department():
-    assert Client().get("/workbench/")["Location"].startswith("/accounts/login/")
+    resp = Client().get("/workbench/", follow=True)
+    assert resp.redirect_chain[-1][0].startswith("/accounts/login/?next=/workbench/")
     dept = f.department("东城审批局")
     client = f.staff_client(f.user(Role.OFFICER, department=dept))
     page = client.get("/workbench/").content.decode()

@@ -1,10 +1,12 @@
 """The traceability back office: master data added through the services (audited), scoped, never edited."""
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from smartgov.audit.models import AuditEntry
 from smartgov.core.permissions import Role
-from smartgov.trace.models import Batch, Organisation, Product
+from smartgov.trace.models import Batch, LotRelease, Organisation, Product
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +45,28 @@ def test_officers_see_the_lists_but_cannot_add_and_other_departments_see_nothing
     assert officer.get("/admin/trace/organisation/add/").status_code == 403
     stranger = f.staff_client(f.user(Role.SUPERVISOR, department=f.department("别处")))
     assert "县疾控" not in stranger.get("/admin/trace/organisation/").content.decode()
+
+
+def test_lot_release_is_recorded_in_the_back_office_through_the_service_and_labels_have_english(supervisor, chain):
+    client = f.staff_client(supervisor)
+    batch = chain["batch"]
+    resp = client.post("/admin/trace/lotrelease/add/", {
+        "batch": batch.pk, "certificate_number": "SZ20260009", "agency": "中国食品药品检定研究院",
+        "issued_on": "2026-02-20", "conclusion": "passed", "quantity": "1000"})
+    assert resp.status_code == 302, resp.content.decode()[:1500]
+    release = LotRelease.objects.get()
+    assert AuditEntry.objects.filter(action="trace.lot_release.record").count() == 1
+    bad = client.post("/admin/trace/lotrelease/add/", {
+        "batch": batch.pk, "certificate_number": "SZ20260010", "agency": "中检院", "issued_on": "2025-01-01",
+        "conclusion": "passed"})  # before production: refused by the service
+    assert bad.status_code == 302 and LotRelease.objects.count() == 1
+    page = client.get("/admin/trace/lotrelease/").content.decode()
+    assert "SZ20260009" in page and "予以批签发" in page and "批签发" in page
+    with translation.override("en"):
+        assert str(LotRelease._meta.verbose_name) == "Lot release"
+        assert str(LotRelease._meta.get_field("certificate_number").verbose_name) == "Lot release certificate number"
+        assert str(release) == "Lot release SZ20260009 (released)"
+        assert str(f"{batch.recalls.model._meta.verbose_name}") == "Recall"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get("/admin/trace/lotrelease/").content.decode()
+    assert "Lot release certificate number" in english and "released" in english

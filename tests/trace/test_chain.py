@@ -1,24 +1,28 @@
+
 """A small simulated chain captured end to end: state, container hierarchy, traces, rules, recall,
 vaccination, cold chain — through the services, as the platform runs them."""
 
 import datetime
 
+import orjson
 import pytest
 from django.utils import timezone
 
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.identity.services import register_person
-from smartgov.trace import codes, coldchain, selectors, services, sim
+from smartgov.trace import codes, selectors, services, sim
 from smartgov.trace.models import (
     FLAG_ADMINISTERED,
     FLAG_IN_QUESTION,
     FLAG_RECALLED,
     Alert,
     CodeState,
+    Event,
     RuleFlag,
     Vaccination,
 )
+from smartgov.trace.permissions import OrganisationKey
 from tests import factories
 
 
@@ -109,7 +113,7 @@ def nurse(regulator_dept):
 
 
 def _person(nurse, n=1):
-    return register_person(actor=None, name=f"受种者{n}", id_number=factories.id_number("20200101", n),
+    return register_person(actor=system_actor("test"), name=f"受种者{n}", id_number=factories.id_number("20200101", n),
                            phone=f"1380000{1000 + n}", department=nurse.department)
 
 
@@ -143,9 +147,12 @@ def test_recall_marks_every_code_and_finds_the_vaccinees(captured, nurse, superv
     recall = services.recall_batch(actor=supervisor, batch=captured["batch"], reason="效价不合格")
     assert recall.codes_total == 400 and recall.codes_administered == 1
     assert CodeState.objects.filter(batch_id=captured["batch"].pk, disposition="recalled").count() == 400
+    # the recall event records a persistent disposition (CBV 2.0), queryable like any event
+    body = orjson.loads(Event.objects.get(pk=recall.event_id_ref).body)
+    assert body["persistentDisposition"] == {"set": ["recalled"]} and body["disposition"] == "recalled"
     progress = selectors.recall_progress(recall)
     assert sum(r["doses"] for r in progress["by_location"]) == 399
-    rows = selectors.recall_vaccinees(supervisor, recall)
+    rows = services.reveal_vaccinee_contacts(actor=supervisor, recall=recall)
     assert rows.count() == 1 and rows[0:10][0]["phone"] == "13800001001"
     other = services.administer_dose
     with pytest.raises(Conflict) as exc:
@@ -168,7 +175,7 @@ def test_excursion_puts_doses_in_question_and_blocks_vaccination_until_released(
     now = timezone.now()
     rows = [{"time": now - datetime.timedelta(minutes=30 * (10 - k)), "celsius": 11.0 if 2 <= k <= 7 else 5.0,
              "latitude": None, "longitude": None} for k in range(10)]
-    outcome = coldchain.record_readings(actor=None, logger=fridge, rows=rows, source="test")
+    outcome = services.record_readings(actor=system_actor("test"), logger=fridge, rows=rows, source="test")
     kinds = set(Alert.objects.filter(pk__in=outcome["alerts"]).values_list("kind", flat=True))
     assert kinds == {"instant", "consecutive"}  # > 8 °C for 2.5 h; not yet 10 h cumulative
     assert CodeState.objects.get(epc=epc).flags & FLAG_IN_QUESTION
@@ -178,14 +185,14 @@ def test_excursion_puts_doses_in_question_and_blocks_vaccination_until_released(
     assert exc.value.code == "dose_in_question"
     alerts = list(Alert.objects.filter(pk__in=outcome["alerts"]))
     with pytest.raises(InvalidInput):
-        coldchain.acknowledge_alert(actor=supervisor, alert=alerts[0], comment="")
+        services.acknowledge_alert(actor=supervisor, alert=alerts[0], comment="")
     for alert in alerts:
         with pytest.raises(Conflict):
-            coldchain.release_doses(actor=supervisor, alert=alert, comment="评估合格")
-        coldchain.acknowledge_alert(actor=supervisor, alert=alert, comment="冰箱故障已维修，疫苗待评估")
-    coldchain.release_doses(actor=supervisor, alert=alerts[0], comment="评估合格")
+            services.release_doses(actor=supervisor, alert=alert, comment="评估合格")
+        services.acknowledge_alert(actor=supervisor, alert=alert, comment="冰箱故障已维修，疫苗待评估")
+    services.release_doses(actor=supervisor, alert=alerts[0], comment="评估合格")
     assert CodeState.objects.get(epc=epc).flags & FLAG_IN_QUESTION  # the other alert still holds it
-    coldchain.release_doses(actor=supervisor, alert=alerts[1], comment="评估合格")
+    services.release_doses(actor=supervisor, alert=alerts[1], comment="评估合格")
     assert not CodeState.objects.get(epc=epc).flags & FLAG_IN_QUESTION
     services.administer_dose(actor=nurse, code=epc, id_number=person.id_number, site=site)
 
@@ -198,7 +205,7 @@ def test_cumulative_rule_adds_up_short_warm_spells_that_are_never_consecutive(ne
         base = start + datetime.timedelta(hours=4.5 * spell)
         rows += [{"time": base + datetime.timedelta(minutes=30 * k), "celsius": 10.5 if k < 3 else 5.0,
                   "latitude": None, "longitude": None} for k in range(9)]
-    out = coldchain.record_readings(actor=None, logger=fridge, rows=rows, source="test")
+    out = services.record_readings(actor=system_actor("test"), logger=fridge, rows=rows, source="test")
     kinds = list(Alert.objects.filter(pk__in=out["alerts"]).values_list("kind", flat=True))
     assert kinds.count("cumulative") == 1 and "consecutive" not in kinds and kinds.count("instant") == 8
 
@@ -206,11 +213,11 @@ def test_cumulative_rule_adds_up_short_warm_spells_that_are_never_consecutive(ne
 def test_readings_upload_rejects_bad_rows_and_stores_nothing(captured, officer):
     fridge = next(iter(captured["net"].fridges.values()))
     with pytest.raises(InvalidInput) as exc:
-        coldchain.upload_readings(actor=officer, organisation=None, logger=fridge,
+        services.upload_readings(actor=officer, organisation=None, logger=fridge,
                                   data=b"time,celsius\n2026-01-05T08:00:00+08:00,5.1\nnot-a-time,4\n", content_type="text/csv")
     assert exc.value.detail == {"row": 2}
     assert not fridge.readings.exists()
-    out = coldchain.upload_readings(actor=officer, organisation=None, logger=fridge,
+    out = services.upload_readings(actor=officer, organisation=None, logger=fridge,
                                     data=b"time,celsius\n2026-01-05T08:00:00+08:00,5.1\n2026-01-05T09:00:00+08:00,4.9\n",
                                     content_type="text/csv")
     assert out["stored"] == 2
@@ -234,10 +241,10 @@ def test_public_lookup_tells_genuine_from_forged_without_personal_data(captured)
 def test_code_issue_is_unique_and_exports_csv(captured, officer):
     batch = captured["batch"]
     first = batch.code_issues.get()
-    second = services.issue_codes(actor=None, organisation=captured["net"].maker, batch=batch, count=5)
+    second = services.issue_codes(actor=OrganisationKey(captured["net"].maker), organisation=captured["net"].maker, batch=batch, count=5)
     assert second.first_serial == first.first_serial + first.count
     lines = list(services.export_issue_csv(second))
     assert len(lines) == 6 and lines[1].split(",")[1].startswith("8612345")
     assert all(services.is_issued(codes.normalize_epc(line.split(",")[2])) for line in lines[1:])
     with pytest.raises(Forbidden):
-        services.issue_codes(actor=None, organisation=captured["net"].province, batch=batch, count=5)
+        services.issue_codes(actor=OrganisationKey(captured["net"].province), organisation=captured["net"].province, batch=batch, count=5)

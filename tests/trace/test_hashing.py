@@ -1,54 +1,116 @@
+"""The EPCIS event hash against the GS1 reference implementation (RalphTro/epcis-event-hash-generator).
+
+Every expected value below comes from that implementation run locally on the GS1 example documents
+(tests/trace/data/gs1_reference_hashes.json names the commit and the few documents it cannot read), or
+from its own functions (timestamps): nothing is recomputed with this project's code.
+"""
+
+import json
+import pathlib
+
 import orjson
+import pytest
 
-from smartgov.trace.epcis.hashing import event_hash, prehash, utc_millis
-from smartgov.trace.epcis.vocab import context_prefixes
+from smartgov.trace.epcis.hashing import declared_prefixes, event_hash, prehash, utc_millis
 
-# gs1/EPCIS-Event-Hash-Generator tests/examples/epcisDocWithSingleEvent.* (published vector)
-SINGLE = {
-    "type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
-    "epcList": ["urn:epc:id:sgtin:0614141.107346.2017", "urn:epc:id:sgtin:0614141.107346.2018"],
-    "eventTime": "2022-02-16T20:33:31.116000-06:00", "eventTimeZoneOffset": "-06:00",
-    "readPoint": {"id": "urn:epc:id:sgln:0614141.07346.1234"},
-    "bizTransactionList": [{"type": "po", "bizTransaction": "http://transaction.acme.com/po/12345678"}],
-}
-SINGLE_PREHASH = (
-    "eventType=ObjectEventeventTime=2022-02-17T02:33:31.116ZeventTimeZoneOffset=-06:00epcList"
-    "epc=https://id.gs1.org/01/10614141073464/21/2017epc=https://id.gs1.org/01/10614141073464/21/2018"
-    "action=OBSERVEbizStep=https://ref.gs1.org/cbv/BizStep-shippingdisposition=https://ref.gs1.org/cbv/Disp-in_transit"
-    "readPointid=https://id.gs1.org/414/0614141073467/254/1234bizTransactionList"
-    "bizTransaction=http://transaction.acme.com/po/12345678type=https://ref.gs1.org/cbv/BTT-po"
-)
-SINGLE_HASH = "ni:///sha-256;3e0f2437f4cb5e8a1b832b769c0eed1bf3e1421f14061132e9800ded03f10182?ver=CBV2.0"
+DATA = pathlib.Path(__file__).parent / "data"
+EXAMPLES = pathlib.Path(__file__).parent / "gs1_examples"
+REFERENCE = json.loads((DATA / "gs1_reference_hashes.json").read_text())
 
 
-def test_prehash_and_hash_match_the_published_gs1_vector():
-    prefixes = context_prefixes(["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"])
-    assert prehash(SINGLE, prefixes) == SINGLE_PREHASH
-    assert event_hash(SINGLE, prefixes) == SINGLE_HASH
+def _example_path(name: str) -> pathlib.Path:
+    """Reference paths are relative to the gs1/EPCIS repository; JSON/ lives at the top of gs1_examples."""
+    if name.startswith("JSON/"):
+        return EXAMPLES / name[5:]
+    if name.startswith("XSL/1.2/XML/"):
+        return EXAMPLES / "XML-1.2" / name[12:]
+    return EXAMPLES / name
 
 
-def test_hash_ignores_event_id_record_time_and_order_and_spelling():
-    prefixes = context_prefixes([])
-    variant = dict(SINGLE, eventID="urn:uuid:1", recordTime="2023-01-01T00:00:00Z",
-                   epcList=list(reversed(SINGLE["epcList"])), bizStep="urn:epcglobal:cbv:bizstep:shipping",
-                   disposition="cbv:Disp-in_transit", eventTime="2022-02-17T02:33:31.116Z")
-    variant["epcList"] = ["https://id.gs1.org/01/10614141073464/21/2018", "urn:epc:id:sgtin:0614141.107346.2017"]
-    assert event_hash(variant, prefixes) == SINGLE_HASH
+def _events(doc: dict) -> list[dict]:
+    body = doc["epcisBody"]
+    if "eventList" in body:
+        return body["eventList"]
+    if "queryResults" in body:
+        return body["queryResults"]["resultsBody"]["eventList"]
+    return [body["event"]]
+
+
+JSON_DOCUMENTS = sorted(n for n in REFERENCE["documents"] if n.endswith((".json", ".jsonld")))
+
+
+def test_the_reference_covers_every_gs1_json_example():
+    on_disk = {f"JSON/{p.relative_to(EXAMPLES)}" for p in EXAMPLES.rglob("*.jsonld")}
+    assert on_disk <= set(JSON_DOCUMENTS)
+    on_disk_events = sum(len(_events(json.loads(p.read_text()))) for p in EXAMPLES.rglob("*.jsonld"))
+    events = sum(len(REFERENCE["documents"][n]) for n in JSON_DOCUMENTS if n.startswith("JSON/"))
+    assert events == on_disk_events == 56  # every event of every GS1 JSON-LD example
+
+
+@pytest.mark.parametrize("name", JSON_DOCUMENTS)
+def test_every_event_of_the_gs1_examples_hashes_as_the_reference_implementation(name):
+    doc = json.loads(_example_path(name).read_text())
+    ns = declared_prefixes(doc.get("@context", []))
+    assert [event_hash(e, ns) for e in _events(doc)] == REFERENCE["documents"][name]
+
+
+def _reordered(value):
+    """The same JSON with every object's keys in reverse order."""
+    if isinstance(value, dict):
+        return {k: _reordered(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reordered(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("name", JSON_DOCUMENTS)
+def test_key_order_does_not_change_the_hash(name):
+    doc = _reordered(json.loads(_example_path(name).read_text()))
+    doc["@context"] = doc.pop("@context")  # after epcisBody
+    assert list(doc)[-1] == "@context"
+    ns = declared_prefixes(doc["@context"])
+    assert [event_hash(e, ns) for e in _events(doc)] == REFERENCE["documents"][name]
+
+
+def test_event_id_record_time_error_declaration_and_comments_are_not_hashed():
+    name = "JSON/Example_9.6.1-ObjectEvent.jsonld"
+    doc = json.loads(_example_path(name).read_text())
+    event = dict(_events(doc)[0], eventID="urn:uuid:1", recordTime="2030-01-01T00:00:00Z",
+                 errorDeclaration={"declarationTime": "2030-01-01T00:00:00Z", "reason": "incorrect_data"})
+    event["rdfs:comment"] = "a note"
+    assert event_hash(event, declared_prefixes(doc["@context"])) == REFERENCE["documents"][name][0]
 
 
 def test_hash_changes_when_any_field_changes():
-    prefixes = context_prefixes([])
-    assert event_hash(dict(SINGLE, disposition="in_progress"), prefixes) != SINGLE_HASH
-    assert event_hash(dict(SINGLE, epcList=SINGLE["epcList"][:1]), prefixes) != SINGLE_HASH
-    assert event_hash(dict(SINGLE, **{"ext:note": "x"}), {**prefixes, "ext": "https://ex.org/"}) != SINGLE_HASH
-
-
-def test_timestamps_are_utc_with_milliseconds_rounded():
-    assert utc_millis("2022-02-16T20:33:31-06:00") == "2022-02-17T02:33:31.000Z"
-    assert utc_millis("2022-02-16T20:33:31.1235+08:00") == "2022-02-16T12:33:31.124Z"
-    assert utc_millis("2022-02-16T23:59:59.9996Z") == "2022-02-17T00:00:00.000Z"
+    name = "JSON/Example_9.6.1-ObjectEvent.jsonld"
+    doc = json.loads(_example_path(name).read_text())
+    ns = declared_prefixes(doc["@context"])
+    event = _events(doc)[0]
+    expected = REFERENCE["documents"][name][0]
+    assert event_hash(dict(event, disposition="in_progress"), ns) != expected
+    assert event_hash(dict(event, epcList=event["epcList"][:1]), ns) != expected
+    assert event_hash(dict(event, **{"example:note": "x"}), {"example": "https://ex.org/"}) != expected
 
 
 def test_round_trip_json_does_not_change_the_hash():
-    prefixes = context_prefixes([])
-    assert event_hash(orjson.loads(orjson.dumps(SINGLE)), prefixes) == SINGLE_HASH
+    name = "JSON/WithSensorData/SensorDataExample8.jsonld"
+    doc = orjson.loads(orjson.dumps(json.loads(_example_path(name).read_text())))
+    assert [event_hash(e, declared_prefixes(doc["@context"])) for e in _events(doc)] == REFERENCE["documents"][name]
+
+
+def test_persistent_disposition_and_certification_info_are_in_the_pre_hash():
+    doc = json.loads(_example_path("JSON/WithFullCombinationOfFields/object_event_all_possible_fields.jsonld").read_text())
+    text = prehash(_events(doc)[0], declared_prefixes(doc["@context"]))
+    assert "persistentDispositionset=https://ref.gs1.org/cbv/Disp-" in text
+    assert "certificationInfo=" in text
+
+
+# _fix_time_stamp_format of the reference implementation (same commit) printed these.
+@pytest.mark.parametrize(("given", "expected"), [
+    ("2022-02-16T20:33:31-06:00", "2022-02-17T02:33:31.000Z"),
+    ("2022-02-16T20:33:31.1425+08:00", "2022-02-16T12:33:31.142Z"),  # half to even (the text says half up)
+    ("2022-02-16T20:33:31.1435Z", "2022-02-16T20:33:31.144Z"),
+    ("2023-01-18T11:04:03.1415Z", "2023-01-18T11:04:03.142Z"),       # the example of rule 9
+])
+def test_timestamps_are_utc_with_milliseconds_as_the_reference_rounds_them(given, expected):
+    assert utc_millis(given) == expected

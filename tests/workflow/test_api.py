@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.workflow import services
 from tests import factories as f
 
@@ -25,7 +25,7 @@ def test_department_admin_publishes_a_process_version_and_officers_see_their_tas
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_process"
     assert officer.post("/api/workflow/processes", json.dumps(body), content_type="application/json").status_code == 403
     for _ in range(3):
-        services.start_instance(actor=None, process_code="joint", subject="x:1", title="办件", department=dept,
+        services.start_instance(actor=system_actor("test"), process_code="joint", subject="x:1", title="办件", department=dept,
                                 context={}, time_limit_days=5)
 
     def count(size):

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.workflow import selectors, services
 from smartgov.workflow.models import InstanceStatus, Outcome, Process, TaskStatus
 from smartgov.workflow.selectors import Colour
@@ -30,7 +30,7 @@ def chief(dept):
 
 
 def start(dept, code="standard", context=None, limit=10, on=MON):
-    return services.start_instance(actor=None, process_code=code, subject="test:1", title="测试办件",
+    return services.start_instance(actor=system_actor("test"), process_code=code, subject="test:1", title="测试办件",
                                    department=dept, context=context or {}, time_limit_days=limit, started_on=on)
 
 
@@ -65,7 +65,7 @@ def test_a_rejection_ends_the_case_with_its_reason(dept, officer):
 def test_countersign_waits_for_every_parallel_step_and_skips_steps_whose_condition_fails(dept, officer):
     other = factories.department("消防")
     fire = factories.user(Role.OFFICER, department=other)
-    services.define_process(actor=None, code="joint", name="联审", definition={"stages": [
+    services.define_process(actor=system_actor("test"), code="joint", name="联审", definition={"stages": [
         {"name": "会签", "mode": "all", "steps": [
             {"key": "own", "name": "本部门", "department": "owner"},
             {"key": "fire", "name": "消防", "department": other.code,
@@ -85,7 +85,7 @@ def test_countersign_waits_for_every_parallel_step_and_skips_steps_whose_conditi
 
 
 def test_any_mode_stage_is_decided_by_the_first_step_and_withdraws_the_others(dept, officer):
-    services.define_process(actor=None, code="either", name="或签", definition={"stages": [
+    services.define_process(actor=system_actor("test"), code="either", name="或签", definition={"stages": [
         {"name": "或签", "mode": "any", "steps": [{"key": "a", "name": "甲"}, {"key": "b", "name": "乙"}]}]})
     inst = start(dept, "either")
     a, b = open_tasks(inst)
@@ -97,7 +97,7 @@ def test_any_mode_stage_is_decided_by_the_first_step_and_withdraws_the_others(de
 
 def test_new_process_version_does_not_change_a_running_instance(dept, officer):
     inst = start(dept, "fast")
-    services.define_process(actor=None, code="fast", name="即办件", definition={"stages": [
+    services.define_process(actor=system_actor("test"), code="fast", name="即办件", definition={"stages": [
         {"name": "x", "steps": [{"key": "x1", "name": "一"}]}, {"name": "y", "steps": [{"key": "y1", "name": "二"}]}]})
     assert Process.objects.filter(code="fast").count() == 2
     [task] = open_tasks(inst)
@@ -151,10 +151,10 @@ def test_reassign_limits_the_task_to_the_named_officer_and_escalate_hands_it_to_
 
 def test_invalid_definitions_are_rejected_without_creating_a_version():
     with pytest.raises(InvalidInput) as exc:
-        services.define_process(actor=None, code="bad", name="坏", definition={"stages": []})
+        services.define_process(actor=system_actor("test"), code="bad", name="坏", definition={"stages": []})
     assert exc.value.code == "invalid_process"
     with pytest.raises(InvalidInput) as exc:
-        services.define_process(actor=None, code="bad", name="坏", definition={"stages": [
+        services.define_process(actor=system_actor("test"), code="bad", name="坏", definition={"stages": [
             {"name": "a", "steps": [{"key": "a", "name": "甲", "department": "NOPE"}]}]})
     assert exc.value.code == "unknown_department"
     assert not Process.objects.filter(code="bad").exists()

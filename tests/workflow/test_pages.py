@@ -6,7 +6,8 @@ import datetime
 import pytest
 from django.test import Client
 
-from smartgov.core.permissions import Role
+from smartgov.audit.models import AuditEntry
+from smartgov.core.permissions import Role, system_actor
 from smartgov.workflow import services
 from smartgov.workflow.models import Task, TaskStatus
 from tests import factories as f
@@ -37,7 +38,7 @@ def chief(dept):
 
 
 def start(dept, *, subject="test:1", title="测试办件", on=None, limit=3):
-    return services.start_instance(actor=None, process_code="standard", subject=subject, title=title,
+    return services.start_instance(actor=system_actor("test"), process_code="standard", subject=subject, title=title,
                                    department=dept, context={}, time_limit_days=limit,
                                    started_on=on or datetime.date.today())
 
@@ -84,8 +85,11 @@ def test_department_admin_reassigns_and_escalates_a_late_task(dept, chief, offic
 def test_a_task_of_another_department_is_not_found(dept, chief):
     other = start(f.department("别的局"), on=LONG_AGO)
     task = Task.objects.get(instance=other, status=TaskStatus.OPEN)
-    assert f.staff_client(chief).post(f"/workflow/tasks/{task.pk}/escalate/",
-                                      {"reason": "x"}).status_code == 404
+    client = f.staff_client(chief)
+    entries = AuditEntry.objects.count()
+    assert client.post(f"/workflow/tasks/{task.pk}/escalate/", {"reason": "x"}).status_code == 404
+    task.refresh_from_db()  # refused, and nothing changed
+    assert not task.escalated and task.role != Role.DEPT_ADMIN and AuditEntry.objects.count() == entries
 
 
 def test_a_late_one_stop_case_links_to_its_case_page(world, citizen_client, officer_client):  # noqa: F811

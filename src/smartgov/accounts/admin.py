@@ -7,7 +7,7 @@ from django.contrib.admin.options import ActionLocation
 
 from smartgov.core.admin import PermissionAdmin
 from smartgov.core.masking import mask_id_number, mask_phone
-from smartgov.core.permissions import has_perm
+from smartgov.core.permissions import ADMIN_TRIAD, Role, has_perm
 
 from . import selectors, services
 from .models import Department, User
@@ -69,6 +69,17 @@ class UserAdmin(PermissionAdmin):
 
     def get_queryset(self, request):
         return selectors.users_for(request.user)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role":  # offer only the roles this administrator may grant (三员分立)
+            allowed = services.grantable_roles(request.user)
+            kwargs["choices"] = [(r.value, r.label) for r in Role if r in allowed]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.role in ADMIN_TRIAD:
+            return False  # the three administrators' accounts are changed only by the installation
+        return super().has_change_permission(request, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = UserChangeForm if obj else UserCreateForm

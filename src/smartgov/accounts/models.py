@@ -79,6 +79,8 @@ class User(AbstractUser):
     phone_bidx = BlindIndexField(source="phone")
     totp_secret = EncryptedField("TOTP密钥", purpose="totp", blank=True, null=True)
     totp_confirmed_at = models.DateTimeField("双因子绑定时间", null=True, blank=True)
+    # RFC 6238 §5.2: a code is accepted once — the last time step used, so a later code must be newer
+    totp_last_step = models.BigIntegerField("最近使用的动态口令时间步", null=True, blank=True, editable=False)
     failed_logins = models.PositiveIntegerField("连续失败次数", default=0)
     locked_until = models.DateTimeField("锁定至", null=True, blank=True)
 
@@ -130,3 +132,25 @@ class DepartmentKey(TimeStampedModel):
 
     def __str__(self):
         return f"{self.department} {self.key_id}"
+
+
+class Supervision(models.Model):
+    """A supervision scope beside the org tree (监督指导关系): a department that oversees, for one domain,
+    departments that are not below it — e.g. a region's 政务服务和数据管理局 supervises the service
+    measures (一网通办指标) of every department in the region, though the tax bureau reports up its own
+    line. It grants reading that domain's figures, nothing else."""
+
+    supervisor = models.ForeignKey(Department, verbose_name="监督部门", on_delete=models.CASCADE,
+                                   related_name="supervises")
+    supervised = models.ForeignKey(Department, verbose_name="被监督部门", on_delete=models.CASCADE,
+                                   related_name="supervised_by")
+    domain = models.CharField("监督事项", max_length=40)  # e.g. "onestop.measures"
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "监督指导关系"
+        constraints = [models.UniqueConstraint(fields=["supervisor", "supervised", "domain"],
+                                               name="accounts_supervision_once")]
+
+    def __str__(self):
+        return f"{self.supervisor} → {self.supervised}（{self.domain}）"

@@ -44,3 +44,29 @@ def key_department(key_id: str):
 
     key = DepartmentKey.objects.select_related("department").filter(key_id=key_id).first()
     return key.department if key else None
+
+
+def published_public_keys():
+    """Every department SM2 public key, active and retired, for anyone to verify signatures (公钥公开)."""
+    from .models import DepartmentKey
+
+    return (DepartmentKey.objects.select_related("department").order_by("department__path", "-created_at")
+            .only("key_id", "public_pem", "active", "created_at", "retired_at", "department__name",
+                  "department__code", "department__path"))
+def supervised_departments(department, *, domain: str):
+    """Departments ``department`` oversees for ``domain`` through supervision scopes (each with the
+    departments below it), beside its own subtree."""
+    from django.db.models import Q
+
+    from .models import Supervision
+
+    if department is None:
+        return Department.objects.none()
+    paths = list(Supervision.objects.filter(supervisor=department, domain=domain)
+                 .values_list("supervised__path", flat=True))
+    if not paths:
+        return Department.objects.none()
+    q = Q()
+    for path in paths:
+        q |= Q(path__startswith=path)
+    return Department.objects.filter(q)

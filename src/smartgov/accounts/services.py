@@ -4,14 +4,15 @@ from datetime import timedelta
 
 import pyotp
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from smartgov.audit.services import record
-from smartgov.core.errors import Conflict, InvalidInput, validated
+from smartgov.core.errors import Conflict, Forbidden, InvalidInput, validated
 from smartgov.core.fields import blind_lookup
-from smartgov.core.permissions import STAFF_ROLES, Role, require
+from smartgov.core.permissions import ADMIN_TRIAD, STAFF_ROLES, Role, is_system, require, system_actor
 
 from .models import LEVEL_ORDER, Department, User
 
@@ -19,8 +20,7 @@ from .models import LEVEL_ORDER, Department, User
 @transaction.atomic
 def create_department(*, actor, name: str, code: str, level: str, parent: Department | None = None,
                       uscc: str | None = None, region_code: str = "") -> Department:
-    if actor is not None:
-        require(actor, "accounts.manage_department")
+    require(actor, "accounts.manage_department")
     if parent is not None and LEVEL_ORDER.index(level) < LEVEL_ORDER.index(parent.level):
         raise InvalidInput("下级部门的行政层级不能高于上级", code="invalid_level",
                            detail={"level": level, "parent_level": parent.level})
@@ -35,14 +35,43 @@ def create_department(*, actor, name: str, code: str, level: str, parent: Depart
     return dept
 
 
+# 三员分立: who may grant which role. The system administrator runs ordinary accounts; a department
+# administrator runs its own department's staff. The three administrator roles (system, security, audit)
+# are granted by nobody signed in: only by the installation (``smartgov accounts create-user`` run on
+# the server as ``system_actor("accounts.command")``), so no one of the three can make another — or a second self — and read what
+# the separation keeps from them. Their accounts are likewise changed only by the installation.
+GRANTABLE_ROLES: dict[str, frozenset[str]] = {
+    Role.SYSADMIN: frozenset({Role.CITIZEN, Role.ENTERPRISE, Role.OFFICER, Role.DEPT_ADMIN, Role.SUPERVISOR}),
+    Role.DEPT_ADMIN: frozenset({Role.OFFICER, Role.DEPT_ADMIN}),
+}
+
+
+def grantable_roles(actor) -> frozenset[str]:
+    """The roles ``actor`` may give (the installation — a system actor — may give every role)."""
+    if is_system(actor):
+        return frozenset(Role)
+    return GRANTABLE_ROLES.get(actor.role, frozenset())
+
+
+def _check_grant(actor, role: str | None, *, target: User | None = None) -> None:
+    """The one check every path (API, admin, CLI, pages) goes through before a role is given or an
+    account's role, department or state is changed."""
+    if is_system(actor):
+        return
+    if role is not None and role not in grantable_roles(actor):
+        raise Forbidden("您不能授予该角色（三员分立：三类管理员只能在安装时设立）", code="role_not_allowed",
+                        detail={"role": role, "actor_role": actor.role})
+    if target is not None and target.role in ADMIN_TRIAD:
+        raise Forbidden("三类管理员账号只能由安装程序变更", code="role_not_allowed",
+                        detail={"role": target.role, "actor_role": actor.role})
+
+
 @transaction.atomic
 def create_user(*, actor, username: str, password: str | None, role: str, name: str = "",
                 department: Department | None = None, id_number: str | None = None,
                 phone: str | None = None, email: str = "") -> User:
-    if actor is not None:
-        require(actor, "accounts.manage_user", department=department)
-        if actor.role == Role.DEPT_ADMIN and role not in (Role.OFFICER, Role.DEPT_ADMIN):
-            raise InvalidInput("部门管理员只能创建本部门的工作人员", code="role_not_allowed")
+    require(actor, "accounts.manage_user", department=department)
+    _check_grant(actor, role)
     if role in STAFF_ROLES - {Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN} and department is None:
         raise InvalidInput("工作人员必须属于一个部门", code="department_required")
     user = User(username=username, role=role, name=name, department=department, id_number=id_number or None,
@@ -66,8 +95,7 @@ def set_role(*, actor, user: User, role: str, department: Department | None = No
     require(actor, "accounts.manage_user", department=user.department)
     if department is not None:  # moving someone: the destination must be within the actor's scope too
         require(actor, "accounts.manage_user", department=department)
-    if role in (Role.SECADMIN, Role.AUDITADMIN, Role.SYSADMIN) and actor.role != Role.SYSADMIN:
-        raise InvalidInput("只有系统管理员可以设置安全/审计管理员", code="role_not_allowed")
+    _check_grant(actor, role, target=user)
     old = (user.role, user.department_id)
     user.role = role
     user.department = department if department is not None else user.department
@@ -88,10 +116,10 @@ def register_login_failure(*, user: User, reason: str) -> User:
         if locked:
             user.locked_until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
         user.save(update_fields=["failed_logins", "locked_until"])
-        record(actor=None, actor_label=user.username, action="accounts.login.failed", target=user,
+        record(actor=AnonymousUser(), actor_label=user.username, action="accounts.login.failed", target=user,
                changes={"reason": reason, "failures": user.failed_logins})
         if locked:
-            record(actor=None, action="accounts.user.locked", target=user,
+            record(actor=AnonymousUser(), action="accounts.user.locked", target=user,
                    changes={"until": user.locked_until.isoformat(), "failures": user.failed_logins})
     return user
 
@@ -120,7 +148,7 @@ def begin_totp_enrolment(*, user: User) -> str:
     secret = pyotp.random_base32()
     user.totp_secret = secret
     user.save(update_fields=["totp_secret"])
-    record(actor=None, actor_label=user.username, action="accounts.totp.begin", target=user)
+    record(actor=AnonymousUser(), actor_label=user.username, action="accounts.totp.begin", target=user)
     return totp_uri(user)
 
 
@@ -129,10 +157,27 @@ def totp_uri(user: User) -> str:
 
 
 def check_totp(user: User, code: str) -> bool:
-    """RFC 6238 code, 30 s steps, ±1 step of clock drift."""
+    """RFC 6238 code, 30 s steps, ±1 step of clock drift, each step accepted once (§5.2): the step of an
+    accepted code is remembered and no code of that step or an earlier one works again (no replay
+    within the window, not even from another session)."""
     if not user.totp_secret or not code or not code.strip().isdigit():
         return False
-    return pyotp.TOTP(user.totp_secret).verify(code.strip(), valid_window=1)
+    totp = pyotp.TOTP(user.totp_secret)
+    now_step = totp.timecode(timezone.now())
+    step = next((s for s in (now_step - 1, now_step, now_step + 1)
+                 if pyotp.utils.strings_equal(totp.generate_otp(s), code.strip())), None)
+    if step is None:
+        return False
+    with transaction.atomic():
+        # one conditional UPDATE: two sessions racing with the same code cannot both win
+        used = User.objects.filter(pk=user.pk).filter(
+            models.Q(totp_last_step__isnull=True) | models.Q(totp_last_step__lt=step)).update(totp_last_step=step)
+    if not used:
+        record(actor=AnonymousUser(), actor_label=user.username, action="accounts.totp.replay", target=user,
+               changes={"step": step})
+        return False
+    user.totp_last_step = step
+    return True
 
 
 @transaction.atomic
@@ -184,6 +229,7 @@ def update_department(*, actor, department: Department, changes: dict) -> Depart
 def update_user(*, actor, user: User, changes: dict) -> User:
     """Change a user's name, role, department or active flag (the back-office edit form)."""
     require(actor, "accounts.manage_user", department=user.department)
+    _check_grant(actor, changes.get("role"), target=user)
     allowed = {"name", "role", "department", "is_active"}
     if set(changes) - allowed:
         raise InvalidInput("该字段不可在此修改", code="field_not_editable", detail=sorted(set(changes) - allowed))
@@ -227,7 +273,7 @@ def signing_key_for(department: Department):
 
     key = DepartmentKey.objects.filter(department=department, active=True).first()
     if key is None:
-        key = _new_department_key(actor=None, department=department)
+        key = _new_department_key(actor=system_actor("accounts.signing_key"), department=department)
     return key.key_id, SM2PrivateKey.from_pem(key.private_pem.encode())
 
 
@@ -259,3 +305,20 @@ def _new_department_key(*, actor, department: Department):
     record(actor=actor, action="accounts.department_key.create", target=key,
            changes={"department": department.pk, "key_id": key.key_id})
     return key
+
+
+@transaction.atomic
+def grant_supervision(*, actor, supervisor: Department, supervised: Department, domain: str):
+    """Let ``supervisor`` oversee ``supervised`` (and the departments below it) for ``domain``."""
+    from .models import Supervision
+
+    require(actor, "accounts.manage_department")
+    if supervisor.pk == supervised.pk or supervised.path.startswith(supervisor.path):
+        raise InvalidInput("该部门已在本部门之下，无需另设监督关系", code="already_below")
+    if not domain:
+        raise InvalidInput("请填写监督事项", code="domain_required")
+    row, created = Supervision.objects.get_or_create(supervisor=supervisor, supervised=supervised, domain=domain)
+    if created:
+        record(actor=actor, action="accounts.supervision.grant", target=row,
+               changes={"supervisor": supervisor.code, "supervised": supervised.code, "domain": domain})
+    return row

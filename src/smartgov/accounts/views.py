@@ -2,7 +2,6 @@
 
 import time
 
-import segno
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smartgov.core.errors import InvalidInput
+from smartgov.core.pdf import qr_svg as draw_qr_svg
 
 from . import services
 from .backends import LockoutModelBackend
@@ -59,21 +59,26 @@ def login_view(request):
         username = form.cleaned_data["username"]
         user = LockoutModelBackend().authenticate(request, username=username,
                                                   password=form.cleaned_data["password"])
-        if user is None:
+        if user is not None and not user.is_staff_role:
+            # Citizens and enterprises sign in with a second factor too: /eid/login/ (password + one-time
+            # code) or the kiosk. Here their account answers like a wrong password, whether or not the
+            # password was right, so this page is no oracle for their passwords.
+            error = _("用户名或密码错误。办事群众和企业请通过实名（EID）登录")
+        elif user is None:
             known = User.objects.filter(username=username).first()
+            if known is not None and not known.is_staff_role:
+                known = None  # not a staff account: not counted here (no lockout of citizens from this page)
             if known is not None and known.is_locked:
                 error = _("账号已被锁定，请稍后再试或联系安全管理员")
             else:
                 if known is not None:
                     known = services.register_login_failure(user=known, reason="password")
-                error = _("用户名或密码错误") if known is None or not known.is_locked else \
+                error = _("用户名或密码错误。办事群众和企业请通过实名（EID）登录") if known is None or not known.is_locked else \
                     _("连续失败次数过多，账号已被锁定")
         elif user.is_staff_role:
             request.session.cycle_key()
             request.session[PENDING] = {"user_id": user.pk, "at": time.time(), "next": _next_url(request)}
             return redirect("accounts:otp" if user.totp_confirmed_at else "accounts:enrol")
-        else:
-            return _finish_login(request, user, second_factor=False)
     return render(request, "accounts/login.html", {"form": form, "error": error,
                                                    "next": request.GET.get("next", "")}, status=401 if error else 200)
 
@@ -117,7 +122,7 @@ def enrol_view(request):
             return _finish_login(request, user, second_factor=True)
         user = services.register_login_failure(user=user, reason="totp_enrol")
         error = _("动态口令不正确，请确认手机时间准确后重试")
-    qr_svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#1f2937")
+    qr_svg = draw_qr_svg(uri, scale=5)
     return render(request, "accounts/enrol.html",
                   {"form": form, "error": error, "qr_svg": qr_svg, "secret": user.totp_secret, "pending": user},
                   status=401 if error else 200)

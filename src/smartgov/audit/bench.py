@@ -5,6 +5,7 @@ import time
 from django.db import connection, transaction
 
 from smartgov.core.crypto.sm3 import sm3
+from smartgov.core.permissions import system_actor
 
 from .models import AuditEntry
 from .selectors import verify_trail
@@ -17,7 +18,7 @@ def bench_audit(*, size: int = 100_000, progress=None) -> dict:
     t0 = time.perf_counter()
     for i in range(size):
         with transaction.atomic():
-            record(actor=None, action="bench.append", target=("bench.item", str(i)),
+            record(actor=system_actor("audit.bench"), action="bench.append", target=("bench.item", str(i)),
                    changes={"i": i, "name": "基准测试", "amount": i * 3})
         if i % 1000 == 999:
             progress(1000)

@@ -1,4 +1,5 @@
-"""Request context (IP, request id) that ``record`` adds to every entry, set by the middleware."""
+"""Request context (the client's IP) that ``record`` adds to every entry, set by the middleware; the
+request id comes from ``core.logs`` (the same id the logs carry)."""
 
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -7,7 +8,6 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class RequestContext:
     ip: str = ""
-    request_id: str = ""
 
 
 current: ContextVar[RequestContext] = ContextVar("smartgov_audit_request", default=RequestContext())  # noqa: B039 (frozen)

@@ -1,21 +1,15 @@
-import uuid
-
 from .context import RequestContext, current
 
 
 class RequestContextMiddleware:
-    """Gives each request an id (echoed in ``X-Request-ID``) and remembers the client IP for audit."""
+    """Remembers the client IP for audit (the request id is ``core.logs``', set by RequestIdMiddleware)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        rid = request.headers.get("X-Request-ID", "")[:32] or uuid.uuid4().hex
-        ip = request.META.get("REMOTE_ADDR", "")
-        token = current.set(RequestContext(ip=ip, request_id=rid))
+        token = current.set(RequestContext(ip=request.META.get("REMOTE_ADDR", "")))
         try:
-            response = self.get_response(request)
+            return self.get_response(request)
         finally:
             current.reset(token)
-        response["X-Request-ID"] = rid
-        return response

@@ -8,12 +8,13 @@ from datetime import datetime
 
 import orjson
 from django.db import connection
+from django.utils import timezone
 
 from smartgov.core.crypto.sm3 import new_sm3
+from smartgov.core.merkle import Frontier, frontier_at, subtree_levels
 
-from .merkle import Frontier, frontier_at, subtree_levels
+from .chain import GENESIS, checkpoint_message
 from .models import AuditEntry, AuditHead, Checkpoint
-from .services import GENESIS, checkpoint_message
 from .signing import trusted_keys
 
 _COLUMNS = ("seq, at_us, actor_id, actor, actor_role, department_id, action, target_type, target_id,"
@@ -31,6 +32,10 @@ class VerifyResult:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 1
+    # the tail no signed checkpoint covers yet: how many entries, and how many seconds they span
+    uncovered_entries: int = 0
+    uncovered_seconds: float = 0.0
+    published: int = 0
 
     def fail(self, seq: int | None, message: str) -> None:
         self.ok = False
@@ -163,6 +168,8 @@ def verify_trail(*, progress: Callable[[int], None] | None = None, workers: int 
     else:
         _combine(result, (verify_chunk(*job) for job in jobs), cps, progress)
     _check_head(result, head, max_seq, cps)
+    _check_tail(result, max_seq, cps)
+    _check_published(result, max_seq, cps)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -213,6 +220,63 @@ def _check_head(result: VerifyResult, head, max_seq: int, cps) -> None:
             result.fail(max_seq, f"第 {max_seq} 条与链头不符 / entry #{max_seq} does not match the chain head")
 
 
+TAIL_SLACK_SECONDS = 5  # appends of several processes take their time before the head lock
+
+
+def _check_tail(result: VerifyResult, max_seq: int, cps) -> None:
+    """The entries after the last signed checkpoint are protected by the hash chain only: someone able to
+    write the database could rewrite them with the chain recomputed. ``record`` keeps that tail within
+    AUDIT_CHECKPOINT_EVERY entries and AUDIT_CHECKPOINT_SECONDS seconds; a longer one means checkpoints
+    were removed (or signing was switched off), and fails."""
+    from django.conf import settings
+
+    covered = max(cps, default=0)
+    result.uncovered_entries = max(max_seq - covered, 0)
+    if not result.uncovered_entries:
+        return
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT MIN(at_us), MAX(at_us) FROM {AuditEntry._meta.db_table} WHERE seq > %s",  # noqa: S608
+                    [covered])
+        first, last = cur.fetchone()
+    result.uncovered_seconds = round(((last or 0) - (first or 0)) / 1_000_000, 3)
+    every, seconds = settings.AUDIT_CHECKPOINT_EVERY, settings.AUDIT_CHECKPOINT_SECONDS
+    if every and result.uncovered_entries > every:
+        result.fail(covered + 1, f"末尾 {result.uncovered_entries} 条没有签名检查点覆盖（上限 {every} 条）"
+                                 f" / {result.uncovered_entries} entries are not covered by a signed checkpoint"
+                                 f" (bound {every})")
+    elif seconds and result.uncovered_seconds > seconds + TAIL_SLACK_SECONDS:
+        result.fail(covered + 1, f"末尾未签名的条目跨越 {result.uncovered_seconds:.0f} 秒（上限 {seconds} 秒）"
+                                 f" / the unsigned tail spans {result.uncovered_seconds:.0f} s (bound {seconds} s)")
+
+
+def _check_published(result: VerifyResult, max_seq: int, cps) -> None:
+    """Checkpoints published outside the database (AUDIT_PUBLISH_FILE) must all be in the table, unchanged,
+    and the trail must reach them: otherwise the database was rolled back or its checkpoints replaced."""
+    from django.conf import settings
+
+    path = settings.AUDIT_PUBLISH_FILE
+    if not path or not os.path.exists(path):
+        return
+    with open(path, "rb") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                pub = orjson.loads(line)
+                size = int(pub["tree_size"])
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                result.fail(None, f"外部发布文件中有无法解析的行 / unreadable line in {path}")
+                continue
+            result.published += 1
+            cp = cps.get(size)
+            if size > max_seq:
+                result.fail(max_seq + 1, f"外部发布的检查点 {size} 超出表中条目（数据库被回滚或删除）"
+                                         f" / published checkpoint {size} is beyond the trail (rolled back?)")
+            elif cp is None or cp.root != pub.get("root") or cp.signature != pub.get("signature"):
+                result.fail(size, f"外部发布的检查点 {size} 与数据库不符 / published checkpoint {size} differs"
+                                  f" from the database")
+
+
 def _check_root(result: VerifyResult, cp, frontier: Frontier, last_hash: bytes) -> None:
     result.checkpoints += 1
     if frontier.root().hex() != cp.root or cp.last_hash != last_hash.hex():
@@ -251,3 +315,36 @@ def list_entries(*, action: str = "", actor: str = "", target_type: str = "", ta
     if until:
         qs = qs.filter(at_us__lt=int(until.timestamp() * 1_000_000))
     return qs
+
+
+def indicators(*, actor, department) -> list[dict]:
+    """Audited actions today by staff of ``department`` and below (one query; docs/overview.md). The trail
+    itself stays with the audit administrator: the tile links nowhere."""
+    from django.db.models import Count, Q
+
+    from smartgov.accounts.models import Department
+    from smartgov.core.indicators import check_scope, day_starts, indicator
+
+    check_scope(actor, department)
+    bounds = [int(b.timestamp() * 1_000_000) for b in day_starts()]
+    ids = Department.objects.filter(path__startswith=department.path).values("id")
+    c = AuditEntry.objects.filter(department_id__in=ids, at_us__gte=bounds[0]).aggregate(
+        **{f"a_{i}": Count("seq", filter=Q(at_us__gte=bounds[i], at_us__lt=bounds[i + 1]))
+           for i in range(len(bounds) - 1)})
+    counts = [c[f"a_{i}"] for i in range(len(bounds) - 1)]
+    days = [d.date().isoformat() for d in day_starts()[1:-1]]
+    return [indicator(app="audit", key="actions_today", name="今日留痕操作", name_en="Audited actions today",
+                      unit="次", value=counts[-1], yesterday=counts[-2], last_week=counts[0],
+                      series=[[d, n] for d, n in zip(days, counts[1:], strict=True)], department=department)]
+
+
+def checkpoint_age_seconds() -> float | None:
+    """Seconds since the newest signed checkpoint (None before the first): an operator alerts when the
+    checkpoint job stops."""
+    newest = Checkpoint.objects.order_by("-tree_size").values_list("signed_at", flat=True).first()
+    return None if newest is None else (timezone.now() - newest).total_seconds()
+
+
+def trail_length() -> int:
+    head = AuditHead.objects.values_list("seq", flat=True).first()
+    return head or 0

@@ -1,6 +1,7 @@
 """Writing the audit trail. ``record`` is called by every service function, inside its transaction,
 so an entry commits or rolls back with the change it describes."""
 
+import os
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -11,13 +12,15 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from smartgov.core.crypto.sm3 import sm3
+from smartgov.core.logs import request_id
 from smartgov.core.masking import mask
+from smartgov.core.merkle import Frontier
+from smartgov.core.permissions import is_system
 
+from .chain import GENESIS, checkpoint_message
 from .context import current
-from .merkle import Frontier
 from .models import AuditEntry, AuditHead, Checkpoint
 
-GENESIS = bytes(32)
 # Keys whose values never enter the trail in clear (个人信息): masked, or dropped for secrets.
 SECRET_KEYS = frozenset({"password", "totp_secret", "secret", "otp", "token", "api_key"})
 PERSONAL_KEYS = frozenset({"id_number", "phone", "mobile"})
@@ -99,14 +102,16 @@ def record(*, actor, action: str, target=None, changes: dict[str, Any] | None = 
            actor_label: str = "") -> int:
     """Append one audit entry and return its sequence number.
 
-    ``actor`` is a user (or None for the system itself); ``target`` a model instance or a
+    ``actor`` is a user or a ``core.permissions.SystemActor`` (recorded as ``system:<name>``); ``target`` a model instance or a
     ``(type, id[, label])`` tuple; ``changes`` a dict (personal values are masked, secrets dropped).
     Joins the caller's transaction (opens one if there is none), so the entry commits or rolls back
     with the change it describes.
     """
     ctx = current.get()
     ttype, tid, tlabel = _target_fields(target)
-    if actor is not None and getattr(actor, "is_authenticated", False):
+    if is_system(actor):
+        actor_id, label, role, dept = None, actor_label or actor.get_username(), "system", None
+    elif getattr(actor, "is_authenticated", False):
         actor_id, label = actor.pk, actor_label or actor.get_username()
         role, dept = getattr(actor, "role", ""), getattr(actor, "department_id", None)
     else:
@@ -119,7 +124,7 @@ def record(*, actor, action: str, target=None, changes: dict[str, Any] | None = 
     def advance(head):
         seq, prev, frontier = head
         row = (seq + 1, at_us, actor_id, label[:150], role, dept, action, ttype[:64], tid[:64], tlabel[:200],
-               body, ctx.ip, ctx.request_id)
+               body, ctx.ip, request_id.get()[:32])
         digest = entry_hash(prev, row)
         frontier = frontier.copy()
         frontier.append(digest)
@@ -136,10 +141,38 @@ def record(*, actor, action: str, target=None, changes: dict[str, Any] | None = 
         cur.execute(_INSERT, [*row, digest])
         seq = row[0]
         _head_cache[cache_key] = (seq, digest, frontier)
-        every = settings.AUDIT_CHECKPOINT_EVERY
-        if every and seq % every == 0:
+        if _checkpoint_due(cur, cache_key, seq, at_us):
             _sign_checkpoint(seq, frontier.root().hex(), digest.hex())
+            _last_checkpoint[cache_key] = (seq, at_us)
     return seq
+
+
+# Per-process memory of the last signed checkpoint: (tree size, time in µs). Read from the table once.
+_last_checkpoint: dict[str, tuple[int, int]] = {}
+
+
+def _checkpoint_due(cur, cache_key: str, seq: int, at_us: int) -> bool:
+    """A checkpoint is signed by the append itself — no separate worker needs to run — once
+    AUDIT_CHECKPOINT_EVERY entries or AUDIT_CHECKPOINT_SECONDS seconds have passed since the last one.
+    So the unsigned tail of the trail (which someone able to write the database could rewrite with the
+    chain recomputed) is never longer than either bound, measured in entry times; ``verify`` checks it."""
+    every, seconds = settings.AUDIT_CHECKPOINT_EVERY, settings.AUDIT_CHECKPOINT_SECONDS
+    if not every and not seconds:
+        return False
+    last = _last_checkpoint.get(cache_key)
+    if last is None or last[0] >= seq:  # first append of this process, or the cache is from a rolled-back one
+        cur.execute(f"SELECT tree_size, signed_at FROM {Checkpoint._meta.db_table}"  # noqa: S608
+                    " ORDER BY tree_size DESC LIMIT 1")
+        row = cur.fetchone()
+        if row is None:  # no checkpoint yet: the clock runs from the first entry
+            cur.execute(f"SELECT at_us FROM {_ENTRY_TABLE} WHERE seq = 1")  # noqa: S608
+            first = cur.fetchone()
+            last = (0, first[0] if first else at_us)
+        else:
+            signed = row[1] if isinstance(row[1], datetime) else datetime.fromisoformat(str(row[1]))
+            last = (row[0], int(signed.replace(tzinfo=signed.tzinfo or UTC).timestamp() * 1_000_000))
+        _last_checkpoint[cache_key] = last
+    return bool((every and seq - last[0] >= every) or (seconds and at_us - last[1] >= seconds * 1_000_000))
 
 
 def _sign_checkpoint(size: int, root: str, last_hash: str) -> Checkpoint:
@@ -147,17 +180,28 @@ def _sign_checkpoint(size: int, root: str, last_hash: str) -> Checkpoint:
 
     key = signing_key()
     message = checkpoint_message(size, root, last_hash)
-    return Checkpoint.objects.create(
+    cp = Checkpoint.objects.create(
         tree_size=size, root=root, last_hash=last_hash, signed_at=datetime.now(UTC),
         key_id=key.public_key().key_id(), signature=key.sign(message).hex(),
     )
+    if settings.AUDIT_PUBLISH_FILE:
+        transaction.on_commit(lambda: publish_checkpoint(cp))
+    return cp
 
 
-def checkpoint_message(size: int, root: str, last_hash: str) -> bytes:
-    return f"smartgov-audit-checkpoint:v1:{size}:{root}:{last_hash}".encode()
+def publish_checkpoint(cp: Checkpoint) -> None:
+    """Append a signed checkpoint to AUDIT_PUBLISH_FILE (one JSON line each), outside the database — e.g. on
+    write-once storage or another machine's mount — so that rolling the whole database back is detected:
+    ``verify`` finds every published checkpoint in the table, with the same root, and no head behind it."""
+    line = orjson.dumps({"tree_size": cp.tree_size, "root": cp.root, "last_hash": cp.last_hash,
+                         "signed_at": cp.signed_at.isoformat(), "key_id": cp.key_id, "signature": cp.signature})
+    with open(settings.AUDIT_PUBLISH_FILE, "ab") as fh:
+        fh.write(line + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
-def cut_checkpoint(*, actor=None) -> Checkpoint | None:
+def cut_checkpoint() -> Checkpoint | None:
     """Sign a checkpoint at the current head (``smartgov audit checkpoint``, and the worker's timer)."""
     with transaction.atomic():
         head = AuditHead.objects.select_for_update().filter(id=1).first()

@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from smartgov.core.labels import action_label, role_label
 from smartgov.core.permissions import require
 
 from . import selectors, services
@@ -18,6 +19,9 @@ def entries(request):
     require(request.user, "audit.view_entry")
     form = AuditFilterForm(request.GET or None)
     page = Paginator(form.queryset(), 50).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.action_label = action_label(entry.action)
+        entry.role_label = role_label(entry.actor_role)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/entries.html", {

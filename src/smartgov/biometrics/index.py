@@ -211,8 +211,7 @@ _registry_lock = threading.Lock()
 
 
 def index_dir() -> Path:
-    configured = os.environ.get("SMARTGOV_BIOMETRIC_INDEX_DIR")
-    return Path(configured) if configured else Path(settings.VAR_DIR) / "biometrics"
+    return Path(settings.BIOMETRIC_INDEX_DIR or Path(settings.VAR_DIR) / "biometrics")
 
 
 def reset() -> None:

@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from .api import api
+from .metrics import metrics_view
 
 admin.site.site_header = "SmartGov 后台管理"
 admin.site.site_title = "SmartGov"
@@ -14,7 +16,10 @@ urlpatterns = [
     # …and passwords change through the audited service, not the admin's own form.
     path("admin/password_change/", RedirectView.as_view(pattern_name="accounts:password")),
     path("admin/", admin.site.urls),
+    # browsers ask for /favicon.ico whatever the page says: the platform's seal icon
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("api/", api.urls),
+    path("metrics", metrics_view),  # Prometheus; monitoring network or credential only
     path("accounts/", include("smartgov.accounts.urls")),
     path("audit/", include("smartgov.audit.urls")),
     path("identity/", include("smartgov.identity.urls")),
@@ -23,8 +28,14 @@ urlpatterns = [
     path("verify/", include("smartgov.licences.verify_urls")),
     path("workflow/", include("smartgov.workflow.urls")),
     path("onestop/", include("smartgov.onestop.urls")),
+    path("exchange/", include("smartgov.exchange.urls")),
     path("trace/", include("smartgov.trace.urls")),
     path("grain/", include("smartgov.grain.urls")),
+    path("park/", include("smartgov.park.urls")),
+    path("hall/", include("smartgov.hall.urls")),
+    path("seccloud/", include("smartgov.seccloud.urls")),
+    path("smart/", include("smartgov.smart.urls")),
+    path("overview/", include("smartgov.overview.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("smartgov.portal.urls")),
 ]

@@ -19,6 +19,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from .processes import child_env
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -40,8 +42,7 @@ def database_url() -> str:
 def server(*, workers: int = 2, threads: int = 4, env: dict | None = None):
     """A gunicorn server on the current database; yields its port."""
     port = free_port()
-    full_env = {**os.environ, "DATABASE_URL": database_url(), "SMARTGOV_VAR_DIR": str(settings.VAR_DIR),
-                **(env or {})}
+    full_env = child_env({"DATABASE_URL": database_url(), "SMARTGOV_VAR_DIR": str(settings.VAR_DIR), **(env or {})})
     proc = subprocess.Popen([sys.executable, "-m", "smartgov", "serve", "--bind", f"127.0.0.1:{port}",
                              "--workers", str(workers), "--threads", str(threads)], env=full_env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

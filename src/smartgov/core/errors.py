@@ -64,3 +64,13 @@ def validated(instance, exclude=None, **options):
         instance.full_clean(exclude=exclude, **options)
     except ValidationError as exc:
         raise InvalidInput(detail=exc.message_dict) from exc
+
+
+def patch_changes(payload, *, nullable=()) -> dict:
+    """The fields a PATCH body sets, refusing an explicit ``null`` for a field that cannot be empty (422
+    rather than the database's IntegrityError). ``nullable`` names the fields ``null`` may clear."""
+    changes = payload.dict(exclude_unset=True)
+    nulls = sorted(k for k, v in changes.items() if v is None and k not in nullable)
+    if nulls:
+        raise InvalidInput("这些字段不能为空（null）", code="null_not_allowed", detail={"fields": nulls})
+    return changes

@@ -1,8 +1,40 @@
+import logging
+import time
+
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
+from . import logs
 from .errors import DomainError, NotAuthenticated
+
+access_log = logging.getLogger("smartgov.request")
+
+
+class RequestIdMiddleware:
+    """First of all middleware: gives the request its id (``core.logs``: the proxy's or client's
+    ``X-Request-ID`` when well formed, else a new one), echoes it in the response, and writes one access
+    line per request (method, path without the query string — it may hold personal data —, status,
+    milliseconds, user id). Every log line and audit entry written meanwhile carries the same id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        rid = logs.incoming_request_id(request.headers.get("X-Request-ID"))
+        token = logs.request_id.set(rid)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            user = getattr(request, "user", None)
+            access_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
+                "method": request.method, "path": request.path, "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "user": user.pk if user is not None and user.is_authenticated else None})
+        finally:
+            logs.request_id.reset(token)
+        response["X-Request-ID"] = rid
+        return response
 
 
 class DomainErrorPageMiddleware:
@@ -70,3 +102,57 @@ class IdleSessionMiddleware:
             if now - session.get(self.KEY, 0) >= self.REFRESH_SECONDS:
                 session[self.KEY] = now  # marks the session modified: saved with a new expiry
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Every response says which powerful browser features the page may use (settings.PERMISSIONS_POLICY;
+    by default none). The Content-Security-Policy comes from Django's own middleware (settings.SECURE_CSP)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        response = self.get_response(request)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class RequestSizeLimitMiddleware:
+    """Every request body is bounded (settings.MAX_REQUEST_BYTES): one that declares a longer
+    Content-Length is answered 413 before a byte of it is read. Streamed bodies (chunked, read by the
+    capture endpoint) are counted as they are read (:func:`limited_body`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.http import JsonResponse
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            body = {"code": "request_too_large", "message": "请求体超过允许的大小",
+                    "detail": {"limit_bytes": settings.MAX_REQUEST_BYTES, "content_length": length}}
+            response = JsonResponse(body, status=413, json_dumps_params={"ensure_ascii": False})
+            response["Connection"] = "close"  # the unread body is not drained
+            return response
+        return self.get_response(request)
+
+
+def limited_body(request, limit: int, chunk: int = 1 << 20):
+    """The request body as chunks, raising RequestDataTooBig (answered 413) once more than ``limit`` bytes
+    came — for bodies without a Content-Length, which the middleware cannot check up front."""
+    from django.core.exceptions import RequestDataTooBig
+
+    seen = 0
+    while data := request.read(chunk):
+        seen += len(data)
+        if seen > limit:
+            raise RequestDataTooBig(f"request body over {limit} bytes")
+        yield data

@@ -20,7 +20,13 @@ class ORJSONRenderer(BaseRenderer):
     media_type = "application/json"
 
     def render(self, request, data, *, response_status):
-        return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+        try:
+            return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            # orjson stops at 64-bit integers; an error echoing a client's huge number must still render
+            import json
+
+            return json.dumps(data, default=_default, ensure_ascii=False).encode()
 
 
 class ORJSONParser(Parser):

@@ -11,6 +11,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from . import logs
+
 PERIODIC: list[tuple[object, int]] = []
 
 
@@ -30,9 +32,22 @@ def schedule_next(task, every_seconds: int) -> None:
 
     if DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.READY).exists():
         return
-    task.using(run_after=timezone.now() + timedelta(seconds=every_seconds)).enqueue()
+    token = logs.request_id.set("")  # the next run of a timer belongs to no request
+    try:
+        task.using(run_after=timezone.now() + timedelta(seconds=every_seconds)).enqueue()
+    finally:
+        logs.request_id.reset(token)
 
 
 def schedule_periodic() -> None:
     for task, every in PERIODIC:
         schedule_next(task, every)
+
+
+def queue_depth() -> dict[tuple[str], int]:
+    """Jobs waiting to run, by queue (for the metrics endpoint)."""
+    from django.db.models import Count
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.ready().values("queue_name").annotate(n=Count("id")).order_by()
+    return {(r["queue_name"],): r["n"] for r in rows}

@@ -40,6 +40,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Final
 
+from django.conf import settings
+
 __all__ = [
     "ENV_HOLIDAYS_DIR",
     "HolidayDataError",
@@ -201,7 +203,7 @@ class WorkdayCalendar:
     """工作日历: decides which days are 工作日 and computes statutory deadlines.
 
     ``shipped_dir`` defaults to the package data; ``override_dir`` defaults to
-    ``$SMARTGOV_HOLIDAYS_DIR`` (``None`` or empty: no override). Pass
+    ``settings.HOLIDAYS_DIR`` (``SMARTGOV_HOLIDAYS_DIR``) (``None`` or empty: no override). Pass
     ``override_dir=""`` to ignore the environment. All files are loaded and validated
     in the constructor, so a bad file fails fast with :class:`HolidayDataError`.
     """
@@ -213,7 +215,7 @@ class WorkdayCalendar:
         override_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if override_dir is None:
-            override_dir = os.environ.get(ENV_HOLIDAYS_DIR, "")
+            override_dir = settings.HOLIDAYS_DIR
         sources: list[Path | Traversable] = [shipped_dir if shipped_dir is not None else _shipped_dir()]
         if os.fspath(override_dir):
             override = Path(override_dir)

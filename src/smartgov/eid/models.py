@@ -95,6 +95,9 @@ class Consent(TimeStampedModel):
         constraints = [models.UniqueConstraint(fields=["person", "partner"], condition=models.Q(revoked_at=None),
                                                name="eid_one_live_consent")]
 
+    def __str__(self):
+        return f"{self.partner} · 授权 {self.person_id}"
+
 
 class VerificationRecord(models.Model):
     """Every verification a partner asked for: who, why, which factors, the result (核验记录)."""

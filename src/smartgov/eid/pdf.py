@@ -2,34 +2,15 @@
 
 import io
 
-import segno
-from reportlab.graphics import renderPDF
-from reportlab.graphics.shapes import Drawing, Rect
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-FONT = "STSong-Light"  # a CID font every PDF reader has: no font file to ship
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-
-
-def qr_drawing(data: str, size: float) -> Drawing:
-    """The QR code as vector squares (sharp at any zoom, no image library needed)."""
-    qr = segno.make(data, error="m")
-    matrix = [list(row) for row in qr.matrix]
-    n = len(matrix) + 8  # 4-module quiet zone on each side
-    cell = size / n
-    d = Drawing(size, size)
-    for y, row in enumerate(matrix):
-        for x, dark in enumerate(row):
-            if dark:
-                d.add(Rect((x + 4) * cell, size - (y + 5) * cell, cell, cell, fillColor="#000000",
-                           strokeColor=None, strokeWidth=0))
-    return d
+from smartgov.core.pdf import CJK as FONT
+from smartgov.core.pdf import draw_qr, register_cjk_font
 
 
 def eid_card_pdf(*, name: str, eid: str, valid_from, valid_until, issuer: str, payload: str) -> bytes:
+    register_cjk_font()
     buf = io.BytesIO()
     w, h = 85.6 * mm, 54 * mm
     c = canvas.Canvas(buf, pagesize=(w, h))
@@ -47,7 +28,7 @@ def eid_card_pdf(*, name: str, eid: str, valid_from, valid_until, issuer: str, p
              "扫码核验签名与状态"]
     for i, line in enumerate(lines):
         c.drawString(4 * mm, h - (23 + i * 5) * mm, line)
-    renderPDF.draw(qr_drawing(payload, 34 * mm), c, w - 37 * mm, 3 * mm)
+    draw_qr(c, payload, x=w - 37 * mm, y=3 * mm, size=34 * mm, border=4)
     c.showPage()
     c.save()
     return buf.getvalue()

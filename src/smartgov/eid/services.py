@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import orjson
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,7 +23,7 @@ from smartgov.core.checkdigits import luhn_digit
 from smartgov.core.crypto import keys
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from smartgov.core.fields import blind_lookup
-from smartgov.core.permissions import require
+from smartgov.core.permissions import require, system_actor
 from smartgov.identity.models import Person
 from smartgov.identity.services import link_account, register_person
 
@@ -41,6 +42,7 @@ from .models import (
 log = logging.getLogger("smartgov.eid")
 
 OTP_TTL = timedelta(minutes=5)
+OTP_PURPOSES = {"login": "登录", "kiosk_login": "自助终端登录", "verify": "身份核验", "ekyc": "实名核验"}
 OTP_MAX_ATTEMPTS = 3
 KYC_ATTRIBUTES = {"name", "sex", "birth_date", "nationality", "region_code", "address", "phone"}
 
@@ -51,8 +53,7 @@ KYC_ATTRIBUTES = {"name", "sex", "birth_date", "nationality", "region_code", "ad
 def issue_eid(*, actor, person: Person, issuer, years: int = 10, photo_hash: str = "") -> EidCredential:
     """Issue ``person`` a new EID signed by the issuing department's SM2 key; a previous valid
     credential is superseded (换发). ``actor`` None means the platform's own self-service flow."""
-    if actor is not None:
-        require(actor, "eid.issue", department=issuer)
+    require(actor, "eid.issue", department=issuer)
     if not issuer.uscc:
         raise InvalidInput("签发机关缺少统一社会信用代码", code="issuer_without_uscc")
     today = timezone.localdate()
@@ -111,8 +112,7 @@ def register_partner(*, actor, code: str, name: str, department=None,
                      allowed_attributes: list[str] | None = None) -> tuple[Partner, str]:
     """Register a relying application; returns it and its API key, which is shown this once only.
     ``actor`` None is the platform itself (commands, benchmarks)."""
-    if actor is not None:
-        require(actor, "eid.manage_partner", department=department)
+    require(actor, "eid.manage_partner", department=department)
     unknown = set(allowed_attributes or []) - KYC_ATTRIBUTES
     if unknown:
         raise InvalidInput("未知的e-KYC属性", code="unknown_attribute", detail=sorted(unknown))
@@ -215,6 +215,8 @@ def _sender():
     from django.utils.module_loading import import_string
 
     path = getattr(settings, "OTP_SENDER", "")
+    if not path and getattr(settings, "DEMO_MODE", False):
+        return demo_otp_sender
     return import_string(path) if path else send_to_outbox
 
 
@@ -230,8 +232,9 @@ def send_one_time_code(*, person: Person, purpose: str, partner: Partner | None 
     OneTimeCode.objects.create(person=person, purpose=purpose, partner=partner, transaction_id=txn,
                                code_hash=_code_hash(txn, code), expires_at=timezone.now() + OTP_TTL)
     who = partner.name if partner else "SmartGov"
-    _sender()(person, f"{who} 验证码", f"您的验证码是 {code}，5分钟内有效。用途：{purpose}。请勿告诉他人。")
-    record(actor=None, action="eid.otp.send", target=("identity.person", person.pk),
+    use = OTP_PURPOSES.get(purpose, purpose)
+    _sender()(person, f"{who} 验证码", f"您的验证码是 {code}，5分钟内有效。用途：{use}。请勿告诉他人。")
+    record(actor=AnonymousUser(), action="eid.otp.send", target=("identity.person", person.pk),
            changes={"purpose": purpose, "partner": partner.code if partner else None})
     return txn
 
@@ -347,7 +350,7 @@ def verify_person(*, partner: Partner, request: VerifyRequest) -> VerifyResult:
             factors["otp"] = check_one_time_code(person=person, transaction_id=request.otp_transaction_id,
                                                  code=request.otp_code or "", partner=partner)
         if request.biometric_vector is not None:
-            from smartgov.biometrics.services import verify_one_to_one
+            from smartgov.biometrics.selectors import verify_one_to_one
 
             outcome = verify_one_to_one(person=person, modality=request.biometric_modality or "face",
                                         vector=request.biometric_vector)
@@ -365,7 +368,7 @@ def verify_person(*, partner: Partner, request: VerifyRequest) -> VerifyResult:
         # hot path: a plain INSERT (the ORM's query building cost more than the write itself)
         cur.execute(_RECORD_SQL, [partner.pk, person.pk if person else None, request.purpose[:100],
                                   orjson.dumps(sorted(factors)).decode(), ok, reason, timezone.now()])
-        record(actor=None, actor_label=f"partner:{partner.code}", action="eid.verify",
+        record(actor=AnonymousUser(), actor_label=f"partner:{partner.code}", action="eid.verify",
                target=("identity.person", person.pk if person else ""),
                changes={"purpose": request.purpose[:100], "factors": factors, "result": ok, "reason": reason,
                         "kyc": sorted(kyc) if kyc else []})
@@ -428,11 +431,11 @@ def register_citizen(*, name: str, id_number: str, phone: str, password: str):
         validate_password(password)
     except ValidationError as exc:
         raise InvalidInput("密码不符合要求", code="weak_password", detail={"password": exc.messages}) from exc
-    user = create_user(actor=None, username=f"c{secrets.token_hex(6)}", password=password,
+    user = create_user(actor=system_actor("eid.register"), username=f"c{secrets.token_hex(6)}", password=password,
                        role=Role.CITIZEN, name=name.strip(), id_number=id_number, phone=phone)
     if person is None:  # registered by the EID authority's office
         office = _department_or_none(settings.EID_ISSUER) if settings.EID_ISSUER else None
-        person = register_person(actor=None, name=name, id_number=id_number, phone=phone, department=office)
+        person = register_person(actor=system_actor("eid.register"), name=name, id_number=id_number, phone=phone, department=office)
     link_account(person=person, user=user)
     record(actor=user, action="eid.citizen.register", target=person, changes={"user": user.pk})
     return user, person
@@ -454,7 +457,7 @@ def create_kiosk_challenge(*, person: Person):
                                person=person, key_id=key_id, expires_at=timezone.now() + KIOSK_TTL)
     challenge.signature = private.sign(challenge.message()).hex()
     challenge.save()
-    record(actor=None, action="eid.kiosk.challenge", target=("identity.person", person.pk),
+    record(actor=AnonymousUser(), action="eid.kiosk.challenge", target=("identity.person", person.pk),
            changes={"code": challenge.code})
     return challenge
 
@@ -493,3 +496,19 @@ def consume_kiosk_challenge(*, code: str):
     challenge.consumed_at = timezone.now()
     challenge.save(update_fields=["consumed_at"])
     return challenge.person.user
+
+
+def mark_messages_read(*, person: Person, ids: list[int] | None = None) -> int:
+    """Mark the person's own outbox messages (one-time codes, EID notices) read; all when ids is None."""
+    messages = OutboxMessage.objects.filter(person=person, read_at=None)
+    if ids is not None:
+        messages = messages.filter(pk__in=ids)
+    return messages.update(read_at=timezone.now())
+
+
+def demo_otp_sender(person: Person, subject: str, body: str) -> None:
+    """The demo's one-time-code sender (SMARTGOV_DEMO_MODE): the inbox as usual, and the code printed
+    to the server log, because a demo has no SMS gateway and the inbox is only readable after sign-in.
+    The sign-in page shows it too, marked as demo-only (eid/code.html). Never for production."""
+    send_to_outbox(person, subject, body)
+    log.warning("DEMO MODE one-time code for person %s: %s", person.pk, body)

@@ -3,7 +3,6 @@
 
 import time
 
-import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -19,6 +18,8 @@ from smartgov.accounts.models import User
 from smartgov.core.errors import DomainError
 from smartgov.core.fields import blind_lookup
 from smartgov.core.masking import mask_phone
+from smartgov.core.pdf import qr_svg as draw_qr_svg
+from smartgov.core.permissions import system_actor
 
 from . import services
 from .forms import CitizenLoginForm, CitizenRegisterForm, PayloadForm
@@ -73,9 +74,19 @@ def login_view(request):
         else:
             txn = services.send_one_time_code(person=person, purpose="login")
             request.session.cycle_key()
-            request.session[PENDING] = {"user_id": user.pk, "txn": txn, "at": time.time()}
+            request.session[PENDING] = {"user_id": user.pk, "txn": txn, "at": time.time(),
+                                        "next": _safe_next(request)}
             return redirect("eid:login_code")
-    return render(request, "eid/login.html", {"form": form, "error": error}, status=401 if error else 200)
+    return render(request, "eid/login.html", {"form": form, "error": error, "next": _safe_next(request)},
+                  status=401 if error else 200)
+
+
+def _safe_next(request) -> str:
+    """Where to go after signing in (?next= from LOGIN_URL), only within this site."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    return nxt if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}) else ""
 
 
 KIOSK = "sg_kiosk_challenge"
@@ -146,10 +157,13 @@ def code_view(request):
             request.session.pop(PENDING, None)
             login(request, user, backend=BACKEND)
             account_services.register_login_success(user=user, second_factor=True)
-            return redirect("eid:mine")
+            return redirect(pending.get("next") or "portal:mine")
         user = account_services.register_login_failure(user=user, reason="otp")
         error = _("验证码不正确或已过期")
-    return render(request, "eid/code.html", {"error": error, "phone": mask_phone(user.person.phone or "")},
+    from .selectors import demo_code_for
+
+    return render(request, "eid/code.html", {"error": error, "phone": mask_phone(user.person.phone or ""),
+                                             "demo_code": demo_code_for(user.person, since=pending["at"])},
                   status=401 if error else 200)
 
 
@@ -160,12 +174,11 @@ def mine(request):
     qr_svg = payload = ""
     if cred:
         payload = services.qr_payload(cred)
-        qr_svg = segno.make(payload, error="m").svg_inline(scale=3, dark="#111827")
+        qr_svg = draw_qr_svg(payload, scale=3, dark="#111827")
     return render(request, "eid/mine.html", {
         "person": person, "cred": cred, "payload": payload, "qr_svg": qr_svg,
         "vids": VirtualId.objects.filter(person=person).order_by("-created_at")[:20],
         "verifications": person.verifications.select_related("partner")[:50],
-        "inbox": person.outbox.all()[:20],
         "consents": Consent.objects.filter(person=person, revoked_at=None).select_related("partner"),
         "partners": Partner.objects.filter(active=True).order_by("name"),
         "kiosk_requests": KioskChallenge.objects.filter(person=person, approved_at=None,
@@ -177,7 +190,7 @@ def mine(request):
 @require_POST
 def apply(request):
     person = services.person_for_user(request.user)
-    services.issue_eid(actor=None, person=person, issuer=services.issuer_department())
+    services.issue_eid(actor=system_actor("eid.apply"), person=person, issuer=services.issuer_department())
     messages.success(request, _("EID已签发"))
     return redirect("eid:mine")
 

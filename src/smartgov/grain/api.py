@@ -3,10 +3,11 @@ ventilation advice, parameters, movements, stock checks, prices."""
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from ninja import Router, Schema, Status
+from ninja import Body, Router, Status
 from ninja.pagination import paginate
 
 from smartgov.core.errors import InvalidInput
@@ -16,176 +17,27 @@ from smartgov.core.permissions import require
 from . import selectors, services
 from .models import Price, Source, Variety
 from .readings import WarehouseDirectory, scans_from_json_batch, scans_from_vendor_csv
+from .schemas import (
+    AlertOut,
+    DepotIn,
+    DepotOut,
+    HandleIn,
+    IngestOut,
+    LedgerOut,
+    LotIn,
+    LotOut,
+    MovementIn,
+    MovementOut,
+    PriceOut,
+    ScanOut,
+    StockCheckIn,
+    StockCheckOut,
+    WarehouseIn,
+    WarehouseOut,
+)
 from .views_data import field_payload, ventilation_for
 
 router = Router(tags=["智能粮库 grain"])
-
-
-class IngestOut(Schema):
-    received: int
-    stored: int
-    duplicates: int
-    points: int
-    alerts: int
-    batch: str
-
-
-class DepotOut(Schema):
-    id: int
-    code: str
-    name: str
-    region: str
-    department_id: int
-
-
-class WarehouseOut(Schema):
-    id: int
-    depot_id: int
-    code: str
-    name: str
-    kind: str
-    capacity_t: Decimal
-    rows: int
-    cols: int
-    layers: int
-
-
-class DepotIn(Schema):
-    department: str  # department code of the depot's unit (below the admin's bureau)
-    code: str
-    name: str
-    region: str = "north"
-    address: str = ""
-
-
-class WarehouseIn(Schema):
-    depot: int
-    code: str
-    name: str = ""
-    kind: str = "flat"
-    capacity_t: Decimal
-    length_m: float
-    width_m: float
-    grain_height_m: float
-    rows: int
-    cols: int
-    layers: int
-
-
-class LotIn(Schema):
-    warehouse: int
-    variety: str
-    grade: int
-    harvest_year: int
-    owner: str
-    tonnes: Decimal
-    moisture: float
-    storage_start: date
-
-
-class LotOut(Schema):
-    id: int
-    warehouse_id: int
-    variety: str
-    grade: int
-    harvest_year: int
-    owner: str
-    tonnes: Decimal
-    moisture: float
-    storage_start: date
-    active: bool
-
-
-class ScanOut(Schema):
-    id: int
-    taken_at: datetime
-    source: str
-    t_max: float | None
-    t_min: float | None
-    t_mean: float | None
-    air_temp: float | None
-    air_rh: float | None
-    out_temp: float | None
-    out_rh: float | None
-    temp_class: str
-    next_check_days: int
-
-
-class AlertOut(Schema):
-    id: int
-    warehouse_id: int
-    kind: str
-    status: str
-    message: str
-    first_at: datetime
-    last_at: datetime
-    scans: int
-    note: str
-
-
-class HandleIn(Schema):
-    status: str
-    note: str = ""
-
-
-class MovementIn(Schema):
-    warehouse: int
-    kind: str
-    vehicle: str
-    gross_kg: Decimal
-    tare_kg: Decimal
-    moisture: float
-    impurity: float
-    grade: int
-
-
-class MovementOut(Schema):
-    id: int
-    kind: str
-    vehicle: str
-    gross_kg: Decimal
-    tare_kg: Decimal
-    deduction_kg: Decimal
-    settled_kg: Decimal
-    balance_t: Decimal
-
-
-class LedgerOut(Schema):
-    id: int
-    at: datetime
-    kind: str
-    variety: str
-    vehicle: str
-    gross_kg: Decimal
-    tare_kg: Decimal
-    moisture: float
-    impurity: float
-    grade: int
-    deduction_kg: Decimal
-    settled_kg: Decimal
-    balance_t: Decimal
-
-
-class StockCheckIn(Schema):
-    warehouse: int
-    volume_m3: float
-    bulk_density_kg_m3: float
-    allowed_loss_t: Decimal = Decimal(0)
-
-
-class StockCheckOut(Schema):
-    id: int
-    measured_t: Decimal
-    book_t: Decimal
-    difference_pct: float
-    within_tolerance: bool
-
-
-class PriceOut(Schema):
-    variety: str
-    region: str
-    on: date
-    yuan_per_t: Decimal
 
 
 @router.post("/scans", response={201: IngestOut}, summary="批量上传粮情检测（JSON）")
@@ -194,7 +46,7 @@ def post_scans(request):
     "air_temp", "air_rh", "out_temp", "out_rh", "o2", "co2", "ph3", "moisture"}]}``. A bad scan rejects
     the whole batch (422, nothing stored); a scan already stored is counted as a duplicate."""
     require(request.auth, "grain.ingest")
-    scans = scans_from_json_batch(request.body, WarehouseDirectory())
+    scans = scans_from_json_batch(request.body, WarehouseDirectory(actor=request.auth))
     result = services.ingest_scans(actor=request.auth, scans=scans, source=Source.HTTP)
     return Status(201, result)
 
@@ -209,7 +61,7 @@ def post_scans_csv(request, depot: str):
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("gbk", errors="strict") if raw else ""
-    scans = scans_from_vendor_csv(text, depot_code=depot, directory=WarehouseDirectory())
+    scans = scans_from_vendor_csv(text, depot_code=depot, directory=WarehouseDirectory(actor=request.auth))
     result = services.ingest_scans(actor=request.auth, scans=scans, source=Source.CSV)
     return Status(201, result)
 
@@ -274,9 +126,14 @@ def warehouse_field(request, warehouse_id: int):
 
 @router.get("/warehouses/{warehouse_id}/ventilation", summary="通风建议（含判断依据）")
 def warehouse_ventilation(request, warehouse_id: int, air_c: float | None = None, air_rh: float | None = None,
-                          raining: bool = False, ventilating: bool = False):
+                          raining: bool = False, ventilating: bool = False, purpose: str = "",
+                          moisture_top: float | None = None, moisture_bottom: float | None = None):
+    """Every ventilation purpose (cooling, drying, conditioning, surface) with its start/continue/stop checks, the end
+    conditions, the bin air used and the 储粮生态区. ``purpose`` names the ventilation running now (``ventilating``
+    alone means cooling); ``moisture_top``/``moisture_bottom`` (% w.b.) let the moisture gradient be judged."""
     wh = selectors.get_warehouse_for(request.auth, warehouse_id)
-    return ventilation_for(wh, air_c=air_c, air_rh=air_rh, raining=raining, ventilating=ventilating)
+    return ventilation_for(wh, air_c=air_c, air_rh=air_rh, raining=raining, ventilating=ventilating,
+                           purpose=purpose, moisture_top=moisture_top, moisture_bottom=moisture_bottom)
 
 
 @router.get("/alerts", response=list[AlertOut], summary="粮情预警")
@@ -303,7 +160,8 @@ def get_parameters(request):
 
 
 @router.put("/parameters", summary="修改分析与通风参数")
-def put_parameters(request, body: dict):
+def put_parameters(request, body: Body[dict[str, Any]]):
+    """Body: a JSON object of the parameters to change (names as returned by GET), e.g. ``{"hot_margin": 3}``."""
     return services.set_parameters(actor=request.auth, changes=body)
 
 

@@ -20,16 +20,17 @@ its consumers by more than that.
 import os
 import signal
 import subprocess
-import sys
-import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from django.db import connection, transaction
 
 from smartgov.core.benchhttp import database_url
+from smartgov.core.permissions import system_actor
+from smartgov.core.processes import child_env
+from smartgov.iot import mqtt as iot_mqtt
 
 from . import mqtt
 from .ingest import COLUMNS, TABLE
@@ -39,30 +40,8 @@ GRID = (12, 8, 4)  # a 58 m × 38 m flat warehouse: 96 cables, 4 layers — 384 
 
 
 def _start_workers(n: int, *, prefix: str, group: str, batch: int):
-    env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"}
-    procs, acked, batches = [], [0] * n, [0] * n
-    ready = [threading.Event() for _ in range(n)]
-    for k in range(n):
-        p = subprocess.Popen([sys.executable, "-m", "smartgov", "grain", "ingest", "--prefix", prefix, "--group", group,
-                              "--client-id", f"bench-{prefix}-{k}", "--batch", str(batch), "--session-expiry", "60"],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-
-        def read(p=p, k=k):
-            for line in p.stdout:
-                if line.startswith("ready"):
-                    ready[k].set()
-                elif line.startswith("acked"):
-                    acked[k] = int(line.split()[1])
-                    batches[k] += 1
-
-        threading.Thread(target=read, daemon=True).start()
-        procs.append(p)
-    for k, ev in enumerate(ready):
-        if not ev.wait(60):
-            for p in procs:
-                p.kill()
-            raise RuntimeError(f"ingest worker {k} did not start")
-    return procs, acked, batches
+    env = child_env({"DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"})
+    return iot_mqtt.start_ingest_workers(["grain", "ingest"], n, prefix=prefix, group=group, batch=batch, env=env)
 
 
 def _raw_load(batch: int) -> tuple[float, int]:
@@ -134,7 +113,7 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
     scans = size or 4000
     rows, cols, layers = GRID
     depots, per_depot = 10, 10
-    bureau = create_department(actor=None, name="基准测试粮食局", code=f"BENCH-{uuid.uuid4().hex[:6]}",
+    bureau = create_department(actor=system_actor("grain.bench"), name="基准测试粮食局", code=f"BENCH-{uuid.uuid4().hex[:6]}",
                                level=Level.CITY)
     whs = ensure_structure(bureau=bureau, depots=depots, warehouses=per_depot, rows=rows, cols=cols, layers=layers,
                            prefix=bureau.code)
@@ -142,7 +121,8 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
     per_wh = -(-scans // len(sims))
     prefix, group = f"bench{uuid.uuid4().hex[:8]}", f"bench{uuid.uuid4().hex[:6]}"
     messages = []
-    for sim, _, payload in generate(sims, start=datetime(2026, 1, 1, tzinfo=UTC), days=-(-per_wh // 4), per_day=4):
+    for sim, _, payload in generate(sims, start=datetime.now(UTC) - timedelta(days=-(-per_wh // 4) + 1), days=-(-per_wh // 4),
+                                    per_day=4):
         messages.append((mqtt.scan_topic(prefix, sim.depot_code, sim.code), orjson.dumps(payload)))
     messages = messages[:scans]
     points = len(messages) * rows * cols * layers

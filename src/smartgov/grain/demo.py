@@ -7,8 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from smartgov.core.permissions import system_actor
 
 DAYS = 20
 
@@ -17,8 +20,10 @@ def _readings(whs, sims):
     from .readings import WarehouseDirectory, scan_from_dict
     from .simulate import generate
 
-    directory = WarehouseDirectory()
+    directory = WarehouseDirectory(actor=system_actor("grain.demo"))
     today = timezone.localtime().replace(hour=8, minute=0, second=0, microsecond=0)
+    if today > timezone.localtime():  # before 08:00: the last scan is yesterday's (no future scans)
+        today -= timedelta(days=1)
     start = today - timedelta(days=DAYS - 1)
     by_day: dict = {}
     for sim, taken_at, payload in generate(sims, start=start, days=DAYS, seed=11, hot_from_day=DAYS - 6):
@@ -44,19 +49,18 @@ def load_demo(*, stdout) -> None:
     whs = ensure_structure(bureau=bureau, depots=2, warehouses=3, rows=6, cols=5, layers=4, prefix="SFC-LSJ",
                            label="")
     depots = {w.depot.code: w.depot for w in whs}
-    import os
 
-    password = os.environ.get("SMARTGOV_DEMO_PASSWORD", "demo-SmartGov-2026")
+    password = settings.DEMO_PASSWORD
     existing = set(User.objects.values_list("username", flat=True))
     for username, name, role, dept in (("grain_supervisor", "钱粮安", Role.SUPERVISOR, bureau),
                                        ("depot_keeper", "孙保管", Role.OFFICER, depots["SFC-LSJ-K01"].department)):
         if username not in existing:
-            create_user(actor=None, username=username, password=password, role=role, name=name, department=dept)
+            create_user(actor=system_actor("grain.demo"), username=username, password=password, role=role, name=name, department=dept)
 
     sims = plan(list(depots), 3, rows=6, cols=5, layers=4, seed=11)
     stored = 0
     for _, scans in sorted(_readings(whs, sims).items()):
-        stored += services.ingest_scans(actor=None, actor_label="demo", scans=scans, source=Source.HTTP).stored
+        stored += services.ingest_scans(actor=system_actor("grain.demo"), actor_label="demo", scans=scans, source=Source.HTTP).stored
 
     keeper = User.objects.get(username="depot_keeper")
     first = whs[0]

@@ -296,6 +296,9 @@ class Movement(TimeStampedModel):
         ordering = ["warehouse_id", "at", "pk"]
         verbose_name = verbose_name_plural = "出入库"
 
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.warehouse} · {self.vehicle}"
+
 
 class StockCheck(TimeStampedModel):
     """库存检查 (账实相符): measured volume × bulk density against the book, ± tolerance."""
@@ -316,6 +319,9 @@ class StockCheck(TimeStampedModel):
     class Meta:
         ordering = ["-checked_on", "-pk"]
         verbose_name = verbose_name_plural = "库存检查"
+
+    def __str__(self):
+        return f"账实核对 {self.warehouse} · {self.checked_on}"
 
 
 class Price(models.Model):

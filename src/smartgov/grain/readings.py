@@ -9,7 +9,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -17,6 +17,7 @@ import orjson
 from django.conf import settings
 
 from smartgov.core.errors import InvalidInput, NotFound
+from smartgov.core.permissions import covers_path
 
 OPTIONAL_FLOATS = {  # field → (min, max): physically possible values
     "air_temp": (-50.0, 70.0), "out_temp": (-50.0, 60.0), "air_rh": (0.0, 100.0), "out_rh": (0.0, 100.0),
@@ -61,11 +62,16 @@ class ScanIn:
 
 class WarehouseDirectory:
     """Warehouses by id and by (depot code, warehouse code), with the active lot's variety and moisture.
-    The MQTT worker keeps one for its lifetime and reloads on a miss."""
+    The MQTT worker keeps one for its lifetime and reloads on a miss. A warehouse outside ``actor``'s
+    departments is answered exactly like one that does not exist (no probing of IDs); the system sees all."""
 
-    def __init__(self):
+    def __init__(self, *, actor):
         self._by_id: dict[int, WarehouseInfo] = {}
         self._by_code: dict[tuple[str, str], WarehouseInfo] = {}
+        self.actor = actor
+
+    def _visible(self, info: WarehouseInfo | None) -> WarehouseInfo | None:
+        return info if info is not None and covers_path(self.actor, info.department_path) else None
 
     def _load(self, **filters) -> None:
         from .models import Lot, Warehouse
@@ -86,10 +92,10 @@ class WarehouseDirectory:
     def by_id(self, warehouse_id: int) -> WarehouseInfo:
         if warehouse_id not in self._by_id:
             self._load(id=warehouse_id)
-        try:
-            return self._by_id[warehouse_id]
-        except KeyError:
-            raise NotFound("没有这个仓房", code="warehouse_not_found", detail={"warehouse": warehouse_id}) from None
+        info = self._visible(self._by_id.get(warehouse_id))
+        if info is None:
+            raise NotFound("没有这个仓房", code="warehouse_not_found", detail={"warehouse": warehouse_id})
+        return info
 
     def preload(self, pairs) -> None:
         """Load, in one query, every warehouse of the depots named in ``pairs`` that is not known yet."""
@@ -101,11 +107,10 @@ class WarehouseDirectory:
         key = (depot_code, code)
         if key not in self._by_code:
             self._load(depot__code=depot_code, code=code)
-        try:
-            return self._by_code[key]
-        except KeyError:
-            raise NotFound("没有这个仓房", code="warehouse_not_found",
-                           detail={"depot": depot_code, "warehouse": code}) from None
+        info = self._visible(self._by_code.get(key))
+        if info is None:
+            raise NotFound("没有这个仓房", code="warehouse_not_found", detail={"depot": depot_code, "warehouse": code})
+        return info
 
 
 def _tz():
@@ -113,18 +118,45 @@ def _tz():
 
 
 def parse_time(value) -> datetime:
-    """ISO 8601 (an offset, or local time of the installation when none) or Unix seconds."""
+    """ISO 8601 (an offset, or local time of the installation when none) or Unix seconds, within the
+    accepted window around the server clock (see :func:`check_scan_time`)."""
+    dt = None
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str) and value.strip():
+        if not -62_135_596_800 <= value <= 253_402_300_799:  # years 1..9999: beyond, fromtimestamp overflows
+            raise ValueError("检测时间超出可能范围")
+        dt = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, str) and value.strip():
         text = value.strip().replace("/", "-")
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
             pass
         else:
-            return dt if dt.tzinfo else dt.replace(tzinfo=_tz())
-    raise ValueError("检测时间应为ISO 8601时间或Unix秒")
+            dt = dt if dt.tzinfo else dt.replace(tzinfo=_tz())
+    if dt is None:
+        raise ValueError("检测时间应为ISO 8601时间或Unix秒")
+    return check_scan_time(dt)
+
+
+def check_scan_time(dt: datetime) -> datetime:
+    """A scan's time must lie in a window around the server clock: at most GRAIN_SCAN_MAX_FUTURE_SECONDS
+    ahead (clock drift of the measuring system) and GRAIN_SCAN_MAX_AGE_DAYS back (late uploads). A scan
+    dated 2099 would otherwise become the warehouse's "latest" and hide the real one; one dated 1970 is a
+    device whose clock was never set."""
+    now = datetime.now(UTC)
+    try:
+        earliest = now - timedelta(days=settings.GRAIN_SCAN_MAX_AGE_DAYS)
+    except OverflowError:
+        earliest = datetime.min.replace(tzinfo=UTC)
+    latest = now + timedelta(seconds=settings.GRAIN_SCAN_MAX_FUTURE_SECONDS)
+    try:
+        in_window = earliest <= dt <= latest
+    except OverflowError:  # an aware time near year 1 or 9999 cannot be compared after conversion
+        in_window = False
+    if not in_window:
+        raise ValueError(f"检测时间 {dt.isoformat()} 不在允许范围内（不早于 {settings.GRAIN_SCAN_MAX_AGE_DAYS} 天前，"
+                         f"不晚于服务器时间 {settings.GRAIN_SCAN_MAX_FUTURE_SECONDS} 秒后）")
+    return dt
 
 
 def _float(value, lo, hi, name) -> float | None:

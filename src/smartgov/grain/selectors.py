@@ -142,3 +142,72 @@ def stock_chart(stock: list[dict]) -> dict:
         if any(data):
             series.append({"name": Owner(owner).label, "data": data})
     return {"categories": [Variety(v).label for v in varieties], "series": series}
+
+
+# ------------------------------------------------------------------------------ city overview (docs/overview.md)
+
+HEAT_ALERTS = ("hot_spot", "high_temp", "rising")
+
+
+def indicators(*, actor, department) -> list[dict]:
+    """粮库 figures of ``department`` and below: stock by variety, warehouses with hot spots, open alerts (2 queries)."""
+    from django.db.models import Q
+    from django.urls import reverse
+
+    from smartgov.core.indicators import check_scope, indicator
+
+    from .models import Variety
+
+    check_scope(actor, department)
+    stock = list(Lot.objects.filter(active=True, warehouse__depot__department__path__startswith=department.path)
+                 .values("variety").annotate(t=Sum("tonnes")).order_by("variety"))
+    a = Alert.objects.filter(warehouse__depot__department__path__startswith=department.path).exclude(
+        status=AlertStatus.RESOLVED).aggregate(
+        open=Count("id"), hot=Count("warehouse", distinct=True, filter=Q(kind="hot_spot")))
+    url = reverse("grain:supervision")
+    common = {"app": "grain", "department": department, "url": url}
+    return [
+        indicator(key="stock_tonnes", name="储粮总量", name_en="Grain in store", unit="吨",
+                  value=round(float(sum(r["t"] or 0 for r in stock)), 1),
+                  breakdown=[{"name": str(Variety(r["variety"]).label), "value": round(float(r["t"] or 0), 1)}
+                             for r in stock], **common),
+        indicator(key="hot_spot_warehouses", name="发热仓房", name_en="Warehouses with hot spots", unit="栋",
+                  value=a["hot"], **common),
+        indicator(key="open_alerts", name="粮情预警", name_en="Open grain alerts", unit="条", value=a["open"], **common),
+    ]
+
+
+def alerts(*, actor, department, limit: int = 20) -> list[dict]:
+    """Open heat alerts (发热点, 粮温过高, 上升过快) of ``department`` and below (one query)."""
+    from django.urls import reverse
+
+    from smartgov.core.indicators import alert, check_scope
+
+    check_scope(actor, department)
+    rows = (Alert.objects.filter(warehouse__depot__department__path__startswith=department.path,
+                                 kind__in=HEAT_ALERTS).exclude(status=AlertStatus.RESOLVED)
+            .select_related("warehouse__depot__department").order_by("-last_at")[:limit])
+    return [alert(app="grain", key=f"heat:{a.pk}", kind=a.get_kind_display(), kind_en="Grain heat",
+                  title=f"{a.warehouse.depot.name} {a.warehouse} · {a.message}", at=a.last_at,
+                  url=reverse("grain:warehouse", args=[a.warehouse_id]), level="red" if a.kind == "hot_spot" else "orange",
+                  department_name=a.warehouse.depot.department.name) for a in rows]
+
+
+def map_markers(*, actor, department) -> list[dict]:
+    """For the overview's map: each depot of ``department`` and below, its status the open 粮情预警 (one query)."""
+    from django.db.models import Q
+    from django.urls import reverse
+
+    from smartgov.core.indicators import check_scope, marker
+
+    from .models import AlertStatus, Depot
+
+    check_scope(actor, department)
+    depots = (Depot.objects.filter(department__path__startswith=department.path).select_related("department")
+              .annotate(open_alerts=Count("warehouses__alerts",
+                                          filter=~Q(warehouses__alerts__status=AlertStatus.RESOLVED)))
+              .order_by("code")[:500])
+    return [marker(app="grain", key=f"depot:{d.pk}", kind="粮库", kind_en="Grain depot", name=d.name,
+                   status="alert" if d.open_alerts else "ok",
+                   status_label=f"粮情预警 {d.open_alerts} 条" if d.open_alerts else "粮情正常", department=d.department,
+                   url=reverse("grain:depot", args=[d.pk])) for d in depots]

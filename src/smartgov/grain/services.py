@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput, validated
-from smartgov.core.permissions import covers_department, require
+from smartgov.core.permissions import covers_path, require, user_of
 
 from . import analysis
 from .ingest import store_batch
@@ -40,8 +40,7 @@ from .readings import ScanIn
 @transaction.atomic
 def create_depot(*, actor, department, code: str, name: str, region: str = "north", address: str = "") -> Depot:
     """A depot (库点) for a department below a grain bureau; by that bureau's admin (or the system)."""
-    if actor is not None:
-        require(actor, "grain.manage", department=department)
+    require(actor, "grain.manage", department=department)
     depot = Depot(department=department, code=(code or "").strip(), name=(name or "").strip(), region=region,
                   address=address)
     validated(depot)
@@ -55,8 +54,7 @@ def create_depot(*, actor, department, code: str, name: str, region: str = "nort
 def create_warehouse(*, actor, depot: Depot, code: str, kind: str, capacity_t, length_m: float, width_m: float,
                      grain_height_m: float, rows: int, cols: int, layers: int, name: str = "") -> Warehouse:
     """A warehouse (仓房) with its cable grid; GB 50320 spacing is checked in ``Warehouse.clean``."""
-    if actor is not None:
-        require(actor, "grain.manage", department=depot.department)
+    require(actor, "grain.manage", department=depot.department)
     wh = Warehouse(depot=depot, code=(code or "").strip(), name=name or f"{code}号仓", kind=kind,
                    capacity_t=capacity_t, length_m=length_m, width_m=width_m, grain_height_m=grain_height_m,
                    rows=rows, cols=cols, layers=layers)
@@ -72,8 +70,7 @@ def create_warehouse(*, actor, depot: Depot, code: str, kind: str, capacity_t, l
 def store_lot(*, actor, warehouse: Warehouse, variety: str, grade: int, harvest_year: int, owner: str, tonnes,
               moisture: float, storage_start: date) -> Lot:
     """Record grain stored in a warehouse (货位建档). One active lot per warehouse."""
-    if actor is not None:
-        require(actor, "grain.manage", department=warehouse.depot.department)
+    require(actor, "grain.manage", department=warehouse.depot.department)
     if Lot.objects.filter(warehouse=warehouse, active=True).exists():
         raise Conflict("该仓房已有在储粮食，请先出清", code="warehouse_occupied")
     lot = Lot(warehouse=warehouse, variety=variety, grade=grade, harvest_year=harvest_year, owner=owner,
@@ -92,6 +89,14 @@ def current_parameters() -> dict:
     return analysis.parameters(row.values if row else None)
 
 
+def _is_number(text) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 @transaction.atomic
 def set_parameters(*, actor, changes: dict) -> dict:
     """Edit analysis/ventilation parameters (hot-spot margin, rise rate, ventilation differences …)."""
@@ -104,6 +109,12 @@ def set_parameters(*, actor, changes: dict) -> dict:
             ok = isinstance(value, dict) and all(isinstance(v, int | float) for v in value.values())
         else:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if key == "eco_zone":
+            ok = ok and value == int(value) and 1 <= value <= 7
+        elif key == "eco_zone_by_depot":
+            ok = ok and all(v == int(v) and 1 <= v <= 7 for v in value.values())
+        elif key == "fumigation_days":
+            ok = ok and bool(value) and all(_is_number(k) and v > 0 for k, v in value.items())
         if not ok:
             raise InvalidInput(f"参数 {key} 的值无效", code="invalid_parameter", detail={key: value})
     row, _ = Parameters.objects.select_for_update().get_or_create(pk=1)
@@ -131,7 +142,6 @@ ALERT_MESSAGES = {
     AlertKind.RISING: "粮温上升过快：{n} 个测温点升温超过 {rate:g}℃/天（{where}）",
     AlertKind.FAULTY: "测温点故障：{n} 个（{where}）",
     AlertKind.HIGH_TEMP: "粮温过高：最高 {value}℃，超过 {limit:g}℃",
-    AlertKind.GAS: "二氧化碳浓度 {value} ppm 超过 {limit:g} ppm，疑有虫霉活动",
 }
 _WHY = {"missing": "无读数", "range": "超量程", "jump": "跳变", "stuck": "读数不变"}
 
@@ -163,8 +173,11 @@ def _findings(s: ScanIn, a, params) -> dict:
     if a.t_max is not None and a.t_max > params["high_temp_c"]:
         out[AlertKind.HIGH_TEMP] = ([], ALERT_MESSAGES[AlertKind.HIGH_TEMP].format(
             value=a.t_max, limit=params["high_temp_c"]))
-    if s.co2 is not None and s.co2 > params["co2_alert_ppm"]:
-        out[AlertKind.GAS] = ([], ALERT_MESSAGES[AlertKind.GAS].format(value=s.co2, limit=params["co2_alert_ppm"]))
+    if s.o2 is not None or s.co2 is not None or s.ph3 is not None:
+        gases = [g for g in analysis.evaluate_gases(o2=s.o2, co2=s.co2, ph3=s.ph3, p=params)
+                 if g["level"] != "info"]
+        if gases:
+            out[AlertKind.GAS] = ([], "；".join(g["text"] for g in gases))
     return out
 
 
@@ -205,15 +218,14 @@ def _raise_alerts(new, params) -> int:
 def ingest_scans(*, actor, scans: list[ScanIn], source: str, actor_label: str = "",
                  params: dict | None = None, rejected: list | None = None) -> IngestResult:
     """Store a batch of grain-condition scans (粮情数据入库): analysed, idempotent by (warehouse, scan time),
-    alerts raised, one audit entry for the batch. ``actor`` None is the system (the MQTT worker, whose
-    devices the broker authenticates); a user must hold ``grain.ingest`` for every warehouse's depot.
+    alerts raised, one audit entry for the batch. A system actor is the MQTT worker (whose devices the
+    broker authenticates); a user must hold ``grain.ingest`` for every warehouse's depot.
     ``rejected`` lists malformed MQTT messages dropped from the batch; they are named in its audit entry."""
-    if actor is not None:
-        require(actor, "grain.ingest")
-        for info in {s.warehouse for s in scans}:
-            if not _covers(actor, info):
-                raise Forbidden("批次中有不属于本单位的仓房", code="warehouse_out_of_scope",
-                                detail={"warehouse": info.id})
+    require(actor, "grain.ingest")
+    for info in {s.warehouse for s in scans}:
+        if not covers_path(actor, info.department_path):
+            raise Forbidden("批次中有不属于本单位的仓房", code="warehouse_out_of_scope",
+                            detail={"warehouse": info.id})
     params = params or current_parameters()
     new = store_batch(scans, source=source, params=params) if scans else []
     made = _raise_alerts(new, params) if new else 0
@@ -230,12 +242,6 @@ def ingest_scans(*, actor, scans: list[ScanIn], source: str, actor_label: str = 
                         "rejected_count": len(rejected or [])})
     return IngestResult(received=len(scans), stored=len(new), duplicates=len(scans) - len(new), points=points,
                         alerts=made, batch=batch)
-
-
-def _covers(actor, info) -> bool:
-    class _Dept:  # covers_department needs only .path
-        path = info.department_path
-    return covers_department(actor, _Dept)
 
 
 # ---------------------------------------------------------------- alerts
@@ -312,7 +318,7 @@ def record_movement(*, actor, warehouse: Warehouse, kind: str, vehicle: str, gro
     mv = Movement.objects.create(warehouse=warehouse, kind=kind, variety=variety, vehicle=vehicle[:16],
                                  gross_kg=gross, tare_kg=tare, moisture=moisture, impurity=impurity, grade=grade,
                                  deduction_kg=deduction, settled_kg=settled, balance_t=lot.tonnes,
-                                 at=at or timezone.now(), by=actor)
+                                 at=at or timezone.now(), by=user_of(actor))
     record(actor=actor, action=f"grain.movement.{kind}", target=mv,
            changes={"warehouse": warehouse.pk, "vehicle": vehicle, "gross_kg": str(gross), "tare_kg": str(tare),
                     "net_kg": str(net), "deduction_kg": str(deduction), "settled_kg": str(settled),
@@ -342,7 +348,7 @@ def check_stock(*, actor, warehouse: Warehouse, volume_m3: float, bulk_density_k
     sc = StockCheck.objects.create(warehouse=warehouse, checked_on=checked_on or timezone.localdate(),
                                    volume_m3=volume_m3, bulk_density=bulk_density_kg_m3, allowed_loss_t=loss,
                                    measured_t=measured, book_t=book, difference_pct=round(diff, 2),
-                                   within_tolerance=abs(diff) <= STOCK_TOLERANCE_PCT, by=actor)
+                                   within_tolerance=abs(diff) <= STOCK_TOLERANCE_PCT, by=user_of(actor))
     record(actor=actor, action="grain.stock.check", target=sc,
            changes={"warehouse": warehouse.pk, "measured_t": str(measured), "book_t": str(book),
                     "difference_pct": round(diff, 2), "within_tolerance": sc.within_tolerance})

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from smartgov.core.permissions import system_actor
+
 
 @dataclass
 class SimWarehouse:
@@ -126,20 +128,20 @@ def ensure_structure(*, bureau, depots: int, warehouses: int, rows=6, cols=5, la
         depot = Depot.objects.filter(code=code).first()
         if depot is None:
             dept = Department.objects.filter(code=code).first() or create_department(
-                actor=None, name=f"{bureau.name.replace('粮食和物资储备局', '')}{label}第{d + 1}粮库", code=code,
+                actor=system_actor("grain.simulate"), name=f"{bureau.name.replace('粮食和物资储备局', '')}{label}第{d + 1}粮库", code=code,
                 level=Level.COUNTY, parent=bureau)
-            depot = services.create_depot(actor=None, department=dept, code=code, name=dept.name,
+            depot = services.create_depot(actor=system_actor("grain.simulate"), department=dept, code=code, name=dept.name,
                                           region="south" if d % 2 else "north")
         for w in range(warehouses):
             wcode = f"P{w + 1:02d}"
             wh = Warehouse.objects.filter(depot=depot, code=wcode).first()
             if wh is None:
-                wh = services.create_warehouse(actor=None, depot=depot, code=wcode, kind="flat", capacity_t=6000,
+                wh = services.create_warehouse(actor=system_actor("grain.simulate"), depot=depot, code=wcode, kind="flat", capacity_t=6000,
                                                length_m=rows * 4.8, width_m=cols * 4.8, grain_height_m=layers * 1.5,
                                                rows=rows, cols=cols, layers=layers)
             if not Lot.objects.filter(warehouse=wh, active=True).exists():
                 variety = VARIETIES[(d + w) % len(VARIETIES)]
-                services.store_lot(actor=None, warehouse=wh, variety=variety, grade=1 + (w % 3),
+                services.store_lot(actor=system_actor("grain.simulate"), warehouse=wh, variety=variety, grade=1 + (w % 3),
                                    harvest_year=2024 + (w % 2), owner=["central", "local", "commercial"][w % 3],
                                    tonnes=3000 + 250 * w, moisture={"wheat": 12.2, "corn": 13.6, "paddy": 13.3,
                                                                     "soybean": 12.0}[variety],

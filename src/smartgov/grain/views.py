@@ -16,6 +16,7 @@ from smartgov.core.permissions import has_perm
 
 from . import selectors, services
 from .models import AlertStatus, Price, StockCheck, Variety
+from .ventilation import PURPOSES
 from .views_data import field_payload, ventilation_for
 
 
@@ -85,12 +86,17 @@ def warehouse(request, warehouse_id: int):
     wh = selectors.get_warehouse_for(request.user, warehouse_id)
     field = field_payload(wh)
     advice, advice_error = None, None
-    form = {"air_c": request.GET.get("air_c", ""), "air_rh": request.GET.get("air_rh", ""),
-            "raining": request.GET.get("raining") == "1", "ventilating": request.GET.get("ventilating") == "1"}
+    form = {key: request.GET.get(key, "").strip() for key in ("air_c", "air_rh", "purpose", "moisture_top",
+                                                                "moisture_bottom")}
+    form["raining"] = request.GET.get("raining") == "1"
+
+    def number(key):
+        return float(form[key]) if form[key] else None
+
     try:
-        advice = ventilation_for(wh, air_c=float(form["air_c"]) if form["air_c"] else None,
-                                 air_rh=float(form["air_rh"]) if form["air_rh"] else None,
-                                 raining=form["raining"], ventilating=form["ventilating"])
+        advice = ventilation_for(wh, air_c=number("air_c"), air_rh=number("air_rh"), raining=form["raining"],
+                                 purpose=form["purpose"], moisture_top=number("moisture_top"),
+                                 moisture_bottom=number("moisture_bottom"))
     except DomainError as exc:
         advice_error = exc.message
     except ValueError:
@@ -98,6 +104,7 @@ def warehouse(request, warehouse_id: int):
     lot = selectors.active_lots([wh.pk]).get(wh.pk)
     return render(request, "grain/warehouse.html", {
         "wh": wh, "field": field, "lot": lot, "advice": advice, "advice_error": advice_error, "form": form,
+        "purposes": [(k, name) for k, (name, _) in PURPOSES.items()],
         "alerts": list(wh.alerts.select_related("handled_by").order_by("-last_at")[:20]),
         "can_handle": has_perm(request.user, "grain.handle_alert"),
         "rotation": selectors.rotation_status(lot, wh.depot.region) if lot else None,
@@ -129,6 +136,17 @@ PARAMETER_LABELS = {
     "low_max_c": "低温：最高≤（℃）", "quasi_low_mean_c": "准低温：平均≤（℃）", "quasi_low_max_c": "准低温：最高≤（℃）",
     "semi_safe_margin": "半安全水分：高出安全水分（百分点）", "vent_start_diff_c": "开始通风温差（℃）",
     "vent_continue_diff_c": "继续通风温差（℃）", "vent_fog_rh": "雾：相对湿度≥（%）", "vent_min_air_c": "通风最低气温（℃）",
+    "vent_dry_emc_margin": "降水通风：大气平衡水分低于粮食水分（百分点）",
+    "vent_dry_max_rise_c": "降水通风：允许粮温升高（℃）",
+    "vent_condition_margin": "调质通风：低于安全水分（百分点）", "vent_condition_max_grain_c": "调质通风：粮温≤（℃）",
+    "vent_heat_diff_c": "排积热：仓温高于气温（℃）", "vent_dew_margin_c": "防结露：露点低于粮面（℃）",
+    "vent_end_gradient_c_per_m": "结束：粮温梯度≤（℃/m）", "vent_end_top_bottom_c": "结束：房式仓上下层温差≤（℃）",
+    "vent_end_top_bottom_silo_c": "结束：筒式仓上下层温差≤（℃）", "vent_end_moisture_gradient": "结束：水分梯度≤（%/m）",
+    "eco_zone": "储粮生态区（1～7）",
+    "o2_entry_min_pct": "进仓：氧气≥（%）", "ph3_entry_max_ppm": "进仓：磷化氢≤（mL/m³）",
+    "co2_entry_max_ppm": "进仓：二氧化碳≤（ppm）", "ca_kill_o2_pct": "缺氧储藏：氧气≤（%）",
+    "ca_low_o2_pct": "低氧储藏：氧气≤（%）", "fumigation_min_ph3_ppm": "熏蒸：磷化氢保持≥（mL/m³）",
+    "check_safe_warm_days": "安全水分粮、粮温>15℃的检测周期（天）",
 }
 
 
@@ -151,7 +169,7 @@ def parameters(request):
             except ValueError:
                 errors.append(PARAMETER_LABELS[key])
                 continue
-            if key == "stuck_scans":
+            if key in ("stuck_scans", "eco_zone", "check_safe_warm_days"):
                 value = int(value)
             if value != current[key]:
                 changes[key] = value

@@ -5,7 +5,7 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from smartgov.core.errors import InvalidInput
+from smartgov.core.errors import InvalidInput, patch_changes
 from smartgov.core.pagination import PageNumber
 
 from . import selectors, services
@@ -49,7 +49,7 @@ def get_person(request, person_id: int):
 @router.patch("/persons/{person_id}", response=PersonOut, summary="更正自然人信息")
 def update_person(request, person_id: int, payload: PersonPatch):
     person = selectors.get_person_for(request.auth, person_id)
-    return services.update_person(actor=request.auth, person=person, changes=payload.dict(exclude_unset=True))
+    return services.update_person(actor=request.auth, person=person, changes=patch_changes(payload, nullable={"phone"}))
 
 
 @router.post("/persons/{person_id}/reveal", response=PersonalDataOut, summary="查看完整身份证号和手机号（留审计记录）")
@@ -79,7 +79,8 @@ def get_enterprise(request, enterprise_id: int):
 def update_enterprise(request, enterprise_id: int, payload: EnterprisePatch):
     enterprise = selectors.get_enterprise_for(request.auth, enterprise_id)
     return services.update_enterprise(actor=request.auth, enterprise=enterprise,
-                                      changes=payload.dict(exclude_unset=True))
+                                      changes=patch_changes(payload, nullable={"established_on",
+                                                                               "legal_representative_id_number"}))
 
 
 def _import(request, kind, file, valid_only):

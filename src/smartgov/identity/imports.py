@@ -601,9 +601,10 @@ def check_enterprises(table: Table, *, progress: Progress = _no_progress) -> Che
     return out
 
 
-def resolve_enterprises(checked: Checked) -> None:
+def resolve_enterprises(checked: Checked, *, persons=None) -> None:
     """Against the register: USCCs already registered are errors; legal representatives must be registered
-    persons (found by blind index). One query per batch for each."""
+    persons (found by blind index) within ``persons`` (the importer's scope). One query per batch for each."""
+    persons = Person.objects.all() if persons is None else persons
     ring = keys.get_keyring()
     registered: set[str] = set()
     codes = [r.uscc for r in checked.valid]
@@ -615,7 +616,7 @@ def resolve_enterprises(checked: Checked) -> None:
     person_by_bidx: dict[str, int] = {}
     wanted = list(set(bidx_of.values()))
     for i in range(0, len(wanted), DB_BATCH):
-        person_by_bidx.update(Person.objects.filter(id_number_bidx__in=wanted[i:i + DB_BATCH])
+        person_by_bidx.update(persons.filter(id_number_bidx__in=wanted[i:i + DB_BATCH])
                               .values_list("id_number_bidx", "pk"))
     keep = []
     for r in checked.valid:

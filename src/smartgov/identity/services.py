@@ -1,7 +1,7 @@
 """Every write to the register (人口库/法人库). Keyword-only, ``actor=``, atomic, audited.
 
-``actor=None`` is the platform itself (the CLI, data loads): permission checks are skipped, the audit
-entry says "system". Departments: a record belongs to its registering office (登记机关), by default
+``actor=system_actor(...)`` is the platform itself (the CLI, data loads): ``require()`` lets it pass, the audit
+entry says ``system:<job>``. Departments: a record belongs to its registering office (登记机关), by default
 the actor's department.
 """
 
@@ -18,7 +18,7 @@ from smartgov.core.crypto.sm3 import sm3
 from smartgov.core.errors import Conflict, InvalidInput, NotFound, validated
 from smartgov.core.fields import blind_lookup
 from smartgov.core.masking import mask_phone
-from smartgov.core.permissions import covers_department, require
+from smartgov.core.permissions import covers_department, require, scope, user_of
 from smartgov.core.validators import parse_id_number, parse_uscc
 
 from . import imports
@@ -42,7 +42,7 @@ def _validated(instance, exclude):
 
 
 def _registering_office(actor, department):
-    return department if department is not None or actor is None else actor.department
+    return department if department is not None else actor.department
 
 
 def _person_taken() -> Conflict:
@@ -63,8 +63,7 @@ def register_person(*, actor, name: str, id_number: str, nationality: str = "CHN
     """Register a natural person (自然人登记). Sex and birth date come from the ID number; if given they
     must agree with it."""
     department = _registering_office(actor, department)
-    if actor is not None:
-        require(actor, "identity.manage_register", department=department)
+    require(actor, "identity.manage_register", department=department)
     person = Person(name=(name or "").strip(), id_number=id_number, nationality=(nationality or "CHN").strip().upper(),
                     region_code=(region_code or "").strip(), address=(address or "").strip(),
                     phone=(phone or "").strip() or None, department=department, sex=sex or "", birth_date=birth_date)
@@ -86,8 +85,7 @@ def register_person(*, actor, name: str, id_number: str, nationality: str = "CHN
 def update_person(*, actor, person: Person, changes: dict) -> Person:
     """Correct a person's name, nationality, address or phone. The ID number is the record's identity and
     is not changed here (a wrong one is a new registration)."""
-    if actor is not None:
-        require(actor, "identity.manage_register", department=person.department, hide=True)
+    require(actor, "identity.manage_register", department=person.department, hide=True)
     if set(changes) - PERSON_EDITABLE:
         raise InvalidInput("该字段不可在此修改", code="field_not_editable", detail=sorted(set(changes) - PERSON_EDITABLE))
     before = {k: getattr(person, k) for k in changes}
@@ -134,14 +132,20 @@ def reveal_person(*, actor, person: Person) -> dict[str, str | None]:
 # --------------------------------------------------------------------------- enterprises
 
 
-def _legal_representative(id_number: str | None) -> Person | None:
+def _visible_persons(actor):
+    """The part of the person register ``actor`` may find people in (None: the installation, all of it).
+    A person outside it is answered exactly like one not registered (no probing by ID number)."""
+    return scope(actor, Person.objects.all())
+
+
+def _legal_representative(actor, id_number: str | None) -> Person | None:
     if not id_number:
         return None
     try:
         normalized = parse_id_number(id_number).normalized
     except ValidationError as exc:
         raise InvalidInput(detail={"legal_representative_id_number": exc.messages}) from exc
-    person = Person.objects.filter(**blind_lookup(Person, "id_number", normalized)).first()
+    person = _visible_persons(actor).filter(**blind_lookup(Person, "id_number", normalized)).first()
     if person is None:
         raise InvalidInput("法定代表人未在人口库登记，请先登记该自然人", code="legal_representative_not_registered")
     return person
@@ -157,14 +161,16 @@ def _normalized_uscc(value: str) -> str:
 @transaction.atomic
 def register_enterprise(*, actor, name: str, uscc: str, legal_representative_id_number: str | None = None,
                         region_code: str = "", address: str = "", status: str = EnterpriseStatus.ACTIVE,
-                        established_on: date | None = None, department=None) -> Enterprise:
+                        established_on: date | None = None, department=None,
+                        legal_representative: Person | None = None) -> Enterprise:
     """Register a legal person (法人登记). The legal representative is found in the person register by ID
-    number (blind index) and must already be there."""
+    number (blind index) and must already be there, within the actor's scope — or is given as the Person a
+    caller already holds (the applicant of the case that registers the company)."""
     department = _registering_office(actor, department)
-    if actor is not None:
-        require(actor, "identity.manage_register", department=department)
+    require(actor, "identity.manage_register", department=department)
     enterprise = Enterprise(name=(name or "").strip(), uscc=_normalized_uscc(uscc),
-                            legal_representative=_legal_representative(legal_representative_id_number),
+                            legal_representative=legal_representative
+                            or _legal_representative(actor, legal_representative_id_number),
                             region_code=(region_code or "").strip(), address=(address or "").strip(), status=status,
                             established_on=established_on, department=department)
     _validated(enterprise, ENTERPRISE_EXCLUDE)
@@ -184,8 +190,7 @@ def register_enterprise(*, actor, name: str, uscc: str, legal_representative_id_
 @transaction.atomic
 def update_enterprise(*, actor, enterprise: Enterprise, changes: dict) -> Enterprise:
     """Change an enterprise's details or status (存续 → 注销/吊销, 吊销 → 注销). The USCC never changes."""
-    if actor is not None:
-        require(actor, "identity.manage_register", department=enterprise.department, hide=True)
+    require(actor, "identity.manage_register", department=enterprise.department, hide=True)
     if set(changes) - ENTERPRISE_EDITABLE:
         raise InvalidInput("该字段不可在此修改", code="field_not_editable",
                            detail=sorted(set(changes) - ENTERPRISE_EDITABLE))
@@ -198,7 +203,7 @@ def update_enterprise(*, actor, enterprise: Enterprise, changes: dict) -> Enterp
                            f"“{dict(EnterpriseStatus.choices).get(new_status, new_status)}”",
                            code="invalid_status_change", detail={"from": enterprise.status, "to": new_status})
     if "legal_representative_id_number" in changes:
-        enterprise.legal_representative = _legal_representative(changes.pop("legal_representative_id_number"))
+        enterprise.legal_representative = _legal_representative(actor, changes.pop("legal_representative_id_number"))
     for key, value in changes.items():
         setattr(enterprise, key, value.strip() if isinstance(value, str) else value)
     _validated(enterprise, ENTERPRISE_EXCLUDE)
@@ -220,8 +225,7 @@ def _plain(value):
 
 def _import_start(actor, department, perm="identity.import_register"):
     department = _registering_office(actor, department)
-    if actor is not None:
-        require(actor, perm, department=department)
+    require(actor, perm, department=department)
     if department is None:
         raise InvalidInput("请指定登记机关（导入的记录归属的部门）", code="department_required")
     return department
@@ -233,7 +237,7 @@ def _save_run(*, actor, kind, file_name, data, department, valid_only, checked, 
         kind=kind, file_name=file_name[:255], file_sm3=sm3(data).hex(), valid_only=valid_only,
         total_rows=checked.total_rows, imported=imported, rejected=checked.rejected_rows,
         errors=errors[:ImportRun.MAX_STORED_ERRORS], errors_truncated=len(errors) > ImportRun.MAX_STORED_ERRORS,
-        department=department, actor=actor if actor is not None and actor.pk else None)
+        department=department, actor=user_of(actor))
     run.error_count = len(errors)
     run.ignored_columns = checked.ignored_columns
     record(actor=actor, action=f"identity.import.{kind}", target=run,
@@ -325,7 +329,7 @@ def import_enterprises(*, actor, data: bytes, file_name: str, department=None, v
 
 @transaction.atomic
 def _write_enterprises(*, actor, data, file_name, department, valid_only, checked, progress) -> ImportRun:
-    imports.resolve_enterprises(checked)
+    imports.resolve_enterprises(checked, persons=_visible_persons(actor))
     checked.sort_errors(imports.ENTERPRISE_ORDER)
     rows = checked.valid if (valid_only or not checked.errors) else []
     try:
@@ -345,8 +349,7 @@ def _write_enterprises(*, actor, data, file_name, department, valid_only, checke
 @transaction.atomic
 def record_export(*, actor, kind: str, fmt: str, count: int) -> None:
     """One audit entry per export (导出留痕); exported ID numbers and phones are always masked."""
-    if actor is not None:
-        require(actor, "identity.export_register")
+    require(actor, "identity.export_register")
     record(actor=actor, action=f"identity.export.{kind}", target=(f"identity.{kind}", "*"),
            changes={"format": fmt, "rows": count, "masked": True})
 

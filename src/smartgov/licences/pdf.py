@@ -1,8 +1,8 @@
 """A printable rendering of a licence (版式文件, after GB/T 36905's appearance requirements): A4, the
 title, the face fields, holder, issuer, dates, identifier and the verification QR code.
 
-Chinese text uses reportlab's built-in CID font STSong-Light (the reader supplies the glyphs), so no
-font file ships; the identifier is set in Courier so any text extractor reads it back exactly.
+Chinese text uses the platform's embedded font (core.pdf); the identifier is set in Courier so any
+text extractor reads it back exactly; the issuing department's seal appearance sits by the QR code.
 """
 
 import io
@@ -10,51 +10,18 @@ import io
 from reportlab.lib.colors import HexColor, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
+
+from smartgov.core.pdf import CJK, draw_qr, draw_seal, register_cjk_font, wrap_text
 
 from . import selectors
 from .models import Licence, LicenceStatus
 
-CJK = "STSong-Light"
 RED = HexColor("#b91c1c")
-_registered = False
-
-
-def _fonts() -> None:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK))
-        _registered = True
-
-
-def _draw_qr(canvas: Canvas, text: str, *, x: float, y: float, size: float) -> None:
-    """Draw the QR matrix as filled squares (vector, sharp at any zoom), quiet zone included."""
-    import segno
-
-    matrix = [list(row) for row in segno.make(text, error="m").matrix_iter(border=2)]
-    module = size / len(matrix)
-    canvas.setFillColor(black)
-    for r, row in enumerate(matrix):
-        for c, dark in enumerate(row):
-            if dark:
-                canvas.rect(x + c * module, y + size - (r + 1) * module, module, module, stroke=0, fill=1)
-
-
-def _wrap(text: str, width: float, font: str, size: float) -> list[str]:
-    lines, line = [], ""
-    for char in text:
-        if pdfmetrics.stringWidth(line + char, font, size) > width:
-            lines.append(line)
-            line = char
-        else:
-            line += char
-    return [*lines, line] if line else lines
 
 
 def render_licence_pdf(licence: Licence) -> bytes:
-    _fonts()
+    register_cjk_font()
     buf = io.BytesIO()
     canvas = Canvas(buf, pagesize=A4, pageCompression=1)
     canvas.setTitle(f"{licence.licence_type.name} {licence.identifier}")
@@ -98,7 +65,7 @@ def render_licence_pdf(licence: Licence) -> bytes:
         canvas.setFillColor(HexColor("#6b7280"))
         canvas.drawString(left, y, label)
         canvas.setFillColor(black)
-        for line in _wrap(str(value), value_width, CJK, 13) or [""]:
+        for line in wrap_text(str(value), value_width, CJK, 13) or [""]:
             canvas.setFont(CJK, 13)
             canvas.drawString(value_x, y, line)
             y -= 7 * mm
@@ -106,7 +73,8 @@ def render_licence_pdf(licence: Licence) -> bytes:
 
     qr_size = 55 * mm
     qr_y = 40 * mm
-    _draw_qr(canvas, selectors.verify_url(licence), x=right - qr_size, y=qr_y, size=qr_size)
+    draw_qr(canvas, selectors.verify_url(licence), x=right - qr_size, y=qr_y, size=qr_size)
+    draw_seal(canvas, licence.department.name, x=left + 30 * mm, y=qr_y + qr_size / 2, radius=21 * mm)
     canvas.setFont(CJK, 9)
     canvas.drawCentredString(right - qr_size / 2, qr_y - 5 * mm, "扫码核验证照真伪")
 

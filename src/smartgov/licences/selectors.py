@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from smartgov.core.errors import InvalidInput, NotFound
+from smartgov.core.pdf import qr_svg as core_qr_svg
 from smartgov.core.permissions import require, scope
 
 from . import payload
@@ -36,10 +37,16 @@ def get_licence_for(user, licence_id: int) -> Licence:
 
 
 def is_holder(user, licence: Licence) -> bool:
-    if not getattr(user, "is_authenticated", False) or licence.holder_person_id is None:
+    """The signed-in person holds the licence: their own, or one of an enterprise they are the legal
+    representative of (the same rule as the wallet, so every wallet button opens)."""
+    if not getattr(user, "is_authenticated", False):
         return False
-    person = licence.holder_person
-    return person is not None and person.user_id == user.pk
+    if licence.holder_person_id is not None:
+        person = licence.holder_person
+        return person is not None and person.user_id == user.pk
+    if licence.holder_enterprise_id is not None:
+        return Licence.objects.filter(pk=licence.pk, holder_enterprise__legal_representative__user=user).exists()
+    return False
 
 
 def wallet_for(user):
@@ -92,9 +99,7 @@ def verify_url(licence: Licence) -> str:
 
 
 def qr_svg(licence: Licence, *, scale: int = 3) -> str:
-    import segno
-
-    return segno.make(verify_url(licence), error="m").svg_inline(scale=scale, dark="#1f2937")
+    return core_qr_svg(verify_url(licence), scale=scale)
 
 
 @dataclass(frozen=True)
@@ -181,3 +186,28 @@ def verify_payload(text: str, *, today: datetime.date | None = None) -> VerifyOu
         return _fail("not_yet_valid", f"该证照自{licence.valid_from.isoformat()}起生效", licence=licence,
                      claims=claims)
     return VerifyOutcome(True, "valid", REASONS["valid"], licence, claims)
+
+
+def indicators(*, actor, department) -> list[dict]:
+    """电子证照 figures of ``department`` and below: licences issued today (7-day trend), valid licences,
+    sharing-interface calls today (two queries; docs/overview.md)."""
+    from django.db.models import Count, Q
+    from django.urls import reverse
+
+    from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
+
+    from .models import LicenceAccess
+
+    check_scope(actor, department)
+    bounds = day_starts()
+    lic = Licence.objects.filter(department__path__startswith=department.path).aggregate(
+        **daily_counts("created_at", "i", bounds), valid=Count("id", filter=Q(status=LicenceStatus.VALID)))
+    calls = LicenceAccess.objects.filter(department__path__startswith=department.path).aggregate(
+        **daily_counts("at", "c", bounds))
+    url = reverse("licences:list")
+    common = {"app": "licences", "department": department, "url": url}
+    return [indicator(key="issued_today", name="今日发证", name_en="Licences issued today", unit="张",
+                      **series_of(lic, "i", bounds), **common),
+            indicator(key="valid", name="有效证照", name_en="Valid licences", unit="张", value=lic["valid"], **common),
+            indicator(key="shared_today", name="今日证照共享调用", name_en="Licence sharing calls today", unit="次",
+                      **series_of(calls, "c", bounds), **common)]

@@ -36,9 +36,8 @@ TYPE_FIELDS = ("name", "holder_kind", "validity_years", "field_template", "activ
 def create_licence_type(*, actor, name: str, code: str, department, holder_kind: str,
                         validity_years: int | None = None, field_template: list | None = None,
                         active: bool = True) -> LicenceType:
-    """Register a licence type for a department (its admin, or the system when actor is None)."""
-    if actor is not None:
-        require(actor, "licences.manage_type", department=department)
+    """Register a licence type for a department (its admin, or a system actor)."""
+    require(actor, "licences.manage_type", department=department)
     licence_type = LicenceType(name=name, code=(code or "").strip().upper(), department=department,
                                holder_kind=holder_kind, validity_years=validity_years or None,
                                field_template=field_template or [], active=active)
@@ -164,7 +163,7 @@ def issue_licence(*, actor, licence_type: LicenceType, holder_person=None, holde
         holder_name=holder["name"], holder_public_id=holder["id"], department=department,
         issuer_uscc=department.uscc, serial=serial, version=1, issued_on=issued_on, valid_from=valid_from,
         valid_until=licence_type.valid_until_for(valid_from), data=clean_data, trust_level=trust_level,
-        issued_by=actor,
+        issued_by=actor if getattr(actor, "pk", None) else None,  # a system actor (秒批) is no user
     )
     _sign(licence)
     licence.save()
@@ -213,7 +212,7 @@ def cancel_licence(*, actor, licence: Licence, reason: str) -> Licence:
 
 
 @transaction.atomic
-def mark_expired_licences(*, actor=None, today: datetime.date | None = None) -> int:
+def mark_expired_licences(*, actor, today: datetime.date | None = None) -> int:
     """Store 过期 on valid licences past their last day (the status is derived anyway; this keeps the
     register's column honest for reports). One audit entry per licence."""
     today = today or timezone.localdate()

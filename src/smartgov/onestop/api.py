@@ -119,7 +119,7 @@ def plan_item(request, code: str, body: PlanIn):
     require(request.user, "onestop.apply")
     item = _item(code)
     content = selectors.current_version(item).parsed
-    enterprise = services._resolve_enterprise(request.user, body.enterprise_uscc)
+    enterprise = selectors.represented_enterprise(request.user, body.enterprise_uscc)
     reuse = selectors.reuse_plan(request.user, content, body.answers, enterprise=enterprise)
     return {
         "situations": [s.model_dump(by_alias=True) for s in content.situations_for(body.answers)],

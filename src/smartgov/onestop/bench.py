@@ -12,12 +12,12 @@ server on it is driven by ``--clients`` concurrent connections (default 50):
 """
 
 import datetime
-import os
 import random
 import secrets
 import time
 
 import orjson
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,12 +27,13 @@ from django.utils import timezone
 from smartgov.accounts.models import Department, Level
 from smartgov.accounts.services import create_department, create_user
 from smartgov.core.benchhttp import load, server
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
 from smartgov.identity.services import link_account, register_person
 
 from . import selectors, services
 from .models import Application, ServiceItem, State, StoredMaterial
+from .services.applying import QUERY_CODE_ALPHABET
 
 CONTENT = {
     "description": "基准测试事项", "legal_limit_days": 20, "promised_limit_days": 5, "visits": 0,
@@ -56,7 +57,7 @@ def _dept(i: int):
     body = "11330100" + body8 + org_code_check_char(body8)
     code = f"BENCH-{i:02d}"
     return Department.objects.filter(code=code).first() or create_department(
-        actor=None, name=f"基准测试局{i:02d}", code=code, level=Level.CITY, uscc=body + uscc_check_char(body))
+        actor=system_actor("onestop.bench"), name=f"基准测试局{i:02d}", code=code, level=Level.CITY, uscc=body + uscc_check_char(body))
 
 
 def _session(user) -> str:
@@ -79,14 +80,14 @@ def _setup():
 def _make_world():
     depts = [_dept(i) for i in range(DEPARTMENTS)]
     items = [ServiceItem.objects.filter(department=d).first() or services.create_item(
-        actor=None, department=d, basic_code=f"GG{i:05d}000", name=f"基准测试事项{i:02d}", item_type="GG",
+        actor=system_actor("onestop.bench"), department=d, basic_code=f"GG{i:05d}000", name=f"基准测试事项{i:02d}", item_type="GG",
         content=CONTENT) for i, d in enumerate(depts)]
     citizens = []
     for i in range(USERS):
         first17 = f"330102{1960 + i % 40}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
-        user = create_user(actor=None, username=f"bench_citizen_{i}_{secrets.token_hex(3)}",
+        user = create_user(actor=system_actor("onestop.bench"), username=f"bench_citizen_{i}_{secrets.token_hex(3)}",
                            password=secrets.token_urlsafe(16), role=Role.CITIZEN, name=f"市民{i:03d}")
-        person = register_person(actor=None, name=f"市民{i:03d}", id_number=first17 + id_number_check_char(first17),
+        person = register_person(actor=system_actor("onestop.bench"), name=f"市民{i:03d}", id_number=first17 + id_number_check_char(first17),
                                  phone=f"139{i:08d}")
         link_account(person=person, user=user)
         user.person = person
@@ -94,7 +95,7 @@ def _make_world():
                                                sha256="0" * 64, size=10, content_type="application/pdf",
                                                file=SimpleUploadedFile("p.pdf", b"%PDF-1.4 x", "application/pdf"))
         citizens.append((user, stored))
-    officer = create_user(actor=None, username=f"bench_officer_{secrets.token_hex(3)}",
+    officer = create_user(actor=system_actor("onestop.bench"), username=f"bench_officer_{secrets.token_hex(3)}",
                           password=secrets.token_urlsafe(16), role=Role.OFFICER, name="基准窗口",
                           department=depts[0])
     return depts, items, citizens, officer
@@ -110,8 +111,9 @@ def _bulk_cases(n: int, items, citizens, progress) -> tuple[float, list[str], li
     cols = ["number", "item_id", "item_version_id", "department_id", "applicant_user_id", "applicant_name",
             "agent_name", "agent_id_number", "channel", "answers", "form_data", "fee_total", "state", "state_since",
             "resume_state", "due_on", "decision_reason", "delivery_method", "delivery_detail", "visits",
-            "created_at", "submitted_at"]
+            "created_at", "submitted_at", "query_code"]
     rng = random.Random(7)
+    alphabet = QUERY_CODE_ALPHABET
     names = [f"申请人{k:06d}" for k in range(100_000)]
     sample_numbers = []
 
@@ -125,7 +127,7 @@ def _bulk_cases(n: int, items, citizens, progress) -> tuple[float, list[str], li
                 sample_numbers.append(number)
             yield (number, item.pk, versions[item.pk], item.department_id, user.pk, names[k % len(names)], "", "",
                    "online", "{}", '{"address": "示范市"}', "0", states[k % len(states)], at, "",
-                   today + datetime.timedelta(days=k % 30), "", "", "", 0, at, at)
+                   today + datetime.timedelta(days=k % 30), "", "", "", 0, at, at, "".join(rng.choices(alphabet, k=8)))
 
     t0 = time.perf_counter()
     table = Application._meta.db_table
@@ -156,7 +158,10 @@ def _bulk_cases(n: int, items, citizens, progress) -> tuple[float, list[str], li
     return rate, sample_numbers, names
 
 
-def bench_onestop(*, clients: int = 50, cases: int = 1_000_000, progress=None, seconds: int = 15, **_) -> dict:
+def http_requests(*, cases: int, progress=None) -> dict:
+    """The benchmark's world in the configured database (departments, items, citizens with sessions and
+    a stored material, ``cases`` historical cases) and the requests that drive it: ``submits`` (one
+    citizen's case each), ``status`` (a citizen reading their own case), ``searches`` (an officer)."""
     progress = progress or (lambda n: None)
     _depts, items, citizens, officer = _setup()
     raw_rate, numbers, names = _bulk_cases(cases, items, citizens, progress)
@@ -182,11 +187,16 @@ def bench_onestop(*, clients: int = 50, cases: int = 1_000_000, progress=None, s
                   {"Cookie": officer_cookie}, None) for k in range(200)]
     searches += [("GET", "/api/onestop/applications?queue=true&state=review&page_size=20",
                   {"Cookie": officer_cookie}, None)]
+    return {"raw_rate": raw_rate, "submits": submits, "status": status, "searches": searches}
+
+
+def bench_onestop(*, clients: int = 50, cases: int = 1_000_000, progress=None, seconds: int = 15, **_) -> dict:
+    world = http_requests(cases=cases, progress=progress)
+    raw_rate, submits, status, searches = world["raw_rate"], world["submits"], world["status"], world["searches"]
     before = Application.objects.count()
     # officers searching: a few at a time (the latency of one search at this size, not a saturated server)
     search_clients = min(clients, 4)
-    workers = int(os.environ.get("SMARTGOV_BENCH_WORKERS", os.cpu_count() * 2))
-    threads = int(os.environ.get("SMARTGOV_BENCH_THREADS", 2))
+    workers, threads = settings.BENCH_WORKERS, settings.BENCH_THREADS
     with server(workers=workers, threads=threads) as port:
         for method, path, headers, body in (submits[0], status[0], searches[0]):  # each must really work
             _check(port, method, path, headers, body)
@@ -228,11 +238,12 @@ def _quote(s: str) -> str:
 
 def bench_guide(*, progress=None, **_) -> dict:
     """``smartgov bench guide --json``: the smart guide's accuracy on the labelled questions in the repo
-    (``data/guide_questions.tsv``) over the shipped catalogue, and its speed."""
+    (``data/guide_questions.tsv``) over the shipped catalogue, and its speed; and "decline": answerable
+    questions answered right vs questions no item answers (``data/guide_unanswerable.txt``) declined."""
     import json as _json
 
     from .demo import DATA
-    from .guide import GuideIndex, docs_from_catalogue, evaluate, load_questions
+    from .guide import GuideIndex, calibrate, docs_from_catalogue, evaluate, load_questions, load_unanswerable
 
     docs = docs_from_catalogue(_json.loads(DATA.read_text(encoding="utf-8")))
     t0 = time.perf_counter()
@@ -249,7 +260,8 @@ def bench_guide(*, progress=None, **_) -> dict:
     return {"questions": result["questions"], "documents": len(docs), "top1": round(result["top1"], 3),
             "top3": round(result["top3"], 3), "build_s": round(build_s, 3),
             "search_p50_ms": round(times[len(times) // 2], 2), "search_p99_ms": round(times[int(len(times) * .99)], 2),
-            "misses": result["misses"][:10]}
+            "misses": result["misses"][:10],
+            "decline": calibrate(index, questions, load_unanswerable())}
 
 
 BENCHMARKS = {"onestop": bench_onestop, "guide": bench_guide}

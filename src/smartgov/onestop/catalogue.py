@@ -75,6 +75,7 @@ class Material(_Strict):
     form: Literal["electronic", "paper", "both"] = "electronic"
     source: Literal["applicant", "government"] = "applicant"
     licence_type: str | None = None  # LicenceType.code that satisfies this material (材料复用)
+    resource: str | None = None  # exchange resource code whose document satisfies it (材料复用 through the exchange)
     copies: int = Field(1, ge=0, le=20)
     blank_form: str = ""  # 空白表格 (file name or URL under /static)
     sample: str = ""  # 示例样表

@@ -8,16 +8,18 @@ demo citizen's library, and makes demo cases in every state through the real ser
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from smartgov.accounts.models import Department, User
 from smartgov.accounts.services import create_department, create_user
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.core.validators import org_code_check_char, uscc_check_char
 
 from . import selectors, services
 from .models import Application, Bundle, ServiceItem, State, StoredMaterial
+from .selectors import MEASURES_DOMAIN
 
 DATA = Path(__file__).parent / "data" / "catalogue.json"
 DEMO_CITIZEN = "zhangsan"
@@ -35,13 +37,13 @@ def load_catalogue(data: dict, *, stdout=None) -> dict:
     for d in data.get("departments", []):
         if d["code"] not in by_code:
             body = "11330100" + d["org"] + org_code_check_char(d["org"])
-            by_code[d["code"]] = create_department(actor=None, name=d["name"], code=d["code"], level=d["level"],
+            by_code[d["code"]] = create_department(actor=system_actor("onestop.demo"), name=d["name"], code=d["code"], level=d["level"],
                                                    parent=by_code.get(d.get("parent")),
                                                    uscc=body + uscc_check_char(body))
             made["departments"] += 1
     for t in data.get("licence_types", []):
         if not LicenceType.objects.filter(code=t["code"]).exists():
-            create_licence_type(actor=None, name=t["name"], code=t["code"], department=by_code[t["department"]],
+            create_licence_type(actor=system_actor("onestop.demo"), name=t["name"], code=t["code"], department=by_code[t["department"]],
                                 holder_kind=t["holder_kind"], validity_years=t.get("validity_years"),
                                 field_template=t.get("field_template", []))
     existing = {(i.department_id, i.basic_code) for i in ServiceItem.objects.all()}
@@ -50,14 +52,14 @@ def load_catalogue(data: dict, *, stdout=None) -> dict:
         dept = by_code[it["department"]]
         if (dept.pk, it["basic_code"]) not in existing:
             items[it["basic_code"]] = services.create_item(
-                actor=None, department=dept, basic_code=it["basic_code"], name=it["name"], item_type=it["item_type"],
+                actor=system_actor("onestop.demo"), department=dept, basic_code=it["basic_code"], name=it["name"], item_type=it["item_type"],
                 business_item=it.get("business_item", "01"), content=it["content"])
             made["items"] += 1
     for item in ServiceItem.objects.all():
         items.setdefault(item.basic_code, item)
     for b in data.get("bundles", []):
         if not Bundle.objects.filter(code=b["code"]).exists():
-            services.create_bundle(actor=None, code=b["code"], name=b["name"], description=b.get("description", ""),
+            services.create_bundle(actor=system_actor("onestop.demo"), code=b["code"], name=b["name"], description=b.get("description", ""),
                                    synonyms=b.get("synonyms", []), items=[items[c] for c in b["items"]])
             made["bundles"] += 1
     return made
@@ -65,17 +67,13 @@ def load_catalogue(data: dict, *, stdout=None) -> dict:
 
 def staff_for(dept) -> tuple[User, User]:
     """The department's demo officer and head (created on first use)."""
-    import os
-
-    from smartgov.portal.management.commands.demo import DEFAULT_PASSWORD
-
-    password = os.environ.get("SMARTGOV_DEMO_PASSWORD", DEFAULT_PASSWORD)
+    password = settings.DEMO_PASSWORD
     base = dept.code.lower().replace("-", "_")
     officer = User.objects.filter(department=dept, role=Role.OFFICER).order_by("id").first() or create_user(
-        actor=None, username=f"{base}_officer", password=password, role=Role.OFFICER,
+        actor=system_actor("onestop.demo"), username=f"{base}_officer", password=password, role=Role.OFFICER,
         name=f"{dept.name[:12]}窗口", department=dept)
     chief = User.objects.filter(department=dept, role=Role.DEPT_ADMIN).order_by("id").first() or create_user(
-        actor=None, username=f"{base}_chief", password=password, role=Role.DEPT_ADMIN,
+        actor=system_actor("onestop.demo"), username=f"{base}_chief", password=password, role=Role.DEPT_ADMIN,
         name=f"{dept.name[:12]}负责人", department=dept)
     return officer, chief
 
@@ -137,7 +135,7 @@ def _drive(app, officer, chief, steps) -> None:
                 services.review(actor=officer, application=app, outcome="reject", opinion="不符合法定条件")
             case "approve_all":
                 while app.state in (State.ACCEPTED, State.REVIEW):
-                    actor = officer if services._actionable(officer, app) else chief
+                    actor = officer if selectors.is_actionable(officer, app) else chief
                     services.review(actor=actor, application=app, outcome="approve", opinion="同意")
                     app.refresh_from_db()
             case "issue":
@@ -179,7 +177,7 @@ def _demo_cases(citizen, stdout) -> int:
         materials = {m.key: stored(m.key, m.name).pk for m in needed if m.key not in plan and m.source == "applicant"}
         app = services.apply(actor=citizen, item=item, answers=answers, form_data=_form_for(citizen, content,
                              answers, ent), materials=materials, enterprise_uscc=ent.uscc if ent else None,
-                             draft=state == State.DRAFT)
+                             draft=state == State.DRAFT, consent_exchange=True)  # the demo citizen consents
         officer, chief = staff_for(item.department)
         if state == State.WITHDRAWN:
             services.withdraw(actor=citizen, application=app, reason="信息填错，重新申请")
@@ -200,11 +198,61 @@ def _demo_cases(citizen, stdout) -> int:
     return made
 
 
+def _exchange_agreements() -> None:
+    """Each department whose items name an exchange resource (材料复用 through the exchange) gets an
+    agreement for it, applied for and approved through the exchange's services."""
+    import datetime
+
+    from django.utils import timezone
+
+    from smartgov.core.errors import DomainError
+    from smartgov.core.permissions import system_actor
+    from smartgov.exchange import selectors as exchange_selectors
+    from smartgov.exchange import services as exchange
+
+    actor = system_actor("demo")
+    wanted = set()
+    for item in selectors.with_current_versions(ServiceItem.objects.select_related("department")):
+        for m in item._current.parsed.materials:
+            if m.resource and m.resource in exchange_selectors.resource_labels([m.resource]):
+                wanted.add((item.department, m.resource))
+    for department, code in sorted(wanted, key=lambda w: (w[0].code, w[1])):
+        resource, content = exchange_selectors.get_resource(actor, code)
+        if resource.department_id == department.pk or exchange_selectors.agreements_for(actor).filter(
+                resource=resource, consumer=department).exists():
+            continue
+        try:
+            ag = exchange.apply_for_resource(
+                actor=actor, consumer=department, resource=resource, purpose="一网通办材料复用：办理事项时调取申请材料",
+                legal_basis=f"{content.legal_basis}；申请人授权", fields=content.item_keys(),
+                clear_fields=sorted(content.personal_keys()), rate_limit=600,
+                valid_until=timezone.localdate() + datetime.timedelta(days=365))
+            if ag.status == "pending":
+                exchange.approve_agreement(actor=actor, agreement=ag, reason="一网通办材料复用")
+        except DomainError:
+            continue  # e.g. a resource that is not shared: the material stays an upload
+def _demo_supervision() -> None:
+    """The city's 政务服务和数据管理局 supervises the service measures of every city department (the
+    market regulator, public security and tax report up their own lines, so they are not below it)."""
+    from smartgov.accounts.services import grant_supervision
+
+    bureau = Department.objects.filter(code="SFC-ZWJ").first()
+    if bureau is None:
+        return
+    for dept in Department.objects.filter(code__startswith="SFC-", parent__isnull=False).exclude(
+            path__startswith=bureau.path):
+        if dept.parent.code.startswith("SFC-") and not dept.path.startswith(bureau.path):
+            continue  # below a city department already supervised (e.g. 出入境 under 公安局)
+        grant_supervision(actor=system_actor("onestop.demo"), supervisor=bureau, supervised=dept, domain=MEASURES_DOMAIN)
+
+
 def load_demo(*, stdout) -> None:
     with transaction.atomic():
         made = load_catalogue(json.loads(DATA.read_text(encoding="utf-8")), stdout=stdout)
+        _exchange_agreements()
         for dept_id in ServiceItem.objects.values_list("department_id", flat=True).distinct():
             staff_for(Department.objects.get(pk=dept_id))
+        _demo_supervision()
         citizen = User.objects.filter(username=DEMO_CITIZEN).select_related("person").first()
         cases = 0
         if citizen is not None and getattr(citizen, "person", None) and not Application.objects.filter(

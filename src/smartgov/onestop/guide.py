@@ -36,6 +36,10 @@ BUNDLE_BOOST = 1.2  # a life-event bundle outranks its own items when both match
 LIFE_EVENT_BOOST = 1.5  # … and more so when the question asks for everything to do ("要办哪些手续")
 LIFE_EVENT = re.compile(r"哪些|什么手续|办什么|办啥|一件事|都要|全套|所有")
 K1, B = 1.5, 0.3  # BM25; little length normalisation: a long list of synonyms is not a long text
+# Below this confidence the guide says it does not know and points to 12345 (see answer()); chosen
+# with `smartgov bench guide`, which reports both accuracies at it and the best cut-off on the two sets.
+DECLINE_BELOW = 0.39
+UNANSWERABLE = DATA / "guide_unanswerable.txt"
 MAX_QUERY_CHARS = 200  # a question longer than this is cut (nobody types a need in more)
 
 # Particles, pronouns, question words and the verbs every question carries ("办", "要", "怎么").
@@ -183,6 +187,30 @@ class GuideIndex:
         tokens += tokenize(doc.description)
         return tokens
 
+    def confidence(self, text: str, top_score: float) -> float:
+        """How well the best answer covers the question, in [0, 1]: the share of the question's words the
+        catalogue knows, times the best score over the most any document could score for those words
+        (the sum of each word's best single-word score). BM25 scores by themselves are not comparable
+        across questions — an unanswerable question's best score can be as high as a right answer's."""
+        words = tokenize(text[:MAX_QUERY_CHARS], query=True)
+        known = [t for t in words if t in self._vocab]
+        if not words or not known or self._retriever is None:
+            return 0.0
+        ceiling = sum(float(np.max(np.asarray(self._retriever.get_scores([t]), dtype=float) * self._boost))
+                      for t in dict.fromkeys(known))
+        if ceiling <= 0:
+            return 0.0
+        if LIFE_EVENT.search(text[:MAX_QUERY_CHARS]):
+            ceiling *= LIFE_EVENT_BOOST
+        return min(1.0, top_score / ceiling) * (len(known) / len(words))
+
+    def answer(self, text: str, k: int = 5) -> tuple[list[tuple[GuideDoc, float]], float, bool]:
+        """(results, confidence, declined): declined when nothing fits well enough (DECLINE_BELOW,
+        calibrated by ``smartgov bench guide`` on answerable and unanswerable questions)."""
+        results = self.search(text, k=k)
+        conf = self.confidence(text, results[0][1]) if results else 0.0
+        return results, round(conf, 4), conf < DECLINE_BELOW
+
     def search(self, text: str, k: int = 5) -> list[tuple[GuideDoc, float]]:
         if not isinstance(text, str) or self._retriever is None or k <= 0:
             return []
@@ -234,6 +262,39 @@ def load_questions(path: str | Path | None = None) -> list[tuple[str, set[str]]]
             if row[0].strip() and expected:
                 rows.append((row[0].strip(), expected))
     return rows
+
+
+def load_unanswerable(path: str | Path | None = None) -> list[str]:
+    """Questions no item of the catalogue answers (other departments' or other levels' services),
+    written apart from the answerable set: one per line, ``#`` comments."""
+    with open(path or UNANSWERABLE, encoding="utf-8") as fh:
+        return [line.strip() for line in fh if line.strip() and not line.startswith("#")]
+
+
+def calibrate(index: GuideIndex, answerable: list[tuple[str, set[str]]], unanswerable: list[str],
+              cut: float = DECLINE_BELOW) -> dict:
+    """Both accuracies at ``cut``: answerable questions answered right at top 1 (declining one is a
+    miss), unanswerable ones declined; and the cut-off that maximises their mean, for the record."""
+    right, conf_ok = [], []
+    for question, expected in answerable:
+        results = index.search(question, k=1)
+        right.append(bool(results) and results[0][0].key in expected)
+        conf_ok.append(index.confidence(question, results[0][1]) if results else 0.0)
+    conf_no = []
+    for question in unanswerable:
+        results = index.search(question, k=1)
+        conf_no.append(index.confidence(question, results[0][1]) if results else 0.0)
+
+    def at(c):
+        a = sum(r and x >= c for r, x in zip(right, conf_ok, strict=True)) / len(answerable)
+        u = sum(x < c for x in conf_no) / len(unanswerable)
+        return a, u
+
+    answered, declined = at(cut)
+    best = max((round(c / 100, 2) for c in range(0, 101)), key=lambda c: sum(at(c)))
+    return {"cut": cut, "answerable": len(answerable), "unanswerable": len(unanswerable),
+            "answerable_top1_accuracy": round(answered, 3), "unanswerable_declined": round(declined, 3),
+            "best_cut": best, "best_cut_accuracies": [round(x, 3) for x in at(best)]}
 
 
 def evaluate(index: GuideIndex, questions: list[tuple[str, set[str]]], k: int = 3) -> dict:

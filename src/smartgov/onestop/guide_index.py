@@ -45,3 +45,12 @@ def index():
 def search(text: str, k: int = 5) -> list[dict]:
     return [{"kind": doc.kind, "code": doc.key, "name": doc.name, "department": doc.department,
              "score": round(float(score), 4)} for doc, score in index().search(text, k=k)]
+
+
+def answer(text: str, k: int = 5) -> dict:
+    """The guide's answer for a page: the hits, the confidence, and whether it declines (nothing fits:
+    the page points to the 12345 hotline or a window instead of guessing)."""
+    results, confidence, declined = index().answer(text, k=k)
+    hits = [] if declined else [{"kind": doc.kind, "code": doc.key, "name": doc.name, "department": doc.department,
+                                 "score": round(float(score), 4)} for doc, score in results]
+    return {"hits": hits, "confidence": confidence, "declined": declined}

@@ -122,6 +122,11 @@ class State(models.TextChoices):
     WITHDRAWN = "withdrawn", "已撤回"
 
 
+# the states an officer's queue shows (cases not yet closed, withdrawn or still drafts)
+OPEN_STATES = (State.SUBMITTED, State.PREREVIEW, State.ACCEPTED, State.REVIEW, State.APPROVED, State.ISSUED,
+               State.DELIVERED, State.REJECTED, State.NOT_ACCEPTED, State.SUPPLEMENT)
+
+
 class Submission(models.Model):
     """One submission of a life-event bundle, fanned out into one application per item."""
 
@@ -144,6 +149,9 @@ class Application(models.Model):
     """办件."""
 
     number = models.CharField("办件编号", max_length=22, unique=True)
+    # 查询码: printed on the 受理通知书 (never in its signed, publicly verifiable content); with the number
+    # it lets anyone holding the paper look up progress without giving an ID number
+    query_code = models.CharField("查询码", max_length=8, blank=True, editable=False)
     item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="applications", verbose_name="事项")
     item_version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="+", verbose_name="事项版本")
     department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="+",
@@ -188,6 +196,10 @@ class Application(models.Model):
             models.Index(fields=["department", "state", "due_on"], name="onestop_app_queue"),
             models.Index(fields=["applicant_user", "-created_at"], name="onestop_app_mine"),
             models.Index(fields=["department", "-submitted_at"], name="onestop_app_recent"),
+            # the officer's queue in its own order, open cases only: the first page without a sort
+            # (ADR 0023; 427 → 17–20 ms at 10^6 cases)
+            models.Index(fields=["department", "due_on", "submitted_at", "id"], name="onestop_app_open",
+                         condition=models.Q(state__in=OPEN_STATES)),
         ]
 
     def __str__(self):
@@ -199,6 +211,7 @@ class MaterialSource(models.TextChoices):
     LIBRARY = "library", "材料库复用"
     LICENCE = "licence", "电子证照复用"
     REGISTER = "register", "政府数据共享"
+    EXCHANGE = "exchange", "部门共享调取"
     BUNDLE = "bundle", "一件事内前序结果"
     PAPER = "paper", "窗口收取纸质件"
     MISSING = "missing", "未提供"
@@ -211,7 +224,8 @@ class TrustLevel(models.TextChoices):
     D = "D", "D 未核验/承诺"
 
 
-REUSED_SOURCES = (MaterialSource.LIBRARY, MaterialSource.LICENCE, MaterialSource.REGISTER, MaterialSource.BUNDLE)
+REUSED_SOURCES = (MaterialSource.LIBRARY, MaterialSource.LICENCE, MaterialSource.REGISTER, MaterialSource.BUNDLE,
+                  MaterialSource.EXCHANGE)
 
 
 class StoredMaterial(models.Model):
@@ -251,6 +265,8 @@ class ApplicationMaterial(models.Model):
                                 related_name="+")
     awaits = models.ForeignKey(Application, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                verbose_name="等待前序办件结果")
+    # 免提交: the document fetched through the data-sharing exchange, with its provenance (JSON, encrypted)
+    shared = EncryptedField("共享调取的证明", purpose="onestop_shared", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "办件材料"
@@ -258,6 +274,13 @@ class ApplicationMaterial(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def shared_document(self) -> dict | None:
+        """The fetched document with its provenance (resource, provider, message ID, time, data)."""
+        import orjson
+
+        return orjson.loads(self.shared) if self.shared else None
 
 
 class CaseStep(models.Model):

@@ -9,7 +9,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from smartgov.licences.pdf import CJK, _draw_qr, _fonts
+from smartgov.core.pdf import CJK, draw_qr, draw_seal, register_cjk_font
 
 from .models import Application, Notice, NoticeKind
 
@@ -41,7 +41,7 @@ def verify_notice(notice: Notice) -> bool:
 
 
 def render_notice_pdf(notice: Notice, verify_url: str) -> bytes:
-    _fonts()
+    register_cjk_font()
     buf = io.BytesIO()
     canvas = Canvas(buf, pagesize=A4)
     width, height = A4
@@ -52,7 +52,12 @@ def render_notice_pdf(notice: Notice, verify_url: str) -> bytes:
     canvas.setFont(CJK, 11)
     canvas.drawRightString(width - 20 * mm, height - 40 * mm, f"编号：{c['number']}")
     y = height - 55 * mm
-    for label, value in (("申请人", c["applicant"]), ("申请事项", c["item"]), ("办件编号", c["application"])):
+    rows = [("申请人", c["applicant"]), ("申请事项", c["item"]), ("办件编号", c["application"])]
+    if notice.kind == NoticeKind.ACCEPTANCE and notice.application.query_code:
+        # printed, never signed: the signed content is shown to anyone who checks the notice online
+        code = notice.application.query_code
+        rows.append(("查询码", f"{code[:4]}-{code[4:]}（凭办件编号和查询码可在“办件查询”查看进度）"))
+    for label, value in rows:
         canvas.drawString(25 * mm, y, f"{label}：{value}")
         y -= 8 * mm
     y -= 4 * mm
@@ -70,7 +75,8 @@ def render_notice_pdf(notice: Notice, verify_url: str) -> bytes:
         y -= 7 * mm
     canvas.drawRightString(width - 25 * mm, 70 * mm, c["department"])
     canvas.drawRightString(width - 25 * mm, 62 * mm, c["issued_on"])
-    _draw_qr(canvas, verify_url, x=25 * mm, y=30 * mm, size=35 * mm)
+    draw_seal(canvas, c["department"], x=width - 48 * mm, y=68 * mm, radius=20 * mm)  # appearance only
+    draw_qr(canvas, verify_url, x=25 * mm, y=30 * mm, size=35 * mm)
     canvas.setFont(CJK, 8)
     canvas.drawString(25 * mm, 25 * mm, "扫码核验本文书真伪（SM2 电子签名）")
     canvas.showPage()

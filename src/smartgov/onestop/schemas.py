@@ -109,6 +109,7 @@ class ApplyIn(Schema):
     agent_name: str = ""
     agent_id_number: str = ""
     draft: bool = False
+    consent_exchange: bool = False  # the applicant agrees that documents of other departments are fetched
 
 
 class BundleApplyIn(Schema):

@@ -1,6 +1,8 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
+from .views.lookup import progress_lookup
 
 app_name = "onestop"
 urlpatterns = [
@@ -15,13 +17,15 @@ urlpatterns = [
     path("cases/<str:number>/supplement/", views.case_supplement, name="supplement"),
     path("cases/<str:number>/withdraw/", views.case_withdraw, name="withdraw"),
     path("cases/<str:number>/evaluate/", views.case_evaluate, name="evaluate"),
-    path("inbox/", views.inbox, name="inbox"),
+    path("progress/", progress_lookup, name="progress"),  # 办件查询, no sign-in
+    path("inbox/", RedirectView.as_view(pattern_name="portal:inbox"), name="inbox"),  # the one inbox
     # notices: public verification, PDF for the applicant and staff who see the case
     path("notices/<str:number>/", views.notice_verify, name="notice"),
     path("notices/<str:number>/pdf", views.notice_pdf, name="notice_pdf"),
     path("materials/<int:stored_id>/", views.material_file, name="material_file"),
     # officers: 我的待办, acting on a case, rectification tickets, measures
     path("work/", views.work_queue, name="work"),
+    path("work/counter/", views.counter_intake, name="counter"),  # 窗口受理
     path("work/case/<int:pk>/", views.work_by_id, name="work_by_id"),
     path("work/<str:number>/", views.work_case, name="work_case"),
     path("work/<str:number>/act/<str:action>/", views.work_act, name="work_act"),

@@ -11,7 +11,7 @@ from smartgov.core.errors import DomainError
 from smartgov.core.permissions import has_perm, scope
 
 from . import services
-from .models import Alert, Batch, Organisation, Product, Recall
+from .models import AefiReport, Alert, Batch, LotRelease, Organisation, PackagingLevel, Product, Recall
 
 
 class MasterDataAdmin(admin.ModelAdmin):
@@ -60,12 +60,29 @@ class OrganisationAdmin(MasterDataAdmin):
         obj.pk = created.pk
 
 
+class PackagingInline(admin.TabularInline):
+    """包装层级 (declared through the API's ``/products/{id}/packaging``): shown, never edited here."""
+
+    model = PackagingLevel
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["level", "unit", "contains"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Product)
 class ProductAdmin(MasterDataAdmin):
-    list_display = ["name", "nmpa_code", "gtin", "holder", "storage_min", "storage_max", "is_vaccine"]
-    search_fields = ["name", "nmpa_code", "gtin", "holder"]
-    fields = ["name", "holder", "nmpa_code", "gtin", "dosage_form", "specification", "manufacturer",
-              "is_vaccine", "storage_min", "storage_max"]
+    list_display = ["name", "nmpa_code", "gtin", "approval_number", "holder", "storage_min", "storage_max",
+                    "is_vaccine"]
+    search_fields = ["name", "nmpa_code", "gtin", "holder", "approval_number"]
+    fields = ["name", "holder", "nmpa_code", "gtin", "approval_number", "dosage_form", "specification",
+              "manufacturer", "is_vaccine", "storage_min", "storage_max"]
+    inlines = [PackagingInline]
 
     def save_model(self, request, obj, form, change):
         d = form.cleaned_data
@@ -92,6 +109,43 @@ class BatchAdmin(MasterDataAdmin):
         created = services.create_batch(actor=request.user, product=d["product"], lot=d["lot"],
                                         production_date=d["production_date"], expiry_date=d["expiry_date"])
         obj.pk = created.pk
+
+
+class LotReleaseForm(forms.ModelForm):
+    class Meta:
+        model = LotRelease
+        fields = ["batch", "certificate_number", "agency", "issued_on", "conclusion", "quantity"]
+
+
+@admin.register(LotRelease)
+class LotReleaseAdmin(MasterDataAdmin):
+    """批签发: recorded through ``services.record_lot_release`` (audited); never edited afterwards."""
+
+    form = LotReleaseForm
+    list_display = ["certificate_number", "batch", "agency", "issued_on", "conclusion", "quantity"]
+    list_filter = ["conclusion"]
+    search_fields = ["certificate_number", "batch__lot", "batch__product__name"]
+    list_select_related = ["batch__product"]
+
+    def get_queryset(self, request):
+        return scope(request.user, super().get_queryset(request), field="batch__product__manufacturer__department")
+
+    def save_model(self, request, obj, form, change):
+        created = services.record_lot_release(actor=request.user, **form.cleaned_data)
+        obj.pk = created.pk
+
+
+@admin.register(AefiReport)
+class AefiReportAdmin(ReadOnlyAdmin):
+    view_perm = "trace.view"
+    list_display = ["report_number", "vaccination", "reporter", "onset_at", "reported_at", "severe", "classification"]
+    list_filter = ["severe", "classification"]
+    search_fields = ["report_number"]
+    list_select_related = ["vaccination__site", "reporter"]
+    exclude = ["recorded_by"]
+
+    def get_queryset(self, request):
+        return scope(request.user, super().get_queryset(request), field="reporter__department")
 
 
 @admin.register(Recall)

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from smartgov.accounts.models import Department, Level
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 
 BATCH_DOSES = 100_000
 
@@ -29,11 +29,11 @@ def _department_and_regulator():
     from smartgov.accounts import services as accounts
 
     dept = Department.objects.filter(code="BENCH-SJJ").first() or accounts.create_department(
-        actor=None, name="基准测试药监局", code="BENCH-SJJ", level=Level.PROVINCE)
+        actor=system_actor("trace.bench"), name="基准测试药监局", code="BENCH-SJJ", level=Level.PROVINCE)
     from smartgov.accounts.models import User
 
     user = User.objects.filter(username="bench_supervisor").first() or accounts.create_user(
-        actor=None, username="bench_supervisor", password=None, role=Role.SUPERVISOR, name="基准监管员", department=dept)
+        actor=system_actor("trace.bench"), username="bench_supervisor", password=None, role=Role.SUPERVISOR, name="基准监管员", department=dept)
     return dept, user
 
 

@@ -4,17 +4,17 @@ vaccination sites, cold-chain readings with one excursion, a few vaccinations li
 one recall — all through the app's own services (capture, cold chain, vaccination, recall)."""
 
 import datetime
-import os
 import random
 
+from django.conf import settings
 from django.utils import timezone
 
 from smartgov.accounts.models import Department, User
-from smartgov.core.permissions import Role
+from smartgov.core.permissions import Role, system_actor
 from smartgov.core.validators import id_number_check_char
 
-from . import coldchain, services, sim
-from .models import CodeState, Recall, Vaccination
+from . import services, sim
+from .models import AefiReport, Batch, CodeState, LotRelease, Recall, Vaccination
 
 NURSE = "site_nurse"
 
@@ -40,7 +40,9 @@ def load_demo(*, stdout) -> None:
         sim.capture_plan(plan)
         made += plan.epc_events
     _readings(net, start)
+    _nmpa_master_data(net)
     _vaccinations(net, dept)
+    _aefi()
     _recall(dept)
     stdout.write(f"追溯监管演示数据就绪：新上报 {made} 条EPC事件；"
                  f"{CodeState.objects.filter(batch_id__isnull=False).count()} 个剂次追溯码。")
@@ -62,7 +64,7 @@ def _readings(net, start) -> None:
                 c = round(rnd.uniform(9.5, 12.0), 1)  # the compressor stopped (停机超温)
             rows.append({"time": t, "celsius": c, "latitude": None, "longitude": None})
             t += datetime.timedelta(hours=1)
-        coldchain.record_readings(actor=None, logger=logger, rows=rows, source="demo")
+        services.record_readings(actor=system_actor("trace.demo"), logger=logger, rows=rows, source="demo")
     truck = net.trucks[0]
     if not truck.positions.exists():
         # the manufacturer's truck on its way to the provincial CDC (BeiDou positions every 20 minutes)
@@ -71,7 +73,7 @@ def _readings(net, start) -> None:
         rows = [{"time": t0 + datetime.timedelta(minutes=20 * k), "celsius": round(rnd.uniform(3.5, 6.0), 1),
                  "latitude": lat0 + (lat1 - lat0) * k / 12, "longitude": lng0 + (lng1 - lng0) * k / 12}
                 for k in range(13)]
-        coldchain.record_readings(actor=None, logger=truck, rows=rows, source="demo")
+        services.record_readings(actor=system_actor("trace.demo"), logger=truck, rows=rows, source="demo")
 
 
 def _vaccinations(net, dept) -> None:
@@ -82,17 +84,15 @@ def _vaccinations(net, dept) -> None:
     if Vaccination.objects.exists():
         return
     nurse = User.objects.filter(username=NURSE).first() or accounts.create_user(
-        actor=None, username=NURSE, password=os.environ.get("SMARTGOV_DEMO_PASSWORD", "demo-SmartGov-2026"),
+        actor=system_actor("trace.demo"), username=NURSE, password=settings.DEMO_PASSWORD,
         role=Role.OFFICER, name="刘护士", department=dept)
     names = ["王小明", "李娜", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏"]
     for i, name in enumerate(names):
         number = _id_number(i)
         if not Person.objects.filter(name=name, department=dept).exists():
-            register_person(actor=None, name=name, id_number=number, phone=f"1390000{7000 + i}", department=dept,
+            register_person(actor=system_actor("trace.demo"), name=name, id_number=number, phone=f"1390000{7000 + i}", department=dept,
                             region_code="610102")
     # doses at sites that are not in question: half from each batch (the second one is recalled below)
-    from .models import Batch
-
     given = 0
     for lot in ("202601A", "202602B"):
         batch = Batch.objects.get(lot=lot)
@@ -103,9 +103,37 @@ def _vaccinations(net, dept) -> None:
                     break
                 if _at(state) != site.location_uri:
                     continue
-                services.administer_dose(actor=nurse, code=state.epc, id_number=_id_number(given), site=site)
+                services.administer_dose(actor=nurse, code=state.epc, id_number=_id_number(given), site=site,
+                                         dose_number=1 + given % 3, route="intramuscular",
+                                         body_site="left_deltoid" if given % 2 else "right_deltoid")
                 given += 1
                 per_batch += 1
+
+
+def _nmpa_master_data(net) -> None:
+    """批准文号, 包装比例 (10 支 a 盒, 20 盒 a 箱, as the simulator packs) and 批签发 of both batches."""
+    actor = system_actor("trace.demo")
+    product = net.product
+    if not product.approval_number:
+        services.set_approval_number(actor=actor, product=product, approval_number="国药准字S20260001")
+    if not product.packaging_levels.exists():
+        services.set_packaging(actor=actor, product=product, ratio="1:20:200", units=["支", "盒", "箱"])
+    for n, batch in enumerate(Batch.objects.filter(product=product).order_by("lot"), start=1):
+        if not LotRelease.objects.filter(batch=batch).exists():
+            services.record_lot_release(actor=actor, batch=batch, certificate_number=f"SZ2026{n:04d}",
+                                        agency="中国食品药品检定研究院",
+                                        issued_on=batch.production_date + datetime.timedelta(days=1),
+                                        conclusion="passed", quantity=batch.code_issues.first().count)
+
+
+def _aefi() -> None:
+    """One reported fever after a dose (待定 until classified)."""
+    vac = Vaccination.objects.select_related("site").order_by("pk").first()
+    nurse = User.objects.filter(username=NURSE).first()
+    if vac is None or nurse is None or AefiReport.objects.exists():
+        return
+    services.report_aefi(actor=nurse, vaccination=vac, reporter=vac.site,
+                         onset_at=timezone.now(), symptoms="接种后发热（腋温38.6℃），局部红肿直径2.0cm（演示）")
 
 
 def _at(state) -> str | None:
@@ -115,8 +143,6 @@ def _at(state) -> str | None:
 
 
 def _recall(dept) -> None:
-    from .models import Batch
-
     batch = Batch.objects.filter(lot="202602B").first()
     if batch is None or Recall.objects.filter(batch=batch).exists():
         return

@@ -10,15 +10,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import orjson
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from .codes import location_dl as canonical_dl
 from .codes import normalize_epc
 from .epcis import schema
-from .epcis.hashing import event_hash, parse_time
+from .epcis.hashing import declared_prefixes, event_hash, parse_time
 from .epcis.stream import DocumentError, EventStream
-from .epcis.vocab import VocabularyError, context_prefixes, normalize_term
-from .models import FLAG_ADMINISTERED, FLAG_DESTROYED, FLAG_RECALLED, EventType
+from .epcis.vocab import STANDARD_PREFIXES, VocabularyError, context_prefixes, normalize_term
+from .models import FLAG_ADMINISTERED, FLAG_DESTROYED, FLAG_IN_QUESTION, FLAG_RECALLED, EventType
 
 EVENT_TYPES = {"ObjectEvent": EventType.OBJECT, "AggregationEvent": EventType.AGGREGATION,
                "TransactionEvent": EventType.TRANSACTION, "TransformationEvent": EventType.TRANSFORMATION,
@@ -33,10 +35,11 @@ CAPTURE_LOCK = 74_010_005  # pg_advisory_xact_lock key: one capture writes at a 
 @dataclass
 class Prepared:
     index: int
-    hash: str
+    key: str  # the eventID: as sent, else the event hash
     row: list  # event columns without id
     epcs: list[tuple[str, str]]
     time_key: str
+    declaration: tuple | None = None  # (declarationTime, reason) of an error declaration
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Result:
     received: int = 0
     stored: int = 0
     duplicates: int = 0
+    declared: int = 0  # error declarations attached to stored events
     epc_events: int = 0
     errors: list = field(default_factory=list)
     context: list = field(default_factory=list)
@@ -93,7 +97,7 @@ def _lot_of(event) -> str | None:
 
 
 def prepare_event(event: dict, raw: bytes, index: int, prefixes: dict, resolver: Resolver, now_text: str,
-                  pg: bool) -> Prepared:
+                  pg: bool, declared: dict | None = None, record_time: str = "") -> Prepared:
     """Validate and flatten one event; raises schema.EventInvalid naming the field."""
     schema.validate_event(event)
     etype = EVENT_TYPES.get(event.get("type"))
@@ -102,6 +106,7 @@ def prepare_event(event: dict, raw: bytes, index: int, prefixes: dict, resolver:
     local = prefixes
     if "@context" in event:
         local = {**prefixes, **context_prefixes(event["@context"])}
+        declared = {**(declared or {}), **declared_prefixes(event["@context"])}
     try:
         when = parse_time(event["eventTime"])
     except (ValueError, KeyError):
@@ -130,7 +135,12 @@ def prepare_event(event: dict, raw: bytes, index: int, prefixes: dict, resolver:
             norm = normalized[name] = [normalize_epc(v) for v in values]
             epcs.extend(zip(norm, [role] * len(norm), strict=True))
     # bare 20-digit codes are not URIs (the schema refuses them), so normalized == canonical DL here
-    ehash = event_hash(event, local, normalized)
+    ehash = event_hash(event, declared, normalized)
+    own_id = event.get("eventID")
+    key = own_id.strip() if isinstance(own_id, str) and own_id.strip() else ehash
+    if len(key) > 200:
+        raise schema.EventInvalid("eventID", "eventID 不能超过200个字符")
+    declaration = _declaration(event)
     parent = event.get("parentID")
     parent_norm = normalize_epc(parent) if parent else ""
     if parent_norm:
@@ -155,18 +165,47 @@ def prepare_event(event: dict, raw: bytes, index: int, prefixes: dict, resolver:
     biz_location = (event.get("bizLocation") or {}).get("id", "")
     event_time = when if pg else _utc_text(when)
     row = [
-        ehash, str(event.get("eventID", ""))[:200], int(etype), event.get("action", ""), event_time,
+        ehash, key, int(etype), event.get("action", ""), event_time,
         event.get("eventTimeZoneOffset", ""), now_text, terms.get("bizStep", ""), terms.get("disposition", ""),
         canonical_dl(read_point) if read_point else "", canonical_dl(biz_location) if biz_location else "",
         parent_norm, source_loc, dest_loc, dest_owner, batch_id, len(epcs) - (1 if parent_norm else 0),
-        raw.decode("utf-8") if raw is not None else orjson.dumps(event).decode(),
+        _body(event, raw, key, record_time),
     ]
-    return Prepared(index, ehash, row, epcs, _utc_text(when))
+    return Prepared(index, key, row, epcs, _utc_text(when), declaration)
+
+
+def _body(event: dict, raw: bytes | None, key: str, record_time: str) -> str:
+    """The event as stored and returned: as sent, with the repository's ``recordTime`` (EPCIS 2.0 §7.3.1:
+    set by the repository, a sent value is replaced) and the ``eventID`` it is stored under."""
+    if raw is not None and "recordTime" not in event:
+        head = orjson.dumps({"eventID": key, "recordTime": record_time} if "eventID" not in event
+                            else {"recordTime": record_time})
+        return (head[:-1] + b"," + raw.lstrip()[1:]).decode("utf-8")
+    return orjson.dumps({**event, "eventID": key, "recordTime": record_time}).decode()
+
+
+def _declaration(event: dict) -> tuple | None:
+    """(declarationTime as stored, reason) of an event's errorDeclaration, or None."""
+    err = event.get("errorDeclaration")
+    if not isinstance(err, dict):
+        return None
+    try:
+        when = parse_time(err["declarationTime"])
+    except (KeyError, TypeError, ValueError):
+        raise schema.EventInvalid("errorDeclaration.declarationTime", "declarationTime 不是带时区的有效时间") from None
+    reason = err.get("reason")
+    if reason is not None:
+        try:
+            reason = normalize_term("errorReason", str(reason), STANDARD_PREFIXES)
+        except VocabularyError as exc:
+            raise schema.EventInvalid("errorDeclaration.reason", str(exc)) from None
+    return when, reason
 
 
 EVENT_COLUMNS = ("event_hash", "event_id", "type", "action", "event_time", "tz_offset", "record_time", "biz_step",
                  "disposition", "read_point", "biz_location", "parent_epc", "source_location", "dest_location",
                  "dest_owner", "batch_id", "epc_count", "body", "id", "capture_id", "organisation_id_ref")
+BIZ_STEP = EVENT_COLUMNS.index("biz_step")  # position in Prepared.row
 
 
 class Writer:
@@ -184,24 +223,32 @@ class Writer:
             cur.execute("SELECT COALESCE(MAX(id), 0) FROM trace_event")
             self.next_id = cur.fetchone()[0] + 1
         self.seen: set[str] = set()
-        from django.utils import timezone
-
         self.now = timezone.now() if self.pg else _utc_text(timezone.now())
 
     def flush(self, batch: list[Prepared], result: Result) -> None:
         if not batch:
             return
+        declarations = [p for p in batch if p.declaration is not None]
+        if declarations:
+            batch = [p for p in batch if p.declaration is None]
+        self._store(batch, result)
+        if declarations:
+            self._declare(declarations, result)
+
+    def _store(self, batch: list[Prepared], result: Result) -> None:
+        """New events; one already stored under the same eventID (or, without one, the same hash) is a
+        duplicate and is not stored again."""
         fresh = []
         for p in batch:
-            if p.hash in self.seen:
+            if p.key in self.seen:
                 result.duplicates += 1
             else:
-                self.seen.add(p.hash)
+                self.seen.add(p.key)
                 fresh.append(p)
-        existing = self._existing([p.hash for p in fresh])
+        existing = self._existing([p.key for p in fresh])
         if existing:
-            result.duplicates += sum(1 for p in fresh if p.hash in existing)
-            fresh = [p for p in fresh if p.hash not in existing]
+            result.duplicates += sum(1 for p in fresh if p.key in existing)
+            fresh = [p for p in fresh if p.key not in existing]
         if not fresh:
             return
         fresh.sort(key=lambda p: p.time_key)  # ids follow event time inside a flush (state SQL relies on it)
@@ -214,7 +261,7 @@ class Writer:
             event_rows.append((*p.row, eid, self.capture_id, self.organisation_id))
             epc_rows.extend((eid, epc, role) for epc, role in p.epcs)
             result.event_ids.append(eid)
-            if p.row[7] == "commissioning":  # the same code commissioned twice inside this flush
+            if p.row[BIZ_STEP] == "commissioning":  # the same code commissioned twice inside this flush
                 for epc, role in p.epcs:
                     if role == "e":
                         if epc in commissioned:
@@ -233,12 +280,60 @@ class Writer:
                 cur.execute("ANALYZE trace_event, trace_eventepc, trace_codestate")
         apply_rules_and_state(lo, hi)
 
-    def _existing(self, hashes: list[str]) -> set[str]:
+    def _declare(self, batch: list[Prepared], result: Result) -> None:
+        """Error declarations (EPCIS 2.0 §7.4.1.4): the declared event — same eventID, captured by the same
+        organisation — gets the errorDeclaration and stops counting for the state of its codes (which is
+        rebuilt from the remaining events). A declaration of an event not stored here is kept as an
+        event of its own, with the declaration, and changes no state."""
+        keys = [p.key for p in batch]
+        found: dict[str, tuple] = {}
+        with connection.cursor() as cur:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                cur.execute("SELECT event_id, id, error_declared_at, organisation_id_ref FROM trace_event "  # noqa: S608
+                            f"WHERE event_id IN ({','.join(['%s'] * len(chunk))}) ORDER BY id", chunk)
+                for key, pk, declared_at, org in cur.fetchall():
+                    if self.organisation_id is None or org == self.organisation_id:
+                        found.setdefault(key, (pk, declared_at))
+        loose = []
+        for p in batch:
+            when, reason = p.declaration
+            when = when if self.pg else _utc_text(when)
+            hit = found.get(p.key)
+            if hit is None:
+                if p.key in self.seen:
+                    result.duplicates += 1
+                    continue
+                self.seen.add(p.key)
+                loose.append((p, when, reason))
+            elif hit[1] is not None:
+                result.duplicates += 1
+            else:
+                with connection.cursor() as cur:
+                    cur.execute("UPDATE trace_event SET body = %s, error_declared_at = %s, error_reason = %s "
+                                "WHERE id = %s", [p.row[-1], when, reason, hit[0]])
+                found[p.key] = (hit[0], when)
+                revert_state(hit[0])
+                result.declared += 1
+        if loose:
+            rows, epc_rows = [], []
+            for p, when, reason in loose:
+                eid = self.next_id
+                self.next_id += 1
+                rows.append((*p.row, eid, self.capture_id, self.organisation_id, when, reason))
+                epc_rows.extend((eid, epc, role) for epc, role in p.epcs)
+                result.event_ids.append(eid)
+            self.write_rows("trace_event", (*EVENT_COLUMNS, "error_declared_at", "error_reason"), rows)
+            self.write_epc_rows(epc_rows)
+            result.stored += len(rows)
+            result.epc_events += len(epc_rows)
+
+    def _existing(self, keys: list[str]) -> set[str]:
         found = set()
         with connection.cursor() as cur:
-            for i in range(0, len(hashes), 500):
-                chunk = hashes[i:i + 500]
-                cur.execute(f"SELECT event_hash FROM trace_event WHERE event_hash IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608 (table/column names and flag bits are constants)
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                cur.execute(f"SELECT event_id FROM trace_event WHERE event_id IN ({','.join(['%s'] * len(chunk))})",  # noqa: S608 (table/column names and flag bits are constants)
                             chunk)
                 found.update(r[0] for r in cur.fetchall())
         return found
@@ -317,18 +412,18 @@ RULES_SQL = [
        JOIN trace_codestate s ON s.epc = ee.epc JOIN trace_batch b ON b.id = s.batch_id
        WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
          AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND b.expiry_date < e.event_time""",
-    """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
+    f"""INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'dispensed_recalled', '该批次已召回', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
        JOIN trace_codestate s ON s.epc = ee.epc
        WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
-         AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & 1) = 1""",
-    """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
+         AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & {FLAG_RECALLED}) = {FLAG_RECALLED}""",  # noqa: S608 (constant flag bits)
+    f"""INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        SELECT e.id, ee.epc, 'dispensed_in_question', '该剂次温度存疑未放行', %(now)s
        FROM trace_eventepc ee JOIN trace_event e ON e.id = ee.event_id
        JOIN trace_codestate s ON s.epc = ee.epc
        WHERE e.id BETWEEN %(lo)s AND %(hi)s AND ee.event_id BETWEEN %(lo)s AND %(hi)s AND ee.role = 'e'
-         AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & 2) = 2""",
+         AND (e.biz_step = 'dispensing' OR e.disposition = 'dispensed') AND (s.flags & {FLAG_IN_QUESTION}) = {FLAG_IN_QUESTION}""",  # noqa: S608 (constant flag bits)
     # one child in two parents: packed while still in another container
     """INSERT INTO trace_ruleflag (event_id_ref, epc, rule, detail, created_at)
        WITH r AS MATERIALIZED (
@@ -421,22 +516,45 @@ WHERE container IN (SELECT parent_epc FROM p)
 
 
 def apply_rules_and_state(lo: int, hi: int) -> None:
-    from django.utils import timezone
-
+    """Run the rules, the per-code state and the unpacking over events ``lo``..``hi`` (to time the
+    statements, run the capture benchmark under a profiler — nothing here measures itself)."""
     now = timezone.now() if connection.vendor == "postgresql" else _utc_text(timezone.now())
     params = {"lo": lo, "hi": hi, "now": now}
-    import os
-    import time as _time
-
     with connection.cursor() as cur:
-        for i, sql in enumerate([*RULES_SQL, STATE_SQL, UNPACK_ALL_SQL]):
-            t = _time.perf_counter()
+        for sql in (*RULES_SQL, STATE_SQL, UNPACK_ALL_SQL):
             cur.execute(sql, params)
-            if os.environ.get("TRACE_SQL_TIMING"):
-                TIMINGS[i] = TIMINGS.get(i, 0) + _time.perf_counter() - t
+
+# STATE_SQL for one event and only the codes of a declared event (the replay of revert_state)
+_REPLAY_SQL = STATE_SQL.replace(
+    "WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND e.id BETWEEN %(lo)s AND %(hi)s",
+    "WHERE ee.event_id BETWEEN %(lo)s AND %(hi)s AND e.id BETWEEN %(lo)s AND %(hi)s"
+    " AND ee.epc IN (SELECT epc FROM trace_eventepc WHERE event_id = %(declared)s)", 1)
+_STATE_FLAGS = FLAG_RECALLED | FLAG_ADMINISTERED | FLAG_DESTROYED
 
 
-TIMINGS: dict = {}
+def revert_state(declared_pk: int) -> None:
+    """Undo what an event declared in error did: its rule flags go, and the state of each of its codes
+    is rebuilt by replaying the code's other events (not declared in error) in time order. Flags that do
+    not come from events (a dose in question after a cold-chain alert) are kept."""
+    assert _REPLAY_SQL != STATE_SQL
+    now = timezone.now() if connection.vendor == "postgresql" else _utc_text(timezone.now())
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM trace_ruleflag WHERE event_id_ref = %s", [declared_pk])
+        cur.execute("SELECT s.epc, s.flags FROM trace_codestate s WHERE s.epc IN "
+                    "(SELECT epc FROM trace_eventepc WHERE event_id = %s)", [declared_pk])
+        kept = {epc: flags & ~_STATE_FLAGS for epc, flags in cur.fetchall()}
+        cur.execute("DELETE FROM trace_codestate WHERE epc IN (SELECT epc FROM trace_eventepc WHERE event_id = %s)",
+                    [declared_pk])
+        cur.execute("SELECT DISTINCT e.id, e.event_time FROM trace_event e JOIN trace_eventepc ee ON ee.event_id = e.id "
+                    "WHERE ee.epc IN (SELECT epc FROM trace_eventepc WHERE event_id = %s) "
+                    "AND e.error_declared_at IS NULL ORDER BY e.event_time, e.id", [declared_pk])
+        replay = [row[0] for row in cur.fetchall()]
+        for pk in replay:
+            cur.execute(_REPLAY_SQL, {"lo": pk, "hi": pk, "now": now, "declared": declared_pk})
+            cur.execute(UNPACK_ALL_SQL, {"lo": pk, "hi": pk, "now": now})
+        for epc, flags in kept.items():
+            if flags:
+                cur.execute("UPDATE trace_codestate SET flags = flags | %s WHERE epc = %s", [flags, epc])
 
 
 class RollbackCapture(Exception):
@@ -449,28 +567,43 @@ def run_capture(chunks: Iterable[bytes], *, capture_id: int, organisation_id: in
                 progress=None) -> Result:
     """Capture a document given as byte chunks inside the caller's transaction. In rollback mode any
     invalid event raises RollbackCapture (after every event was checked, so all errors are reported)."""
-    from django.utils import timezone
-
     result = Result()
-    stream = EventStream(chunks)
+    stream = EventStream(chunks, max_pending=settings.TRACE_MAX_EVENT_BYTES)
     writer = Writer(capture_id=capture_id, organisation_id=organisation_id)
     resolver = Resolver()
     pg = writer.pg
-    now_text = timezone.now() if pg else _utc_text(timezone.now())
-    prefixes = None
+    now = timezone.now()
+    now_text = now if pg else _utc_text(now)
+    record_time = now.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    prefixes = declared = None
+    waiting: list[bytes] | None = None  # events read before a @context that comes after epcisBody
     pending: list[Prepared] = []
     pending_epcs = 0
     failed = False
-    try:
-        for index, raw in enumerate(stream):
-            if prefixes is None:
+
+    def events():
+        nonlocal prefixes, declared, waiting
+        for raw in stream:
+            if prefixes is None and waiting is None:
                 header = stream.header_so_far()
-                result.context = _context_list(header.get("@context"))
-                prefixes = context_prefixes(header.get("@context", []))
+                if "@context" in header:
+                    prefixes, declared = _prefixes(header, result)
+                else:  # JSON objects are unordered: hold the events until the header is complete
+                    waiting = []
+            if waiting is not None:
+                waiting.append(raw)
+            else:
+                yield raw
+        if waiting is not None:
+            prefixes, declared = _prefixes(stream.header(), result)
+            yield from waiting
+
+    try:
+        for index, raw in enumerate(events()):
             result.received += 1
             try:
                 event = orjson.loads(raw)
-                prepared = prepare_event(event, raw, index, prefixes, resolver, now_text, pg)
+                prepared = prepare_event(event, raw, index, prefixes, resolver, now_text, pg, declared, record_time)
             except orjson.JSONDecodeError as exc:
                 failed = True
                 _add_error(result, index, None, "", f"事件不是有效的JSON：{exc}")
@@ -505,6 +638,13 @@ def run_capture(chunks: Iterable[bytes], *, capture_id: int, organisation_id: in
     return result
 
 
+def _prefixes(header: dict, result: Result) -> tuple[dict, dict]:
+    """(all prefixes for CURIEs in vocabulary values, the ones the document itself declares for the hash)."""
+    context = header.get("@context", [])
+    result.context = _context_list(header.get("@context"))
+    return context_prefixes(context), declared_prefixes(context)
+
+
 def _context_list(context) -> list:
     if context is None:
         return []
@@ -512,8 +652,18 @@ def _context_list(context) -> list:
 
 
 def _check_header(header: dict, result: Result) -> None:
+    if header.get("type") == "EPCISQueryDocument":  # a query result captured as it is (EPCIS 2.0 §8.2.8)
+        body = header.get("epcisBody")
+        results = body.get("queryResults") if isinstance(body, dict) else None
+        if not isinstance(results, dict) or not isinstance(results.get("resultsBody"), dict) \
+                or "eventList" not in results["resultsBody"]:
+            result.document_error = {"field": "epcisBody.queryResults.resultsBody.eventList",
+                                     "message": "缺少 epcisBody.queryResults.resultsBody.eventList"}
+        elif not isinstance(header.get("@context"), (list, str, dict)):
+            result.document_error = {"field": "@context", "message": "缺少 @context"}
+        return
     if header.get("type") != "EPCISDocument":
-        result.document_error = {"field": "type", "message": "文档类型应为 EPCISDocument"}
+        result.document_error = {"field": "type", "message": "文档类型应为 EPCISDocument 或 EPCISQueryDocument"}
         return
     if not isinstance(header.get("epcisBody"), dict) or "eventList" not in header["epcisBody"]:
         result.document_error = {"field": "epcisBody.eventList", "message": "缺少 epcisBody.eventList"}

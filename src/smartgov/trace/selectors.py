@@ -1,36 +1,54 @@
 """Reads of 追溯监管 that pages, the API and the benchmark share: the EPCIS query, the full trace of a code,
 the public lookup, recall impact and the dashboard figures."""
 
-import base64
 import datetime
+import hashlib
 from dataclasses import dataclass
 
 import orjson
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 
 from smartgov.core.errors import InvalidInput, NotFound
-from smartgov.core.permissions import ADMIN_TRIAD, require
+from smartgov.core.masking import mask_name, mask_phone
+from smartgov.core.permissions import ADMIN_TRIAD, require, scope
 
-from . import codes
+from . import codes, nmpa
+from .epcis import fields as body_fields
 from .epcis.hashing import parse_time
 from .epcis.vocab import STANDARD_PREFIXES, VocabularyError, normalize_term
 from .models import (
+    FLAG_ADMINISTERED,
     FLAG_NAMES,
+    AefiReport,
+    Alert,
     Batch,
     CaptureJob,
+    CodeIssue,
+    CodeScheme,
     CodeState,
     Event,
     EventEpc,
     EventType,
+    Logger,
+    LotRelease,
     Organisation,
+    PackagingLevel,
+    Product,
+    Recall,
+    ReleasedPageToken,
     RuleFlag,
     Vaccination,
 )
+from .status import DoseStatus, dose_status
+from .status import as_dict as status_dict
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-MAX_PER_PAGE = 1000
+MAX_PER_PAGE = 1000  # the global upper limit of perPage (a larger value gets this many)
+PAGE_SALT = "trace.epcis.nextPageToken"  # signing namespace of page tokens
+TOKEN_SECONDS = 24 * 3600  # a nextPageToken expires a day after the page that gave it
 
 
 # ------------------------------------------------------------------------------------------ scope
@@ -52,8 +70,8 @@ def organisations_for(actor):
 
 
 def _scope_events(actor, qs):
-    if not isinstance(actor, Organisation) and actor.role in ADMIN_TRIAD:
-        return qs
+    # organisations_for() checks trace.view first: the three administrators (who do not hold it) get no
+    # events, rather than every event of the installation
     return qs.filter(organisation_id_ref__in=organisations_for(actor).values("pk"))
 
 
@@ -64,6 +82,8 @@ def _scope_events(actor, qs):
 class QueryPage:
     body: bytes
     next_token: str | None
+    last_id: int | None = None  # capture order: the last event's id (subscriptions continue after it)
+    token_expires: datetime.datetime | None = None  # GS1-Next-Page-Token-Expires
 
 
 def _values(params, name) -> list[str]:
@@ -86,23 +106,57 @@ def _time(params, name):
 
 SUPPORTED = {"MATCH_epc", "MATCH_anyEPC", "MATCH_parentID", "MATCH_inputEPC", "MATCH_outputEPC", "EQ_bizStep",
              "EQ_disposition", "GE_eventTime", "LT_eventTime", "EQ_bizLocation", "WD_bizLocation", "EQ_readPoint",
-             "EQ_action", "eventType", "perPage", "nextPageToken", "EQ_eventID"}
+             "EQ_action", "eventType", "perPage", "nextPageToken", "EQ_eventID", "EQ_errorReason",
+             "EXISTS_errorDeclaration", "GE_errorDeclarationTime", "LT_errorDeclarationTime", "GE_recordTime",
+             "LT_recordTime", "orderBy", "orderDirection", "eventCountLimit", "maxEventCount", "WD_readPoint"}
+ACTIONS = {"ADD", "OBSERVE", "DELETE"}
+ORDER_FIELDS = {"eventTime": "event_time", "recordTime": "record_time"}
+
+
+def _epc_filter(values: list[str], roles) -> Q:
+    """MATCH_* values: identifiers in any spelling, or EPC patterns ``urn:epc:idpat:…:*`` (EPCIS 2.0
+    §8.2.7.1: every EPC of that class), matched on the stored canonical Digital Link."""
+    exact, prefixes = [], []
+    for v in values:
+        if v.startswith("urn:epc:idpat:"):
+            dl = codes.gs1_dl(v)
+            if dl is None:
+                raise InvalidInput(f"不支持的EPC模式 {v}", code="QueryParameterException", detail={"value": v})
+            prefixes.append(dl + "/")
+        else:
+            exact.append(codes.normalize_epc(v))
+    cond = Q(epc__in=exact) if exact else Q()
+    for prefix in prefixes:
+        cond |= Q(epc__startswith=prefix)
+    return cond & Q(role__in=roles)
+
+
+def _int_param(params, name) -> int | None:
+    if name not in params:
+        return None
+    try:
+        value = int(params[name])
+    except (TypeError, ValueError):
+        value = 0
+    if value < 1:
+        raise InvalidInput(f"{name} 应为正整数", code="QueryParameterException", detail={"parameter": name})
+    return value
 
 
 def query_events(actor, params: dict) -> QueryPage:
     """EPCIS 2.0 SimpleEventQuery over the REST binding (GET /events?…): pipe-separated values,
     ``perPage`` and an opaque ``nextPageToken``; results in capture order."""
-    unknown = sorted(k for k in params if k not in SUPPORTED)
+    unknown = sorted(k for k in params if k not in SUPPORTED and not body_fields.handles(k))
     if unknown:
         raise InvalidInput("不支持的查询参数", code="QueryParameterException", detail={"parameters": unknown})
+    body_preds = body_fields.compile_filters(params)  # checked before anything is read
     qs = _scope_events(actor, Event.objects.all())
     roles = {"MATCH_epc": ("e", "c"), "MATCH_anyEPC": ("e", "c", "p", "i", "o"), "MATCH_parentID": ("p",),
              "MATCH_inputEPC": ("i",), "MATCH_outputEPC": ("o",)}
     for name, role in roles.items():
         values = _values(params, name)
         if values:
-            epcs = [codes.normalize_epc(v) for v in values]
-            qs = qs.filter(pk__in=EventEpc.objects.filter(epc__in=epcs, role__in=role).values("event_id"))
+            qs = qs.filter(pk__in=EventEpc.objects.filter(_epc_filter(values, role)).values("event_id"))
     for name, field in (("EQ_bizStep", "bizStep"), ("EQ_disposition", "disposition")):
         values = _values(params, name)
         if values:
@@ -117,71 +171,230 @@ def query_events(actor, params: dict) -> QueryPage:
         qs = qs.filter(read_point__in=[codes.canonical_dl(v) for v in values])
     if values := _values(params, "WD_bizLocation"):
         qs = qs.filter(_within_locations([codes.canonical_dl(v) for v in values]))
+    if values := _values(params, "WD_readPoint"):
+        qs = qs.filter(_within_locations([codes.canonical_dl(v) for v in values], "read_point"))
     if values := _values(params, "EQ_action"):
+        if set(values) - ACTIONS:
+            raise InvalidInput("EQ_action 应为 ADD、OBSERVE 或 DELETE", code="QueryParameterException",
+                               detail={"parameter": "EQ_action"})
         qs = qs.filter(action__in=values)
     if values := _values(params, "eventType"):
         types = [t.value for t in EventType if t.label in values]
+        if len(types) != len(set(values)):
+            raise InvalidInput("eventType 不是EPCIS事件类型", code="QueryParameterException",
+                               detail={"parameter": "eventType"})
         qs = qs.filter(type__in=types)
     if values := _values(params, "EQ_eventID"):
-        qs = qs.filter(Q(event_id__in=values) | Q(event_hash__in=values))
+        qs = qs.filter(event_id__in=values)
+    if values := _values(params, "EQ_errorReason"):
+        try:
+            reasons = [normalize_term("errorReason", v, STANDARD_PREFIXES) for v in values]
+        except VocabularyError as exc:
+            raise InvalidInput(str(exc), code="QueryParameterException",
+                               detail={"parameter": "EQ_errorReason"}) from None
+        qs = qs.filter(error_reason__in=reasons)
+    if "EXISTS_errorDeclaration" in params:
+        flag = str(params["EXISTS_errorDeclaration"]).strip().lower()
+        if flag not in ("true", "false", ""):
+            raise InvalidInput("EXISTS_errorDeclaration 应为 true 或 false", code="QueryParameterException",
+                               detail={"parameter": "EXISTS_errorDeclaration"})
+        if flag != "false":
+            qs = qs.filter(error_declared_at__isnull=False)
+    if (ge := _time(params, "GE_errorDeclarationTime")) is not None:
+        qs = qs.filter(error_declared_at__gte=ge)
+    if (lt := _time(params, "LT_errorDeclarationTime")) is not None:
+        qs = qs.filter(error_declared_at__lt=lt)
+    if (ge := _time(params, "GE_recordTime")) is not None:
+        qs = qs.filter(record_time__gte=ge)
+    if (lt := _time(params, "LT_recordTime")) is not None:
+        qs = qs.filter(record_time__lt=lt)
     if (ge := _time(params, "GE_eventTime")) is not None:
         qs = qs.filter(event_time__gte=ge)
     if (lt := _time(params, "LT_eventTime")) is not None:
         qs = qs.filter(event_time__lt=lt)
-    try:
-        per_page = int(params.get("perPage", 30))
-    except ValueError:
-        per_page = -1
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"perPage 应在1至{MAX_PER_PAGE}之间", code="QueryParameterException",
-                           detail={"parameter": "perPage"})
-    if token := params.get("nextPageToken"):
-        qs = qs.filter(pk__gt=_decode_token(token))
-    rows = list(qs.order_by("pk").values_list("pk", "body", "capture_id")[:per_page + 1])
+    if body_preds:  # fields without a column: read the bodies the indexed parameters left
+        qs = qs.filter(pk__in=_body_matches(qs, body_preds))
+    per_page = _per_page(params)
+    order_by = params.get("orderBy")
+    if order_by is not None and order_by not in ORDER_FIELDS:
+        raise InvalidInput("orderBy 应为 eventTime 或 recordTime", code="QueryParameterException",
+                           detail={"parameter": "orderBy"})
+    direction = params.get("orderDirection", "DESC")
+    if direction not in ("ASC", "DESC"):
+        raise InvalidInput("orderDirection 应为 ASC 或 DESC", code="QueryParameterException",
+                           detail={"parameter": "orderDirection"})
+    limit = _int_param(params, "eventCountLimit")
+    most = _int_param(params, "maxEventCount")
+    if limit is not None and most is not None:  # EPCIS 2.0 §8.2.7.1: not both
+        raise InvalidInput("eventCountLimit 与 maxEventCount 不能同时使用", code="QueryParameterException",
+                           detail={"parameter": "maxEventCount"})
+    if most is not None and qs.count() > most:
+        raise InvalidInput(f"结果超过 maxEventCount={most}", code="QueryTooLargeException",
+                           detail={"parameter": "maxEventCount"})
+    position, returned = _decode_token(params, params["nextPageToken"]) if params.get("nextPageToken") else (0, 0)
+    if order_by:  # ordered pages continue by position
+        field = ORDER_FIELDS[order_by]
+        qs = qs.order_by(field if direction == "ASC" else "-" + field, "pk" if direction == "ASC" else "-pk")
+        offset = position
+    else:  # capture order pages continue after the last id (stable while new events arrive)
+        qs = qs.order_by("pk")
+        if position:
+            qs = qs.filter(pk__gt=position)
+        offset = 0
+    take = per_page + 1
+    if limit is not None:  # eventCountLimit counts the events of every page, not of this one
+        take = max(0, min(take, limit - returned))
+    rows = list(qs.values_list("pk", "body", "capture_id")[offset:offset + take]) if take else []
     more = len(rows) > per_page
     rows = rows[:per_page]
-    contexts = _contexts({r[2] for r in rows})
-    body = _query_document([r[1] for r in rows], contexts)
-    return QueryPage(body=body, next_token=_encode_token(rows[-1][0]) if more else None)
+    if limit is not None and returned + len(rows) >= limit:
+        more = False
+    contexts, own = _contexts({r[2] for r in rows})
+    body = _query_document([_with_context(r[1], own.get(r[2])) for r in rows], contexts)
+    token = expires = None
+    if more:
+        token = _encode_token(params, offset + per_page if order_by else rows[-1][0], returned + len(rows))
+        expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=TOKEN_SECONDS)
+    return QueryPage(body=body, next_token=token, last_id=rows[-1][0] if rows and not order_by else None,
+                     token_expires=expires)
 
 
-def _within_locations(uris: list[str]) -> Q:
-    """WD_bizLocation: the location, its sub-locations (SGLN extensions) and the locations of every
-    organisation below it in the hierarchy."""
+def _per_page(params) -> int:
+    """``perPage``: 30 unless given; above the global limit the limit applies (REST binding PerPage)."""
+    try:
+        per_page = int(params.get("perPage", 30))
+    except (TypeError, ValueError):
+        per_page = 0
+    if per_page < 1:
+        raise InvalidInput(f"perPage 应为1至{MAX_PER_PAGE}的整数", code="QueryParameterException",
+                           detail={"parameter": "perPage"})
+    return min(per_page, MAX_PER_PAGE)
+
+
+def _body_matches(qs, preds) -> list[int]:
+    ids = []
+    for pk, body in qs.order_by().values_list("pk", "body").iterator(chunk_size=2000):
+        event = orjson.loads(body)
+        if all(p(event) for p in preds):
+            ids.append(pk)
+    return ids
+
+
+RESOURCE_COLUMNS = {"bizSteps": "biz_step", "bizLocations": "biz_location", "readPoints": "read_point",
+                    "dispositions": "disposition"}
+
+
+def resource_members(actor, resource: str, params: dict) -> tuple[list[str], str | None]:
+    """The members of an EPCIS 2.0 REST resource list (``/eventTypes``, ``/epcs``, ``/bizSteps``,
+    ``/bizLocations``, ``/readPoints``, ``/dispositions``): the values that occur in the events the actor
+    may see, sorted, ``perPage`` at a time (``nextPageToken`` continues)."""
+    unknown = sorted(k for k in params if k not in ("perPage", "nextPageToken"))
+    if unknown:
+        raise InvalidInput("不支持的查询参数", code="QueryParameterException", detail={"parameters": unknown})
+    if resource == "eventTypes":
+        return [t.label for t in EventType], None
+    per_page = _per_page(params)
+    scoped = {**params, "resource": resource}
+    offset = _decode_token(scoped, params["nextPageToken"])[0] if params.get("nextPageToken") else 0
+    events = _scope_events(actor, Event.objects.all())
+    if resource == "epcs":
+        qs = EventEpc.objects.filter(event_id__in=events.values("pk")).values_list("epc", flat=True)
+        field = "epc"
+    else:
+        field = RESOURCE_COLUMNS[resource]
+        qs = events.exclude(**{field: ""}).values_list(field, flat=True)
+    members = list(qs.order_by(field).distinct()[offset:offset + per_page + 1])
+    more = len(members) > per_page
+    return members[:per_page], (_encode_token(scoped, offset + per_page, offset + per_page) if more else None)
+
+
+def _within_locations(uris: list[str], column: str = "biz_location") -> Q:
+    """WD_bizLocation / WD_readPoint: the location, its sub-locations (SGLN extensions) and the locations
+    of every organisation below it in the hierarchy."""
     cond = Q()
     for org in Organisation.objects.filter(location_uri__in=uris):
         for uri in Organisation.objects.filter(path__startswith=org.path).values_list("location_uri", flat=True):
-            cond |= Q(biz_location=uri) | Q(biz_location__startswith=uri + "/254/")
+            cond |= Q(**{column: uri}) | Q(**{column + "__startswith": uri + "/254/"})
     for uri in uris:
-        cond |= Q(biz_location=uri) | Q(biz_location__startswith=uri + "/254/")
+        cond |= Q(**{column: uri}) | Q(**{column + "__startswith": uri + "/254/"})
     return cond
 
 
-def _encode_token(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"e{last_id}".encode()).decode().rstrip("=")
+def _query_key(params: dict) -> str:
+    """What a token is bound to: the query's parameters other than perPage and the token itself."""
+    items = sorted((str(k), str(v)) for k, v in params.items() if k not in ("perPage", "nextPageToken"))
+    return hashlib.sha256(orjson.dumps(items)).hexdigest()[:16]
 
 
-def _decode_token(token: str) -> int:
+def _encode_token(params: dict, position: int, returned: int) -> str:
+    """An opaque ``nextPageToken``: signed (it cannot be forged or edited), bound to the query it continues
+    and valid for ``TOKEN_SECONDS``; ``position`` is the last event id (capture order) or the offset
+    (ordered), ``returned`` the events already given (for eventCountLimit)."""
+    return signing.dumps([_query_key(params), position, returned], salt=PAGE_SALT, compress=False)
+
+
+def page_token(params: dict, last_id: int) -> str:
+    """A token continuing ``params`` in capture order after event ``last_id`` (subscription deliveries)."""
+    return _encode_token(params, last_id, 0)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def page_token_valid(token: str) -> bool:
+    """Whether ``token`` is a nextPageToken this installation signed, not expired and not released."""
     try:
-        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        if not text.startswith("e"):
+        _key, position, returned = signing.loads(token, salt=PAGE_SALT, max_age=TOKEN_SECONDS)
+    except (signing.BadSignature, ValueError, TypeError):
+        return False
+    if not isinstance(position, int) or not isinstance(returned, int):
+        return False
+    return not ReleasedPageToken.objects.filter(digest=token_digest(token)).exists()
+
+
+def _decode_token(params: dict, token: str) -> tuple[int, int]:
+    try:
+        key, position, returned = signing.loads(token, salt=PAGE_SALT, max_age=TOKEN_SECONDS)
+        if key != _query_key(params) or not isinstance(position, int) or not isinstance(returned, int):
             raise ValueError
-        return int(text[1:])
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("nextPageToken 无效", code="QueryParameterException",
+        if ReleasedPageToken.objects.filter(digest=token_digest(token)).exists():
+            raise ValueError
+    except (signing.BadSignature, ValueError, TypeError):  # SignatureExpired is a BadSignature
+        raise InvalidInput("nextPageToken 无效、已过期或不属于该查询", code="QueryParameterException",
                            detail={"parameter": "nextPageToken"}) from None
+    return position, returned
 
 
-def _contexts(capture_ids) -> list:
+def _contexts(capture_ids) -> tuple[list, dict]:
+    """The response's @context: the EPCIS context and the captures' own declarations merged — unless a
+    capture declares a term another capture on the page declares differently; its events then carry
+    their own ``@context`` (JSON-LD §4.1: a nested context applies to that object), so no prefix is
+    silently re-bound. Returns (document context, {capture id: event-level context})."""
     out = [EPCIS_CONTEXT]
     seen = {orjson.dumps(EPCIS_CONTEXT)}
-    for ctx in CaptureJob.objects.filter(pk__in=capture_ids).values_list("context", flat=True):
-        for item in ctx or []:
+    terms: dict[str, object] = {}
+    own: dict[int, list] = {}
+    for capture_id, ctx in CaptureJob.objects.filter(pk__in=capture_ids).order_by("pk").values_list("pk", "context"):
+        items = [i for i in ctx or [] if not (isinstance(i, str) and "epcis-context" in i)]
+        clash = any(isinstance(i, dict) and any(k in terms and terms[k] != v for k, v in i.items()) for i in items)
+        if clash:
+            own[capture_id] = items
+            continue
+        for item in items:
             key = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
-            if key not in seen and not (isinstance(item, str) and "epcis-context" in item):
+            if key not in seen:
                 seen.add(key)
                 out.append(item)
-    return out
+                if isinstance(item, dict):
+                    terms.update(item)
+    return out, own
+
+
+def _with_context(body: str, context: list | None) -> str:
+    if not context:
+        return body
+    return '{"@context":' + orjson.dumps(context).decode() + "," + body.lstrip()[1:]
 
 
 def _query_document(bodies: list[str], contexts: list) -> bytes:
@@ -268,8 +481,10 @@ def trace_code(epc: str, *, include_readings: bool = True) -> dict:
     events = sorted(timeline.values(), key=lambda r: (r["time"], r["id"]))
     known = {s.epc: s for s in CodeState.objects.filter(epc__in=[epc, *containers])}
     state = known.get(epc)
-    result = {"epc": epc, "code": codes.display(epc), "events": events,
-              "state": _state_dict(state), "effective": effective_state(state, known=known) if state else None,
+    effective = effective_state(state, known=known) if state else None
+    status = dose_status(flags=state.flags, disposition=effective["disposition"]) if state else DoseStatus.UNKNOWN
+    result = {"epc": epc, "code": codes.display(epc), "events": events, "status": status_dict(status),
+              "state": _state_dict(state), "effective": effective,
               "flags": list(RuleFlag.objects.filter(epc=epc).values("rule", "detail", "event_id_ref"))}
     if include_readings:
         result["readings"], result["positions"] = _cold_chain_along(events)
@@ -307,16 +522,18 @@ def _state_dict(state) -> dict | None:
             "flags": [name for bit, name in FLAG_NAMES.items() if state.flags & bit]}
 
 
-def effective_state(state: CodeState, *, known: dict | None = None) -> dict:
-    """Where the code really is: its own state overlaid by its containers' newer state (a dose in a
-    box on a pallet moves with the pallet). ``known``: states already fetched, by EPC."""
+def _overlay(state: CodeState, known: dict | None, *, fetch: bool = True):
+    """(location, disposition, as of, containers) of a code overlaid by its containers' newer state;
+    containers not in ``known`` are read unless ``fetch`` is false."""
     location, disposition, when = state.biz_location, state.disposition, state.last_event_time
     chain = []
     container = state.container
     for _ in range(5):
         if not container:
             break
-        parent = (known or {}).get(container) or CodeState.objects.filter(epc=container).first()
+        parent = (known or {}).get(container)
+        if parent is None and fetch:
+            parent = CodeState.objects.filter(epc=container).first()
         if parent is None:
             break
         chain.append(container)
@@ -325,6 +542,13 @@ def effective_state(state: CodeState, *, known: dict | None = None) -> dict:
             disposition = parent.disposition or disposition
             when = parent.last_event_time
         container = parent.container
+    return location, disposition, when, chain
+
+
+def effective_state(state: CodeState, *, known: dict | None = None) -> dict:
+    """Where the code really is: its own state overlaid by its containers' newer state (a dose in a
+    box on a pallet moves with the pallet). ``known``: states already fetched, by EPC."""
+    location, disposition, when, chain = _overlay(state, known)
     org = Organisation.objects.filter(location_uri=location).first() if location else None
     return {"biz_location": location, "location_name": org.name if org else "", "disposition": disposition,
             "containers": chain, "as_of": when}
@@ -392,7 +616,8 @@ def trace_for(actor, value: str) -> dict:
         from smartgov.core.masking import mask_name
 
         result["vaccination"] = {"site": vac.site.name, "worker": vac.worker_name, "time": vac.administered_at,
-                                 "person": mask_name(vac.person.name)}
+                                 "person": mask_name(vac.person.name), **vaccination_details(vac),
+                                 "aefi": list(vac.aefi_reports.values_list("report_number", flat=True))}
     batch = Batch.objects.select_related("product", "product__manufacturer").filter(
         pk=(result["state"] or {}).get("batch_id")).first()
     result["batch"] = _batch_dict(batch)
@@ -403,17 +628,116 @@ def _batch_dict(batch) -> dict | None:
     if batch is None:
         return None
     p = batch.product
+    release = batch.lot_releases.first()  # the latest decision
     return {"product": p.name, "specification": p.specification, "dosage_form": p.dosage_form, "holder": p.holder,
             "manufacturer": p.manufacturer.name if p.manufacturer else p.holder, "lot": batch.lot,
-            "production_date": batch.production_date, "expiry_date": batch.expiry_date, "batch_id": batch.pk}
+            "production_date": batch.production_date, "expiry_date": batch.expiry_date, "batch_id": batch.pk,
+            "approval_number": p.approval_number,
+            "lot_release": {"certificate_number": release.certificate_number, "agency": release.agency,
+                            "issued_on": release.issued_on, "conclusion": release.conclusion,
+                            "conclusion_label": str(nmpa.LOT_RELEASE_CONCLUSIONS[release.conclusion])}
+            if release else None}
+
+
+# ------------------------------------------------------------------------------------------ NMPA data sets
+
+
+def vaccination_details(vac: Vaccination) -> dict:
+    """剂次, 接种途径 and 接种部位 of a vaccination, with their labels."""
+    return {"dose_number": vac.dose_number, "route": vac.route, "route_label": str(nmpa.ROUTES.get(vac.route, "")),
+            "body_site": vac.body_site, "body_site_label": str(nmpa.SITES.get(vac.body_site, ""))}
+
+
+def packaging(product: Product) -> dict:
+    """包装层级 and 包装比例 of a product (empty when not declared)."""
+    levels = list(PackagingLevel.objects.filter(product=product).order_by("level"))
+    return {"ratio": nmpa.packaging_ratio([lv.contains for lv in levels]) if levels else "",
+            "levels": [{"level": lv.level, "unit": lv.unit, "contains": lv.contains} for lv in levels]}
+
+
+def _batch_in_scope(actor, batch: Batch) -> None:
+    dept = batch.product.manufacturer.department if batch.product.manufacturer else None
+    require(actor, "trace.view", department=dept, hide=True)
+
+
+def aefi_reports(actor, *, batch: Batch) -> list[dict]:
+    """The AEFI cases linked to doses of a batch (a regulator's signal: several cases on one batch)."""
+    _batch_in_scope(actor, batch)
+    rows = (AefiReport.objects.filter(vaccination__batch_id=batch.pk,
+                                      reporter__in=organisations_for(actor))
+            .select_related("vaccination__site", "reporter").order_by("reported_at"))
+    return [_aefi_dict(r) for r in rows]
+
+
+def _aefi_dict(r: AefiReport) -> dict:
+    return {"reportNumber": r.report_number, "code": codes.display(r.vaccination.epc),
+            "vaccinationSite": r.vaccination.site.name, "onsetAt": r.onset_at, "reportedAt": r.reported_at,
+            "reporter": r.reporter.name, "severe": r.severe, "classification": r.classification,
+            "classificationLabel": str(nmpa.AEFI_CLASSES.get(r.classification, r.classification))}
+
+
+EXPORT_VERSION = "smartgov-vaccine-exchange/1"
+
+
+def _export_code(st: CodeState, known: dict, *, expired: bool) -> dict:
+    location, disposition, _, _ = _overlay(st, known, fetch=False)
+    return {"code": codes.display(st.epc), "parentCode": codes.display(st.container) if st.container else "",
+            "location": location or "", "disposition": disposition or "",
+            "status": dose_status(flags=st.flags, disposition=disposition, expired=expired).value}
+
+
+def nmpa_export(actor, *, batch: Batch) -> dict:
+    """One batch's vaccine traceability data for exchange beside EPCIS, grouped as the data sets of
+    NMPAB/T 1004-2019 (product, lot release, package levels, codes and their package relations, states,
+    vaccinations with their AEFI links). No personal data: vaccinations carry the code, time, unit,
+    剂次, route and site, never the vaccinee. Organisations the actor cannot see are left out."""
+    _batch_in_scope(actor, batch)
+    p = batch.product
+    visible_sites = organisations_for(actor)
+    releases = list(LotRelease.objects.filter(batch=batch).order_by("issued_on", "pk"))
+    states = list(CodeState.objects.filter(batch_id=batch.pk).order_by("epc"))
+    known, wanted = {}, {st.container for st in states if st.container}
+    for _ in range(5):  # containers, their containers …: one query per level
+        wanted -= known.keys()
+        if not wanted:
+            break
+        found = {c.epc: c for c in CodeState.objects.filter(epc__in=wanted)}
+        known.update(found)
+        wanted = {c.container for c in found.values() if c.container}
+    expired = batch.expiry_date < datetime.date.today()
+    vaccinations = (Vaccination.objects.filter(batch_id=batch.pk, site__in=visible_sites)
+                    .select_related("site").order_by("administered_at", "pk"))
+    aefi: dict[int, list[str]] = {}
+    for vac_id, number in AefiReport.objects.filter(vaccination__in=vaccinations).values_list(
+            "vaccination_id", "report_number"):
+        aefi.setdefault(vac_id, []).append(number)
+    pack = packaging(p)
+    return {
+        "format": EXPORT_VERSION,
+        "dataSets": "NMPAB/T 1004-2019",
+        "createdAt": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "product": {"drugIdentificationCode": p.nmpa_code or "", "gtin": p.gtin or "", "genericName": p.name,
+                    "dosageForm": p.dosage_form, "specification": p.specification,
+                    "approvalNumber": p.approval_number, "marketingAuthorisationHolder": p.holder,
+                    "manufacturer": p.manufacturer.name if p.manufacturer else "",
+                    "packagingRatio": pack["ratio"], "packagingLevels": pack["levels"]},
+        "batch": {"lotNumber": batch.lot, "productionDate": batch.production_date.isoformat(),
+                  "expiryDate": batch.expiry_date.isoformat()},
+        "lotRelease": [{"certificateNumber": r.certificate_number, "agency": r.agency,
+                        "issuedOn": r.issued_on.isoformat(), "conclusion": r.conclusion,
+                        "quantity": r.quantity} for r in releases],
+        "codes": [_export_code(st, known, expired=expired) for st in states],
+        "vaccinations": [{"code": codes.display(v.epc), "administeredAt": v.administered_at.isoformat(),
+                          "vaccinationUnit": v.site.name, "vaccinationUnitCode": v.site.uscc,
+                          "doseNumber": v.dose_number, "route": v.route, "bodySite": v.body_site,
+                          "aefiReports": aefi.get(v.pk, [])} for v in vaccinations],
+    }
 
 
 def public_lookup(value: str) -> dict:
     """公众查询: product, batch, expiry, manufacturer and whether the code is genuine — never where it
     went or who received it."""
     from django.utils import timezone
-
-    from .services import is_issued
 
     epc = parse_code(value)
     state = CodeState.objects.filter(epc=epc).first()
@@ -425,6 +749,9 @@ def public_lookup(value: str) -> dict:
     if batch:
         out["expired"] = batch.expiry_date < timezone.localdate()
         out["recalled"] = bool(state.flags & 1)
+        # the public sees only what the holder must know: usable, recalled, in question, used up
+        out["status"] = status_dict(dose_status(flags=state.flags, disposition=effective_state(state)["disposition"],
+                                                expired=out["expired"]))
     if out["batch"]:
         out["batch"].pop("batch_id", None)
     return out
@@ -445,8 +772,6 @@ _WHERE_NOW = "COALESCE(c3.biz_location, c2.biz_location, c1.biz_location, d.biz_
 
 
 def recall_progress(recall) -> dict:
-    from .services import recall_outstanding
-
     with connection.cursor() as cur:
         cur.execute(f"SELECT {_WHERE_NOW} AS place, COUNT(*) {_RECALL_FROM} GROUP BY place ORDER BY 2 DESC",
                     [recall.batch_id])
@@ -467,18 +792,38 @@ def recall_doses(recall, *, page: int = 1, page_size: int = 50) -> dict:
     with connection.cursor() as cur:
         cur.execute(f"SELECT COUNT(*) {_RECALL_FROM}", [recall.batch_id])
         count = cur.fetchone()[0]
-        cur.execute(f"SELECT d.epc, {_WHERE_NOW}, d.disposition, COALESCE(c3.epc, c2.epc, c1.epc) {_RECALL_FROM} "
+        cur.execute(f"SELECT d.epc, {_WHERE_NOW}, d.disposition, COALESCE(c3.epc, c2.epc, c1.epc), d.flags, "
+                    "d.last_event_time, c1.disposition, c1.last_event_time, c2.disposition, c2.last_event_time, "
+                    f"c3.disposition, c3.last_event_time {_RECALL_FROM} "
                     "ORDER BY d.epc LIMIT %s OFFSET %s", [recall.batch_id, page_size, (page - 1) * page_size])
         rows = cur.fetchall()
     names = dict(Organisation.objects.filter(location_uri__in={r[1] for r in rows if r[1]})
                  .values_list("location_uri", "name"))
     return {"count": count, "page": page, "page_size": page_size,
             "results": [{"code": codes.display(r[0]), "epc": r[0], "location": r[1], "location_name": names.get(r[1], ""),
-                         "disposition": r[2], "container": codes.display(r[3]) if r[3] else ""} for r in rows]}
+                         "disposition": r[2], "container": codes.display(r[3]) if r[3] else "",
+                         "status": status_dict(dose_status(flags=r[4], disposition=_newest_disposition(r[2], r[5:])))}
+                        for r in rows]}
 
 
-class _VaccineeRows:
-    """A lazily paginated list of vaccinees; only the page shown is decrypted (and the reveal audited)."""
+def _newest_disposition(own, rest) -> str | None:
+    """effective_state()'s rule on a joined row: a container's disposition counts when its last
+    event is newer (rest: own time, then (disposition, time) of each container outwards)."""
+    disposition, when = own, _as_dt(rest[0])
+    for i in range(1, len(rest), 2):
+        if rest[i + 1] is None:
+            break
+        t = _as_dt(rest[i + 1])
+        if t > when:
+            disposition, when = rest[i] or disposition, t
+    return disposition
+
+
+class VaccineeRows:
+    """A lazily paginated list of vaccinees; only the page shown is decrypted. Names and phone numbers are
+    masked here; ``services.reveal_vaccinee_contacts`` gives the clear values and audits each page."""
+
+    reveal = False
 
     def __init__(self, actor, recall, qs):
         self.actor, self.recall, self.qs = actor, recall, qs
@@ -489,29 +834,26 @@ class _VaccineeRows:
     def count(self):
         return self.qs.count()
 
+    def revealed(self, rows) -> None:
+        """Called with each page shown in clear (the reveal service records it)."""
+
     def __getitem__(self, item):
-        from smartgov.audit.services import record
-        from smartgov.core.masking import mask_name, mask_phone
-        from smartgov.core.permissions import has_perm
-
         rows = list(self.qs[item])
-        reveal = has_perm(self.actor, "trace.view_vaccinee")
-        if reveal and rows:
-            from django.db import transaction
-
-            with transaction.atomic():
-                record(actor=self.actor, action="trace.recall.vaccinee_contacts", target=self.recall,
-                       changes={"vaccinations": [v.pk for v in rows]})
-        return [{"code": codes.display(v.epc), "name": v.person.name if reveal else mask_name(v.person.name),
-                 "phone": (v.person.phone or "") if reveal else mask_phone(v.person.phone),
+        if self.reveal and rows:
+            self.revealed(rows)
+        return [{"code": codes.display(v.epc), "name": v.person.name if self.reveal else mask_name(v.person.name),
+                 "phone": (v.person.phone or "") if self.reveal else mask_phone(v.person.phone),
                  "site": v.site.name, "administered_at": v.administered_at.isoformat()} for v in rows]
 
 
-def recall_vaccinees(actor, recall):
-    """Who received doses of the recalled batch, with the phone number from the identity register
-    (clear for regulators who follow the recall up — each page shown is audited — masked otherwise)."""
-    qs = Vaccination.objects.select_related("person", "site").filter(batch_id=recall.batch_id).order_by("pk")
-    return _VaccineeRows(actor, recall, qs)
+def recall_vaccinees(actor, recall) -> VaccineeRows:
+    """Who received doses of the recalled batch, masked (``services.reveal_vaccinee_contacts`` for the
+    phone numbers from the identity register)."""
+    return VaccineeRows(actor, recall, vaccinations_of_recall(recall))
+
+
+def vaccinations_of_recall(recall):
+    return Vaccination.objects.select_related("person", "site").filter(batch_id=recall.batch_id).order_by("pk")
 
 
 # ------------------------------------------------------------------------------------------ dashboard
@@ -557,18 +899,156 @@ def dashboard(actor) -> dict:
                       .select_related("organisation", "acknowledged_by")[:20])
     soon = timezone.localdate() + datetime.timedelta(days=90)
     with connection.cursor() as cur:
-        cur.execute("""SELECT b.id, p.name, b.lot, b.expiry_date, COUNT(*) FROM trace_codestate d
+        cur.execute("""SELECT b.id, p.name, b.lot, b.expiry_date, COUNT(*), p.id FROM trace_codestate d
                        JOIN trace_batch b ON b.id = d.batch_id JOIN trace_product p ON p.id = b.product_id
                        WHERE (d.flags & 4) = 0 AND b.expiry_date <= %s
-                       GROUP BY b.id, p.name, b.lot, b.expiry_date ORDER BY b.expiry_date""", [soon])
-        near_expiry = [{"batch": r[0], "product": r[1], "lot": r[2], "expiry": r[3], "doses": r[4]}
-                       for r in cur.fetchall()]
-    recalls = list(Recall.objects.select_related("batch__product").order_by("-id")[:10])
-    from .services import recall_outstanding
-
+                       GROUP BY b.id, p.name, b.lot, b.expiry_date, p.id ORDER BY b.expiry_date""", [soon])
+        rows = cur.fetchall()
+    # only what the viewer's scope covers: products of their departments, recalls of their departments
+    # (a recall outside it would be listed here and answer 404 when followed)
+    visible_products = set(Product.objects.filter(pk__in={r[5] for r in rows},
+                                                  manufacturer__in=organisations_for(actor))
+                           .values_list("pk", flat=True))
+    near_expiry = [{"batch": r[0], "product": r[1], "lot": r[2], "expiry": r[3], "doses": r[4]}
+                   for r in rows if r[5] in visible_products]
+    recalls = list(scope(actor, Recall.objects.all()).select_related("batch__product").order_by("-id")[:10])
     recall_rows = [{"recall": r, "outstanding": recall_outstanding(r)} for r in recalls]
-    flags = dict(RuleFlag.objects.values_list("rule").annotate(n=Count("id")))
+    flags = dict(RuleFlag.objects.filter(event_id_ref__in=_scope_events(actor, Event.objects.all()).values("pk"))
+                 .values_list("rule").annotate(n=Count("id")))
     return {"stages": [{"name": STAGE_LABELS.get(k, k), "value": v} for k, v in sorted(stages.items())],
             "regions": sorted(({"name": k, "value": v} for k, v in regions.items()), key=lambda x: -x["value"]),
             "alerts": alerts, "open_alerts": open_alerts, "to_release": to_release, "near_expiry": near_expiry, "recalls": recall_rows,
             "rule_flags": flags, "total": sum(stages.values())}
+
+
+# ------------------------------------------------------------------------------ city overview (docs/overview.md)
+
+TEMPERATURE_ALERTS = ("instant", "consecutive", "cumulative")
+
+
+def indicators(*, actor, department) -> list[dict]:
+    """追溯 figures of ``department`` and below: vaccinations, open cold-chain alerts, active recalls (3 queries)."""
+    from django.db.models import Count, Q, Sum
+    from django.urls import reverse
+
+    from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
+
+    from .models import Alert, Recall, Vaccination
+
+    check_scope(actor, department)
+    bounds = day_starts()
+    v = Vaccination.objects.filter(site__department__path__startswith=department.path,
+                                   administered_at__gte=bounds[0]).aggregate(**daily_counts("administered_at", "v", bounds))
+    a = Alert.objects.filter(organisation__department__path__startswith=department.path).aggregate(
+        cold=Count("id", filter=Q(kind__in=TEMPERATURE_ALERTS, acknowledged_at__isnull=True)),
+        in_question=Sum("doses_in_question", filter=Q(released_at__isnull=True, kind__in=TEMPERATURE_ALERTS)))
+    r = Recall.objects.filter(department__path__startswith=department.path, status="open").aggregate(
+        n=Count("id"), reach=Sum("codes_total"), given=Sum("codes_administered"))
+    url = reverse("trace:dashboard")
+    common = {"app": "trace", "department": department}
+    return [
+        indicator(key="vaccinations_today", name="今日接种", name_en="Doses given today", unit="剂", url=url,
+                  **series_of(v, "v", bounds), **common),
+        indicator(key="cold_chain_alerts", name="冷链告警未确认", name_en="Open cold-chain alerts", unit="条",
+                  url=url, value=a["cold"], **common),
+        indicator(key="doses_in_question", name="温度存疑剂次", name_en="Doses in question", unit="剂", url=url,
+                  value=a["in_question"] or 0, **common),
+        indicator(key="active_recalls", name="进行中召回", name_en="Active recalls", unit="起",
+                  url=reverse("trace:recalls"), value=r["n"], **common),
+        indicator(key="recall_reach", name="召回涉及剂次", name_en="Doses under recall", unit="剂",
+                  url=reverse("trace:recalls"), value=r["reach"] or 0, **common),
+    ]
+
+
+def alerts(*, actor, department, limit: int = 20) -> list[dict]:
+    """Unacknowledged cold-chain excursions (冷链超温) of ``department`` and below (one query)."""
+    from django.urls import reverse
+
+    from smartgov.core.indicators import alert, check_scope
+
+    from .models import Alert
+
+    check_scope(actor, department)
+    rows = (Alert.objects.filter(organisation__department__path__startswith=department.path,
+                                 kind__in=TEMPERATURE_ALERTS, acknowledged_at__isnull=True)
+            .select_related("organisation__department").order_by("-started_at")[:limit])
+    url = reverse("trace:dashboard")
+    return [alert(app="trace", key=f"cold:{a.pk}", kind="冷链超温", kind_en="Cold-chain excursion",
+                  title=f"{a.organisation.name} · {a.message}", at=a.started_at, url=url,
+                  department_name=a.organisation.department.name) for a in rows]
+
+
+def map_markers(*, actor, department) -> list[dict]:
+    """For the overview's map: vaccination sites (with open cold-chain excursions as their status) and the
+    last GNSS (北斗) position of each refrigerated vehicle, of ``department`` and below (two queries)."""
+    from django.db.models import Count, OuterRef, Q, Subquery
+    from django.urls import reverse
+
+    from smartgov.core.indicators import check_scope, marker
+
+    from .models import Logger, Organisation, Position
+
+    check_scope(actor, department)
+    url = reverse("trace:dashboard")
+    sites = (Organisation.objects.filter(kind="site", department__path__startswith=department.path)
+             .select_related("department")
+             .annotate(open_alerts=Count("alerts", filter=Q(alerts__kind__in=TEMPERATURE_ALERTS,
+                                                             alerts__acknowledged_at__isnull=True)))
+             .order_by("path")[:500])
+    out = [marker(app="trace", key=f"site:{s.pk}", kind="接种点", kind_en="Vaccination site", name=s.name,
+                  status="alert" if s.open_alerts else "ok",
+                  status_label=f"冷链告警 {s.open_alerts} 条" if s.open_alerts else "正常", department=s.department,
+                  url=url, latitude=s.latitude, longitude=s.longitude) for s in sites]
+    last = Position.objects.filter(logger=OuterRef("pk")).order_by("-time")
+    vehicles = (Logger.objects.filter(kind="vehicle", organisation__department__path__startswith=department.path)
+                .select_related("organisation__department")
+                .annotate(lat=Subquery(last.values("latitude")[:1]), lng=Subquery(last.values("longitude")[:1]),
+                          at=Subquery(last.values("time")[:1]))
+                .filter(at__isnull=False).order_by("pk")[:500])
+    out += [marker(app="trace", key=f"vehicle:{v.pk}", kind="冷藏车", kind_en="Vehicle", name=v.name,
+                   status="ok", status_label=f"{v.organisation.name} · 北斗定位", department=v.organisation.department,
+                   url=url, latitude=v.lat, longitude=v.lng, at=v.at) for v in vehicles]
+    return out
+
+
+def get_logger(logger_id: int) -> Logger:
+    logger = Logger.objects.select_related("organisation__department", "product").filter(pk=logger_id).first()
+    if logger is None:
+        raise NotFound("没有该温度记录仪", code="logger_not_found")
+    return logger
+
+
+def get_alert(alert_id: int) -> Alert:
+    alert = Alert.objects.select_related("organisation__department", "logger").filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound("没有该告警", code="alert_not_found")
+    return alert
+
+
+def is_issued(epc: str) -> bool:
+    """Whether a (normalised) code was issued by this platform: right check digits, serial in an issue."""
+    if epc.startswith(codes.NMPA_PREFIX):
+        code = codes.parse_nmpa(epc)
+        if codes.nmpa_check(code.product_code, code.serial) != code.check:
+            return False
+        serial, qs = int(code.serial), CodeIssue.objects.filter(scheme=CodeScheme.NMPA,
+                                                                 batch__product__nmpa_code=code.product_code)
+    elif epc.startswith(codes.DL_ROOT + "/01/"):
+        segs = epc[len(codes.DL_ROOT) + 1:].split("/")
+        if len(segs) < 4 or len(segs[3]) != 13 or not segs[3].isdigit():
+            return False
+        gtin, s9, check = segs[1], segs[3][:9], segs[3][9:]
+        if codes.nmpa_check(gtin, s9) != check:
+            return False
+        serial, qs = int(s9), CodeIssue.objects.filter(scheme=CodeScheme.SGTIN, batch__product__gtin=gtin)
+    else:
+        return False
+    return qs.filter(first_serial__lte=serial, first_serial__gt=serial - F("count")).exists()
+
+
+def recall_outstanding(recall: Recall) -> int:
+    """Doses of the recalled batch neither administered nor returned/destroyed yet."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COUNT(*) FROM trace_codestate WHERE batch_id = %s AND (flags & {FLAG_ADMINISTERED}) = 0 "  # noqa: S608 (table/column names and flag bits are constants)
+                    "AND disposition NOT IN ('destroyed', 'returned')", [recall.batch_id])
+        return cur.fetchone()[0]

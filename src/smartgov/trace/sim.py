@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import orjson
 from django.utils import timezone
 
+from smartgov.core.permissions import system_actor
+
 from . import codes, services
 from .models import Batch, CodeIssue, CodeScheme, Logger, LoggerKind, Organisation, OrgKind, Product
 
@@ -42,7 +44,7 @@ def _org(department, name, kind, n, parent=None, lat=None, lng=None):
     existing = Organisation.objects.filter(location_uri=codes.canonical_dl(loc)).first()
     if existing:
         return existing
-    return services.create_organisation(actor=None, name=name, kind=kind, department=department, location_uri=loc,
+    return services.create_organisation(actor=system_actor("trace.sim"), name=name, kind=kind, department=department, location_uri=loc,
                                         party_uri=f"urn:epc:id:pgln:{PREFIX}.{n:05d}", parent=parent,
                                         latitude=lat, longitude=lng)
 
@@ -67,29 +69,29 @@ def build_network(department, *, counties: int = 4, sites_per_county: int = 3) -
                               parent=county, lat=lat + 0.02 * (j + 1), lng=lng + 0.02 * (j + 1)))
     gtin_body = "0" + PREFIX + "00001"
     product = Product.objects.filter(nmpa_code="8612345").first() or services.create_product(
-        actor=None, department=department, name="乙型肝炎疫苗（重组酵母）", holder="示范生物制品有限公司",
+        actor=system_actor("trace.sim"), department=department, name="乙型肝炎疫苗（重组酵母）", holder="示范生物制品有限公司",
         nmpa_code="8612345", gtin=gtin_body + codes.gs1_check_digit(gtin_body), dosage_form="注射剂",
         specification="10μg/0.5ml/支", manufacturer=maker)
     trucks = []
     for i in range(2):
         device = f"urn:epc:id:giai:{PREFIX}.T{i + 1}"
         trucks.append(Logger.objects.filter(device_id=codes.canonical_dl(device)).first() or services.register_logger(
-            actor=None, organisation=province if i else maker, kind=LoggerKind.VEHICLE,
+            actor=system_actor("trace.sim"), organisation=province if i else maker, kind=LoggerKind.VEHICLE,
             name=f"冷藏车 陕A·{i + 1}2345", device_id=device, location_uri=device, product=product))
     net = Network(department, maker, province, county_orgs, sites, product, trucks)
     for org in [province, *county_orgs, *sites]:
         device = f"urn:epc:id:giai:{PREFIX}.F{org.pk}"
         net.fridges[org.pk] = Logger.objects.filter(device_id=codes.canonical_dl(device)).first() or \
-            services.register_logger(actor=None, organisation=org, kind=LoggerKind.STORAGE, name=f"{org.name} 冷库",
+            services.register_logger(actor=system_actor("trace.sim"), organisation=org, kind=LoggerKind.STORAGE, name=f"{org.name} 冷库",
                                      device_id=device, location_uri=org.location_uri, product=product)
     return net
 
 
 def make_batch(net: Network, lot: str, produced: datetime.date, *, doses: int) -> tuple[Batch, CodeIssue]:
     batch = Batch.objects.filter(product=net.product, lot=lot).first() or services.create_batch(
-        actor=None, product=net.product, lot=lot, production_date=produced,
+        actor=system_actor("trace.sim"), product=net.product, lot=lot, production_date=produced,
         expiry_date=produced + datetime.timedelta(days=730))
-    issue = batch.code_issues.first() or services.issue_codes(actor=None, organisation=net.maker, batch=batch,
+    issue = batch.code_issues.first() or services.issue_codes(actor=system_actor("trace.sim"), organisation=net.maker, batch=batch,
                                                               count=doses, scheme=CodeScheme.NMPA)
     return batch, issue
 
@@ -271,7 +273,7 @@ def capture_plan(plan: Plan, *, progress=None) -> int:
     """Capture every document of the plan through the capture service (as each party's system would)."""
     stored = 0
     for org, body, n in plan.documents:
-        job = services.capture_epcis_document(actor=None, organisation=org, chunks=body)
+        job = services.capture_epcis_document(actor=system_actor("trace.sim"), organisation=org, chunks=body)
         stored += job.epc_events
         if progress:
             progress(n)

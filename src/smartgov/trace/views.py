@@ -1,7 +1,6 @@
 """追溯监管 pages: the regulator's dashboard, a code's timeline, recalls, temperature alerts, the public
 code lookup and the vaccination desk. Views validate and call one service or selector."""
 
-import orjson
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,12 +10,9 @@ from django.views.decorators.http import require_POST
 from smartgov.core.errors import DomainError
 from smartgov.core.permissions import has_perm, require
 
-from . import codes, coldchain, selectors, services
+from . import codes, nmpa, selectors, services
 from .models import Alert, Batch, Logger, Organisation, OrgKind, Recall, RuleCode
-
-
-def _json(value) -> str:
-    return orjson.dumps(value, default=str).decode()
+from .status import action_label, biz_step_label, disposition_label
 
 
 @login_required
@@ -27,12 +23,14 @@ def dashboard(request):
     rule_labels = dict(RuleCode.choices)
     return render(request, "trace/dashboard.html", {
         "data": data,
-        "stages_json": _json(data["stages"]),
-        "regions_json": _json(data["regions"][:12]),
-        "alerts_json": _json([{"name": alert_labels.get(k, k), "value": v} for k, v in data["alerts"].items()]
+        "charts": {
+            "stages": data["stages"],
+            "regions": data["regions"][:12],
+            "alerts": ([{"name": alert_labels.get(k, k), "value": v} for k, v in data["alerts"].items()]
                              + [{"name": rule_labels.get(k, k), "value": v} for k, v in data["rule_flags"].items()]),
-        "recalls_json": _json([{"name": f"{r['recall'].batch.lot}", "total": r["recall"].codes_total,
-                                "outstanding": r["outstanding"]} for r in data["recalls"]]),
+            "recalls": [{"name": f"{r['recall'].batch.lot}", "total": r["recall"].codes_total,
+                         "outstanding": r["outstanding"]} for r in data["recalls"]],
+        },
         "can_recall": has_perm(request.user, "trace.recall"),
         "can_release": has_perm(request.user, "trace.release_doses"),
     })
@@ -50,14 +48,20 @@ def code_trace(request):
             error = exc.message
     ctx = {"q": q, "result": result, "error": error}
     if result:
-        ctx["readings_json"] = _json([[r["time"].isoformat(), r["celsius"], r["logger"]] for r in result["readings"]])
-        ctx["positions_json"] = _json([[p["lng"], p["lat"], p["time"].isoformat(), p["logger"]]
-                                       for p in result["positions"]])
+        # data for the charts goes to the page through json_script (escaped), never into a script's text
+        ctx["charts"] = {
+            "readings": [[r["time"].isoformat(), r["celsius"], r["logger"]] for r in result["readings"]],
+            "positions": [[p["lng"], p["lat"], p["time"].isoformat(), p["logger"]] for p in result["positions"]],
+        }
         names = dict(Logger.objects.values_list("location_uri", "name"))
         names.update(Organisation.objects.values_list("location_uri", "name"))
         for ev in result["events"]:
             ev["place"] = names.get(ev["biz_location"]) or names.get(ev["read_point"]) or ev["biz_location"] \
                 or ev["read_point"]
+            # codes as people read them (CBV 2.0); the raw terms stay in the API
+            ev["step_label"] = biz_step_label(ev["biz_step"]) if ev["biz_step"] else ev["type"]
+            ev["action_label"] = action_label(ev["action"])
+            ev["disposition_label"] = disposition_label(ev["disposition"]) if ev["disposition"] else ""
         if result.get("effective"):
             result["effective"]["containers_display"] = [codes.display(c) for c in result["effective"]["containers"]]
     return render(request, "trace/trace.html", ctx)
@@ -91,13 +95,14 @@ def recall_detail(request, pk):
     require(request.user, "trace.view")
     recall = get_object_or_404(Recall.objects.select_related("batch__product", "department"), pk=pk)
     require(request.user, "trace.view", department=recall.department, hide=True)
-    page = max(int(request.GET.get("page", "1") or 1), 1) if request.GET.get("page", "1").isdigit() else 1
+    raw_page = request.GET.get("page", "1")
+    page = min(max(int(raw_page), 1), 1_000_000) if raw_page.isdigit() and len(raw_page) < 10 else 1
     progress = selectors.recall_progress(recall)
-    vaccinees = selectors.recall_vaccinees(request.user, recall)
+    vaccinees = services.reveal_vaccinee_contacts(actor=request.user, recall=recall)
     return render(request, "trace/recall.html", {
         "recall": recall, "progress": progress, "doses": selectors.recall_doses(recall, page=page, page_size=50),
         "vaccinees": vaccinees[0:200], "vaccinee_count": vaccinees.count(),
-        "by_location_json": _json([{"name": r["name"], "value": r["doses"]} for r in progress["by_location"]]),
+        "by_location": [{"name": r["name"], "value": r["doses"]} for r in progress["by_location"]],
         "can_complete": has_perm(request.user, "trace.recall") and recall.status == "open"})
 
 
@@ -118,7 +123,7 @@ def complete_recall(request, pk):
 def acknowledge_alert(request, pk):
     alert = get_object_or_404(Alert, pk=pk)
     try:
-        coldchain.acknowledge_alert(actor=request.user, alert=alert, comment=request.POST.get("comment", ""))
+        services.acknowledge_alert(actor=request.user, alert=alert, comment=request.POST.get("comment", ""))
         messages.success(request, _("告警已确认"))
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -130,7 +135,7 @@ def acknowledge_alert(request, pk):
 def release_alert(request, pk):
     alert = get_object_or_404(Alert, pk=pk)
     try:
-        n = coldchain.release_doses(actor=request.user, alert=alert, comment=request.POST.get("comment", ""))
+        n = services.release_doses(actor=request.user, alert=alert, comment=request.POST.get("comment", ""))
         messages.success(request, _("已放行 %(n)s 个追溯码") % {"n": n})
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -156,11 +161,16 @@ def vaccinate(request):
              if has_perm(request.user, "trace.vaccinate") and o.department_id == request.user.department_id]
     if request.method == "POST":
         site = get_object_or_404(Organisation, pk=request.POST.get("site"), kind=OrgKind.SITE)
+        dose = request.POST.get("dose_number", "").strip()
         try:
             vac = services.administer_dose(actor=request.user, code=request.POST.get("code", ""),
-                                           id_number=request.POST.get("id_number", ""), site=site)
+                                           id_number=request.POST.get("id_number", ""), site=site,
+                                           dose_number=int(dose) if dose.isdigit() else (0 if dose else None),
+                                           route=request.POST.get("route", ""),
+                                           body_site=request.POST.get("body_site", ""))
             messages.success(request, _("接种已登记：%(code)s") % {"code": codes.display(vac.epc)})
             return redirect("trace:vaccinate")
         except DomainError as exc:
             messages.error(request, exc.message)
-    return render(request, "trace/vaccinate.html", {"sites": sites})
+    return render(request, "trace/vaccinate.html", {"sites": sites, "routes": nmpa.ROUTES.items(),
+                                                    "body_sites": nmpa.SITES.items()})

@@ -6,7 +6,7 @@ import math
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from smartgov.core.permissions import Role, has_perm, scope
+from smartgov.core.permissions import Role, covers_department, has_perm, scope
 from smartgov.core.workdays import calendar
 
 from .models import Instance, InstanceStatus, Task, TaskStatus
@@ -90,11 +90,39 @@ def monitoring_summary(user, today: datetime.date | None = None) -> dict:
     return {"counts": counts, "by_step": by_step, "late": late, "soon": soon[:50]}
 
 
+def can_act(user, task: Task) -> bool:
+    """Whether ``user`` may act on ``task``: its assignee, or anyone of its role in its department."""
+    if task.status != TaskStatus.OPEN or not has_perm(user, "workflow.act"):
+        return False
+    if task.assignee_id is not None:
+        return task.assignee_id == user.pk
+    if task.role == Role.DEPT_ADMIN and user.role != Role.DEPT_ADMIN:
+        return False
+    return covers_department(user, task.department, include_descendants=False)
+
+
 def actionable_task(user, instance: Instance) -> Task | None:
     """The open task of ``instance`` that ``user`` may act on now, if any."""
-    from .services import can_act
-
     for task in instance.tasks.filter(status=TaskStatus.OPEN).select_related("department").order_by("id"):
         if can_act(user, task):
             return task
     return None
+
+
+def indicators(*, actor, department) -> list[dict]:
+    """Running cases of ``department`` and below and their red cards (one query; docs/overview.md)."""
+    from django.urls import reverse
+
+    from smartgov.core.indicators import check_scope, indicator
+
+    check_scope(actor, department)
+    today = timezone.localdate()
+    c = Instance.objects.filter(department__path__startswith=department.path).aggregate(
+        running=Count("id", filter=Q(status__in=[InstanceStatus.RUNNING, InstanceStatus.SUSPENDED])),
+        red=Count("id", filter=Q(status=InstanceStatus.RUNNING, due_on__lt=today)),
+        paused=Count("id", filter=Q(status=InstanceStatus.SUSPENDED)))
+    url = reverse("workflow:monitor")
+    common = {"app": "workflow", "department": department, "url": url}
+    return [indicator(key="running", name="在办流程", name_en="Running cases", unit="件", value=c["running"], **common),
+            indicator(key="red", name="超期流程", name_en="Overdue cases", unit="件", value=c["red"], **common),
+            indicator(key="paused", name="暂停计时", name_en="Clock stopped", unit="件", value=c["paused"], **common)]

@@ -13,11 +13,12 @@ from pydantic import ValidationError
 from smartgov.accounts.models import Department
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput
-from smartgov.core.permissions import Role, covers_department, has_perm, require
+from smartgov.core.permissions import Role, has_perm, require, system_actor, user_of
 from smartgov.core.workdays import calendar
 
 from .definition import STANDARD_PROCESSES, Definition, condition_holds
 from .models import Instance, InstanceStatus, Outcome, Process, Task, TaskStatus
+from .selectors import can_act
 
 
 def _today() -> datetime.date:
@@ -35,8 +36,7 @@ def parse_definition(definition: dict) -> Definition:
 @transaction.atomic
 def define_process(*, actor, code: str, name: str, definition: dict) -> Process:
     """Publish a new version of process ``code`` (版本化: running instances keep their version)."""
-    if actor is not None:
-        require(actor, "workflow.define_process")
+    require(actor, "workflow.define_process")
     parsed = parse_definition(definition)
     missing = parsed.department_codes() - set(Department.objects.filter(
         code__in=parsed.department_codes()).values_list("code", flat=True))
@@ -45,7 +45,7 @@ def define_process(*, actor, code: str, name: str, definition: dict) -> Process:
     last = Process.objects.select_for_update().filter(code=code).order_by("-version").first()
     process = Process.objects.create(code=code, version=(last.version + 1) if last else 1, name=name,
                                      definition=parsed.model_dump(mode="json", exclude_none=True),
-                                     created_by=actor if actor is not None else None)
+                                     created_by=user_of(actor))
     record(actor=actor, action="workflow.define_process", target=process,
            changes={"code": code, "version": process.version})
     return process
@@ -56,7 +56,7 @@ def ensure_standard_processes() -> None:
     have = set(Process.objects.values_list("code", flat=True))
     for code, (name, definition) in STANDARD_PROCESSES.items():
         if code not in have:
-            define_process(actor=None, code=code, name=name, definition=definition)
+            define_process(actor=system_actor("workflow.standard_processes"), code=code, name=name, definition=definition)
 
 
 def current_process(code: str) -> Process:
@@ -120,17 +120,6 @@ def _finish(instance: Instance, outcome: str, reason: str) -> None:
     instance.save(update_fields=["status", "outcome", "reason", "completed_at"])
 
 
-def can_act(user, task: Task) -> bool:
-    """Whether ``user`` may act on ``task``: its assignee, or anyone of its role in its department."""
-    if task.status != TaskStatus.OPEN or not has_perm(user, "workflow.act"):
-        return False
-    if task.assignee_id is not None:
-        return task.assignee_id == user.pk
-    if task.role == Role.DEPT_ADMIN and user.role != Role.DEPT_ADMIN:
-        return False
-    return covers_department(user, task.department, include_descendants=False)
-
-
 def _locked_task(task: Task) -> Task:
     return Task.objects.select_for_update().select_related("instance__process", "instance__department",
                                                            "department").get(pk=task.pk)
@@ -154,7 +143,7 @@ def complete_task(*, actor, task: Task, outcome: str, opinion: str = "",
     if outcome == Outcome.REJECT and not opinion.strip():
         raise InvalidInput("不同意时须填写理由", code="reason_required")
     task.status, task.outcome, task.opinion = TaskStatus.DONE, outcome, opinion.strip()
-    task.actor, task.completed_at = actor, timezone.now()
+    task.actor, task.completed_at = (actor if getattr(actor, "pk", None) else None), timezone.now()  # a system actor is no user
     task.save(update_fields=["status", "outcome", "opinion", "actor", "completed_at"])
     record(actor=actor, action="workflow.complete_task", target=task,
            changes={"step": task.step_key, "outcome": outcome})
@@ -253,8 +242,7 @@ def reassign(*, actor, task: Task, assignee) -> Task:
 def escalate(*, actor, task: Task, reason: str) -> Task:
     """督办升级: a late or stuck task goes to the department's admin, whoever it was with."""
     task = _locked_task(task)
-    if actor is not None:  # None: the platform's own hourly 红牌督办
-        require(actor, "workflow.escalate", department=task.department)
+    require(actor, "workflow.escalate", department=task.department)
     if task.status != TaskStatus.OPEN:
         raise Conflict("该环节已办理", code="task_closed")
     if not reason.strip():
@@ -272,6 +260,6 @@ def escalate_overdue_tasks(today: datetime.date | None = None) -> int:
                                   instance__due_on__lt=today).values_list("pk", flat=True)
     count = 0
     for pk in list(overdue[:1000]):
-        escalate(actor=None, task=Task(pk=pk), reason="办件已超过办理时限（红牌），系统自动督办")
+        escalate(actor=system_actor("workflow.red_card"), task=Task(pk=pk), reason="办件已超过办理时限（红牌），系统自动督办")
         count += 1
     return count

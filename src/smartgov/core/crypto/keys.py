@@ -76,6 +76,7 @@ MASTER_KEY_SIZE: Final = 32
 _HKDF_SALT: Final = b"SmartGov HKDF-SM3 salt v1"
 _INFO_FIELD: Final = b"smartgov/v1/field-encryption/sm4-gcm"
 _INFO_BLIND: Final = b"smartgov/v1/blind-index/hmac-sm3/"
+_INFO_WRAP: Final = b"smartgov/v1/kms-wrap/sm4-gcm"
 _ENTRY_RE: Final = re.compile(r"^([1-9][0-9]{0,8}):([0-9a-fA-F]{64})$")
 _TOKEN_RE: Final = re.compile(r"^v([1-9][0-9]{0,8}):([A-Za-z0-9_-]+)$")
 _PURPOSE_RE: Final = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
@@ -150,7 +151,7 @@ def _b64decode(text: str) -> bytes:
 class KeyRing:
     """Master keys by version plus the blind-index root; immutable once built, safe across threads."""
 
-    __slots__ = ("_blind_keys", "_blind_lock", "_blind_root", "_field_keys", "current_version")
+    __slots__ = ("_blind_keys", "_blind_lock", "_blind_root", "_field_keys", "_wrap_keys", "current_version")
 
     def __init__(self, master_keys: Mapping[int, bytes], *, blind_index_key: bytes | None = None) -> None:
         if not master_keys:
@@ -162,6 +163,8 @@ class KeyRing:
             raise KeyConfigurationError(f"blind index key must be {MASTER_KEY_SIZE} bytes")
         self.current_version: int = max(master_keys)
         self._field_keys = {v: hkdf_sm3(k, info=_INFO_FIELD, length=KEY_SIZE) for v, k in master_keys.items()}
+        # key-encryption keys for envelope encryption (the KMS wraps data keys with these)
+        self._wrap_keys = {v: hkdf_sm3(k, info=_INFO_WRAP, length=KEY_SIZE) for v, k in master_keys.items()}
         # Oldest version when no dedicated key is given: it is the one that never changes on rotation.
         self._blind_root = blind_index_key if blind_index_key is not None else master_keys[min(master_keys)]
         self._blind_keys: dict[str, bytes] = {}
@@ -199,6 +202,20 @@ class KeyRing:
 
     def needs_reencrypt(self, token: str) -> bool:
         return _parse_token(token)[0] != self.current_version
+
+    def wrap_key(self, data_key: bytes, *, aad: bytes) -> tuple[int, bytes]:
+        """Envelope encryption: SM4-GCM of a data key under the current master key's wrapping key."""
+        version = self.current_version
+        return version, sm4_gcm_encrypt(self._wrap_keys[version], data_key, aad=b"smartgov-kms\x00" + aad)
+
+    def unwrap_key(self, version: int, blob: bytes, *, aad: bytes) -> bytes:
+        key = self._wrap_keys.get(version)
+        if key is None:
+            raise FieldDecryptionError(f"data key is wrapped under master key version {version}, not configured")
+        try:
+            return sm4_gcm_decrypt(key, blob, aad=b"smartgov-kms\x00" + aad)
+        except SM4DecryptionError as exc:
+            raise FieldDecryptionError(f"{exc} (wrapped data key, master version {version})") from None
 
     def blind_index(self, value: str, *, purpose: str) -> str:
         """Hex HMAC-SM3 of ``value`` under the purpose's blind-index key (64 hex digits).

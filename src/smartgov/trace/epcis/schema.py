@@ -64,7 +64,7 @@ def validate_event(event) -> None:
         raise EventInvalid("", "事件应为JSON对象")
     if fast_valid(event):
         return
-    probe = event
+    probe = _xsd_allowed(event)
     for name in EPC_LISTS:
         items = event.get(name)
         if isinstance(items, list) and len(items) > 1:
@@ -85,6 +85,28 @@ def validate_event(event) -> None:
         event_validator()(probe)
     except fastjsonschema.JsonSchemaValueException as exc:
         raise EventInvalid(error_field(exc), exc.message.replace("data.", "", 1).replace("data ", "事件 ", 1)) from None
+
+
+def _xsd_allowed(event: dict) -> dict:
+    """Two things the EPCIS 2.0 XSD and standard allow and the JSON schema refuses (GS1 XML examples use
+    both): ``persistentDisposition`` on every event type (XSD: all five), a sensorReport without ``type``
+    (XSD: optional). They are checked here and hidden from the JSON schema."""
+    probe = event
+    pd = event.get("persistentDisposition")
+    if pd is not None and event.get("type") not in ("ObjectEvent", "TransformationEvent"):
+        if not isinstance(pd, dict) or not set(pd) <= {"set", "unset"} or not all(
+                isinstance(v, list) and all(isinstance(x, str) and x for x in v) for v in pd.values()):
+            raise EventInvalid("persistentDisposition", "persistentDisposition 应为 {set: [...], unset: [...]}")
+        probe = {k: v for k, v in event.items() if k != "persistentDisposition"}
+    sensors = event.get("sensorElementList")
+    if isinstance(sensors, list) and any(isinstance(e, dict) and any(isinstance(r, dict) and "type" not in r
+                                                                      for r in e.get("sensorReport") or ())
+                                         for e in sensors):
+        probe = dict(probe, sensorElementList=[
+            dict(e, sensorReport=[dict(r, type="Temperature") if isinstance(r, dict) and "type" not in r else r
+                                  for r in e.get("sensorReport") or ()]) if isinstance(e, dict) else e
+            for e in sensors])
+    return probe
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -35,6 +35,12 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"审计链完好：{result.entries} 条记录，{result.checkpoints} 个签名检查点，用时 {result.seconds:.2f} 秒"
                 f" / audit trail intact"))
+        if not options["json"]:
+            self.stdout.write(f"未被签名检查点覆盖：{result.uncovered_entries} 条，跨 {result.uncovered_seconds:.1f} 秒"
+                              f" / not yet covered by a signature: {result.uncovered_entries} entries,"
+                              f" {result.uncovered_seconds:.1f} s"
+                              + (f"；外部发布的检查点 {result.published} 个 / published {result.published}"
+                                 if result.published else ""))
         if not result.ok:
             for p in result.problems:
                 self.stderr.write(p)

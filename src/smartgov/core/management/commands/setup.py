@@ -20,7 +20,7 @@ class Command(BaseCommand):
         keys = Path(settings.VAR_DIR) / "keys"
         keys.mkdir(parents=True, exist_ok=True, mode=0o700)
         secret = keys / "django-secret"
-        if not os.environ.get("SECRET_KEY") and not os.environ.get("SECRET_KEY_FILE") and not secret.exists():
+        if settings.SECRET_KEY_IS_EPHEMERAL and not secret.exists():  # neither SECRET_KEY(_FILE) nor a dev secret
             _write_private(secret, secrets.token_urlsafe(50))
             self.stdout.write(f"已生成开发用 SECRET_KEY：{secret}")
         keyfile = os.environ.get("SMARTGOV_MASTER_KEYS_FILE", "").strip()
@@ -42,6 +42,7 @@ class Command(BaseCommand):
         if settings.SECRET_KEY_IS_EPHEMERAL and secret.exists():
             settings.SECRET_KEY = secret.read_text().strip()
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)  # the shared cache (rate limits across app servers)
         self.stdout.write("数据库已迁移 / database migrated")
         if not no_static:
             call_command("collectstatic", interactive=False, verbosity=0)

@@ -4,6 +4,7 @@ application and print its API key (shown once); ``smartgov eid check PAYLOAD`` �
 from django.core.management.base import BaseCommand, CommandError
 
 from smartgov.core.errors import DomainError
+from smartgov.core.permissions import system_actor
 from smartgov.eid import services
 
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         try:
             if action == "partner":
                 attrs = [a.strip() for a in options["attributes"].split(",") if a.strip()]
-                partner, key = services.register_partner(actor=None, code=options["code"], name=options["name"],
+                partner, key = services.register_partner(actor=system_actor("eid.command"), code=options["code"], name=options["name"],
                                                          allowed_attributes=attrs)
                 self.stdout.write(f"已注册 {partner.name}（{partner.code}）。API密钥（只显示这一次）：")
                 self.stdout.write(key)

@@ -39,6 +39,10 @@ class Command(BaseCommand):
         s.add_argument("--seed", type=int, default=7)
 
     def handle(self, *args, action, **o):
+        try:
+            mqtt.parse_broker_url(o["url"])
+        except ValueError as exc:
+            raise CommandError(str(exc), returncode=2) from exc
         if not mqtt.broker_reachable(o["url"]):
             raise CommandError(f"无法连接MQTT代理 {o['url'] or mqtt.broker_url()}（请先启动 Mosquitto）"
                                f" / MQTT broker unreachable", returncode=2)
@@ -82,6 +86,8 @@ class Command(BaseCommand):
         for sim, wh in zip(sims, whs, strict=True):
             sim.rows, sim.cols, sim.layers = wh.rows, wh.cols, wh.layers
         today = timezone.localtime().replace(hour=8, minute=0, second=0, microsecond=0)
+        if today > timezone.localtime():  # before 08:00: the last scan is yesterday's (no future scans)
+            today -= timedelta(days=1)
         start = today - timedelta(days=o["days"] - 1)
         total = len(sims) * o["days"] * o["per_day"]
         import orjson

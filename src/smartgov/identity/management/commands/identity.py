@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from smartgov.core.errors import DomainError
+from smartgov.core.permissions import system_actor
 from smartgov.identity import exports, services
 from smartgov.identity.models import Enterprise, Person
 
@@ -74,7 +75,7 @@ class Command(BaseCommand):
         bars = _Bars(enabled=not no_progress and sys.stderr.isatty())
         importer = services.import_persons if kind == "persons" else services.import_enterprises
         try:
-            run = importer(actor=None, data=path.read_bytes(), file_name=path.name, department=dept,
+            run = importer(actor=system_actor("identity.command"), data=path.read_bytes(), file_name=path.name, department=dept,
                            valid_only=valid_only, progress=bars)
         finally:
             bars.close()
@@ -103,5 +104,5 @@ class Command(BaseCommand):
             headers, rows = exports.ENTERPRISE_HEADERS, exports.enterprise_rows(qs)
         rows = list(rows)
         path.write_bytes(exports.to_xlsx(headers, rows, title=kind) if fmt == "xlsx" else exports.to_csv(headers, rows))
-        services.record_export(actor=None, kind=kind, fmt=fmt, count=len(rows))
+        services.record_export(actor=system_actor("identity.command"), kind=kind, fmt=fmt, count=len(rows))
         self.stdout.write(f"已导出 {len(rows)} 条到 {path}（身份证号、手机号已脱敏）")

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from smartgov.audit.services import record
 from smartgov.core.crypto import keys
 from smartgov.core.fields import EncryptedField
+from smartgov.core.permissions import system_actor
 
 
 class Command(BaseCommand):
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     for obj in model._default_manager.filter(pk__in=ids):
                         obj.save(update_fields=[f.name for f in fields])
-                    record(actor=None, action="core.reencrypt", target=(label, f"{ids[0]}..{ids[-1]}"),
+                    record(actor=system_actor("reencrypt.command"), action="core.reencrypt", target=(label, f"{ids[0]}..{ids[-1]}"),
                            changes={"rows": len(ids), "fields": [f.name for f in fields]})
                 bar.update(len(ids))
         return len(stale)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from smartgov.core.errors import DomainError
+from smartgov.core.permissions import system_actor
 
 
 class Command(BaseCommand):
@@ -43,7 +44,7 @@ class Command(BaseCommand):
     def _simulate(self, *, doses, department, administer, recall_by, no_progress, **_):
         from smartgov.accounts.models import Department, User
 
-        from ... import coldchain, services, sim
+        from ... import services, sim
 
         if not 1 <= doses <= 20_000_000:
             raise CommandError("--doses 应在1至20,000,000之间", returncode=2)
@@ -75,7 +76,7 @@ class Command(BaseCommand):
         now = timezone.now()
         rows = [{"time": now - datetime.timedelta(minutes=30 * (12 - k)), "celsius": 10.8 if 3 <= k <= 8 else 4.6,
                  "latitude": None, "longitude": None} for k in range(12)]
-        outcome = coldchain.record_readings(actor=None, logger=net.fridges[site.pk], rows=rows, source="simulate")
+        outcome = services.record_readings(actor=system_actor("trace.command"), logger=net.fridges[site.pk], rows=rows, source="simulate")
         recalled = ""
         regulator = User.objects.filter(username=recall_by).first()
         if regulator is not None:
@@ -103,7 +104,7 @@ class Command(BaseCommand):
                 while block := fh.read(1 << 20):
                     yield block
 
-        job = services.capture_epcis_document(actor=None, organisation=org, chunks=chunks(), behaviour=behaviour)
+        job = services.capture_epcis_document(actor=system_actor("trace.command"), organisation=org, chunks=chunks(), behaviour=behaviour)
         self.stdout.write(self.style.SUCCESS(
             f"上报完成（#{job.pk}）：收到 {job.events_received} 个事件，保存 {job.events_stored}，重复 {job.events_duplicate}，"
             f"错误 {len(job.errors)}。"))

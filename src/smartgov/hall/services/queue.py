@@ -1,0 +1,277 @@
+"""The queue (排队叫号): tickets, priority classes with the fairness rule, calls, the announcement schedule.
+
+Fairness rule (docs/hall.md): a ticket's ``order_key`` is its issue time minus its class's head start
+(绿色通道 ``green_head_start`` minutes, an appointment kept on time ``appointment_head_start``, walk-in 0),
+and every window calls the waiting ticket with the smallest key among the services it serves. So a
+ticket can only be overtaken by tickets issued less than the largest head start after it: once a walk-in
+has waited ``green_head_start`` minutes, nobody who arrives later is called before it — no one starves,
+however many priority tickets keep coming.
+"""
+
+import datetime
+import secrets
+
+from django.db import transaction
+from django.db.models import Max, Q
+
+from smartgov.audit.services import record
+from smartgov.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from smartgov.core.permissions import is_system, require
+
+from ..models import (
+    Announcement,
+    Appointment,
+    AppointmentStatus,
+    Hall,
+    HallService,
+    Priority,
+    Ticket,
+    TicketSource,
+    TicketStatus,
+    Window,
+)
+from ._common import emit, local, lock_hall, now_or
+
+GREEN_AGE = 70  # 老年人 (70 and over) get the green channel without asking
+
+
+def head_start(hall: Hall, priority: str) -> datetime.timedelta:
+    minutes = {Priority.GREEN: hall.green_head_start, Priority.APPOINTMENT: hall.appointment_head_start}
+    return datetime.timedelta(minutes=minutes.get(priority, 0))
+
+
+def _age(person, day: datetime.date) -> int:
+    b = person.birth_date
+    return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+
+def _appointment_priority(appt: Appointment, now: datetime.datetime) -> str:
+    hall = appt.hall
+    start = appt.slot.starts_at
+    if now < start - datetime.timedelta(minutes=hall.early_minutes):
+        raise Conflict(f"预约时段为 {local(start):%H:%M}，请于开始前 {hall.early_minutes} 分钟内取号",
+                       code="too_early")
+    on_time = now <= start + datetime.timedelta(minutes=hall.late_minutes)
+    return Priority.APPOINTMENT if on_time else Priority.WALK_IN
+
+
+def _person_from_eid(payload: str):
+    from smartgov.eid.services import resolve_person, verify_eid_payload
+
+    outcome = verify_eid_payload(payload)
+    if not outcome.ok:
+        raise InvalidInput(outcome.message, code=f"eid_{outcome.code}")
+    person = resolve_person("eid", outcome.claims["eid"])
+    if person is None:
+        raise InvalidInput("该EID已不是有效状态", code="eid_revoked")
+    return person
+
+
+@transaction.atomic
+def issue_ticket(*, actor, hall: Hall, service: HallService | None = None, appointment_token: str = "",
+                 eid_payload: str = "", green: bool = False, at: datetime.datetime | None = None) -> Ticket:
+    """取号 at the kiosk or the guide desk: from an appointment's QR code (on time → 预约准时, late → 现场),
+    from an EID QR code (with the person's booking of today, if any), or walk-in. ``green`` is the guide's
+    decision for 老弱病残孕 (70 and over are recognised from the register)."""
+    return _issue_ticket(actor=actor, hall=hall, service=service, appointment_token=appointment_token,
+                         eid_payload=eid_payload, green=green, at=at)
+
+
+def _issue_ticket(*, actor, hall, service, appointment_token, eid_payload, green, at) -> Ticket:
+    require(actor, "hall.kiosk", department=hall.department)
+    now = now_or(at)
+    day = local(now).date()
+    appt = person = None
+    source = TicketSource.WALK_IN
+    if appointment_token:
+        appt = (Appointment.objects.select_for_update(of=("self",)).select_related("slot", "hall", "person", "service")
+                .filter(token=appointment_token.strip(), hall=hall).first())
+        if appt is None:
+            raise NotFound("未找到该预约", code="no_such_appointment")
+        source = TicketSource.APPOINTMENT
+    elif eid_payload:
+        person = _person_from_eid(eid_payload)
+        source = TicketSource.EID
+        booked = Appointment.objects.select_for_update(of=("self",)).select_related("slot", "hall", "person", "service")
+        booked = booked.filter(hall=hall, person=person, status=AppointmentStatus.BOOKED,
+                               slot__starts_at__date=day)
+        appt = (booked.filter(service=service) if service else booked).order_by("slot__starts_at").first()
+    if appt is not None:
+        if appt.status != AppointmentStatus.BOOKED:
+            raise Conflict(f"该预约状态为“{AppointmentStatus(appt.status).label}”，不能取号", code="appointment_used")
+        if local(appt.slot.starts_at).date() != day:
+            raise Conflict(f"该预约在 {local(appt.slot.starts_at):%Y-%m-%d}，不是今天", code="not_today")
+        priority = _appointment_priority(appt, now)
+        service, person = appt.service, appt.person
+        appt.status, appt.arrived_at = AppointmentStatus.ARRIVED, now
+        appt.save(update_fields=["status", "arrived_at", "updated_at"])
+    else:
+        if service is None:
+            raise InvalidInput("请选择办理的业务", code="service_required")
+        priority = Priority.WALK_IN
+    if service.hall_id != hall.pk:
+        raise InvalidInput("该业务不在本大厅办理", code="wrong_hall")
+    if green or (person is not None and _age(person, day) >= GREEN_AGE):
+        priority = Priority.GREEN
+    if not service.windows.filter(active=True).exists():
+        raise Conflict("本大厅暂无受理该业务的窗口", code="no_window")
+    lock_hall(hall)
+    seq = (Ticket.objects.filter(hall=hall, day=day, service=service).aggregate(m=Max("seq"))["m"] or 0) + 1
+    ticket = Ticket.objects.create(
+        hall=hall, service=service, day=day, seq=seq, number=f"{service.code}{seq:03d}", source=source,
+        priority=priority, order_key=now - head_start(hall, priority), appointment=appt, person=person,
+        issued_at=now, token=secrets.token_urlsafe(18))
+    emit(hall, "ticket", {"ticket": ticket.number, "service": service.code, "priority": priority}, now)
+    record(actor=actor, action="hall.ticket.issue", target=ticket,
+           changes={"source": source, "priority": priority, "appointment": appt.pk if appt else None})
+    return ticket
+
+
+# --------------------------------------------------------------------------- calling
+
+
+def _on_duty(actor, window: Window, day: datetime.date) -> None:
+    require(actor, "hall.call", department=window.hall.department, hide=True)
+    if is_system(actor):
+        return
+    if not window.duties.filter(officer=actor, day=day).exists():
+        raise Forbidden("您今天不在该窗口值班", code="not_on_duty")
+
+
+SECONDS_PER_CHAR = 0.28  # Mandarin TTS at a calm hall pace (about 3.5 syllables a second)
+PAUSE_SECONDS = 1.5
+
+
+def announcement_text(ticket: Ticket, window: Window) -> str:
+    return f"请{ticket.number}号到{window.number}号窗口办理"
+
+
+def _announce(hall: Hall, ticket: Ticket, window: Window, now: datetime.datetime) -> Announcement:
+    """Schedule the spoken call right after the previous one ends (the hall row is locked by the caller,
+    so the schedule is a total order: two calls are never spoken over each other)."""
+    text = announcement_text(ticket, window)
+    seconds = round(len(text) * SECONDS_PER_CHAR + PAUSE_SECONDS, 2)
+    last = Announcement.objects.filter(hall=hall).order_by("-speak_at").first()
+    speak_at = max(now, last.ends_at) if last else now
+    return Announcement.objects.create(hall=hall, ticket=ticket, window=window, text=text, speak_at=speak_at,
+                                       seconds=seconds)
+
+
+def _call_payload(ticket: Ticket, window: Window, ann: Announcement) -> dict:
+    return {"ticket": ticket.number, "window": window.number, "service": ticket.service.code,
+            "text": ann.text, "speak_at": ann.speak_at.isoformat(), "seconds": ann.seconds}
+
+
+def _finish_current(window: Window, now, actor) -> None:
+    current = Ticket.objects.filter(window=window, status=TicketStatus.CALLED).values_list("id", "number").first()
+    if current is not None:
+        Ticket.objects.filter(pk=current[0]).update(status=TicketStatus.DONE, finished_at=now)
+        emit(window.hall_id, "finished", {"ticket": current[1], "window": window.number}, now)
+
+
+@transaction.atomic
+def call_next(*, actor, window: Window, at: datetime.datetime | None = None) -> Ticket | None:
+    """叫号: finish the window's current ticket and call the waiting one with the smallest order key among
+    the services the window serves (or transferred to this window). None when nobody waits."""
+    now = now_or(at)
+    day = local(now).date()
+    _on_duty(actor, window, day)
+    hall = lock_hall(window.hall)
+    _finish_current(window, now, actor)
+    ticket = (Ticket.objects.select_related("service")
+              .filter(hall=hall, day=day, status=TicketStatus.WAITING)
+              .filter(Q(target_window=window)
+                      | Q(target_window__isnull=True, service__in=window.services.all()))
+              .order_by("order_key", "id").first())
+    if ticket is None:
+        return None
+    ticket.status, ticket.window, ticket.calls, ticket.called_at = TicketStatus.CALLED, window, 1, now
+    ticket.save(update_fields=["status", "window", "calls", "called_at"])
+    ann = _announce(hall, ticket, window, now)
+    emit(hall, "call", _call_payload(ticket, window, ann), now)
+    record(actor=actor, action="hall.ticket.call", target=ticket,
+           changes={"window": window.number, "waited_s": int((now - ticket.issued_at).total_seconds())})
+    return ticket
+
+
+def _called_here(actor, ticket: Ticket, now) -> Ticket:
+    t = Ticket.objects.select_for_update(of=("self",)).select_related("window", "service", "hall").get(pk=ticket.pk)
+    if t.status != TicketStatus.CALLED or t.window is None:
+        raise Conflict("该号当前不在叫号状态", code="not_called")
+    _on_duty(actor, t.window, local(now).date())
+    return t
+
+
+@transaction.atomic
+def recall(*, actor, ticket: Ticket, at: datetime.datetime | None = None) -> Ticket:
+    """重呼. After ``max_calls`` calls without the visitor coming, the ticket is 过号 (no-show)."""
+    now = now_or(at)
+    t = _called_here(actor, ticket, now)
+    hall = lock_hall(t.hall)
+    if t.calls >= hall.max_calls:
+        return _skip(actor, t, now, reason="max_calls")
+    t.calls += 1
+    t.save(update_fields=["calls"])
+    ann = _announce(hall, t, t.window, now)
+    emit(hall, "recall", {**_call_payload(t, t.window, ann), "calls": t.calls}, now)
+    record(actor=actor, action="hall.ticket.recall", target=t, changes={"calls": t.calls})
+    return t
+
+
+def _skip(actor, t: Ticket, now, *, reason: str) -> Ticket:
+    t.status, t.finished_at = TicketStatus.NO_SHOW, now
+    t.save(update_fields=["status", "finished_at"])
+    emit(t.hall_id, "skip", {"ticket": t.number, "window": t.window.number, "reason": reason}, now)
+    record(actor=actor, action="hall.ticket.skip", target=t, changes={"calls": t.calls, "reason": reason})
+    return t
+
+
+@transaction.atomic
+def skip(*, actor, ticket: Ticket, at: datetime.datetime | None = None) -> Ticket:
+    """过号: the visitor did not come to the window."""
+    now = now_or(at)
+    return _skip(actor, _called_here(actor, ticket, now), now, reason="officer")
+
+
+@transaction.atomic
+def transfer(*, actor, ticket: Ticket, to_window: Window, at: datetime.datetime | None = None) -> Ticket:
+    """转窗口: back to waiting, for ``to_window`` only, keeping its place (its order key)."""
+    now = now_or(at)
+    t = _called_here(actor, ticket, now)
+    if to_window.hall_id != t.hall_id or not to_window.active or to_window.pk == t.window_id:
+        raise InvalidInput("请选择本大厅的另一个在用窗口", code="invalid_window")
+    source = t.window
+    t.status, t.target_window, t.window, t.calls = TicketStatus.WAITING, to_window, None, 0
+    t.save(update_fields=["status", "target_window", "window", "calls"])
+    emit(t.hall_id, "transfer", {"ticket": t.number, "from": source.number, "to": to_window.number}, now)
+    record(actor=actor, action="hall.ticket.transfer", target=t,
+           changes={"from": source.number, "to": to_window.number})
+    return t
+
+
+@transaction.atomic
+def finish_ticket(*, actor, ticket: Ticket, at: datetime.datetime | None = None) -> Ticket:
+    """办结 at the window (the next call also finishes the current ticket)."""
+    now = now_or(at)
+    t = _called_here(actor, ticket, now)
+    t.status, t.finished_at = TicketStatus.DONE, now
+    t.save(update_fields=["status", "finished_at"])
+    emit(t.hall_id, "finished", {"ticket": t.number, "window": t.window.number}, now)
+    record(actor=actor, action="hall.ticket.finish", target=t)
+    return t
+
+
+@transaction.atomic
+def rate_visit(*, actor, ticket: Ticket, grade: int) -> Ticket:
+    """好差评 for the visit (1–5), given at the window's evaluator or the personal ticket page."""
+    if grade not in range(1, 6):
+        raise InvalidInput("评价须为1到5", code="invalid_grade")
+    t = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if t.status != TicketStatus.DONE:
+        raise Conflict("办结后才能评价", code="not_finished")
+    if t.grade is not None:
+        raise Conflict("已评价", code="already_rated")
+    t.grade = grade
+    t.save(update_fields=["grade"])
+    record(actor=actor, action="hall.ticket.rate", target=t, changes={"grade": grade})
+    return t

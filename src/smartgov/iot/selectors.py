@@ -1,0 +1,57 @@
+"""Reads of the IoT layer that more than one caller needs (never writes)."""
+
+from datetime import datetime
+
+from .models import OPEN_STATUSES, Alarm, Device, Telemetry
+
+
+def broker_accounts() -> list[tuple[str, str]]:
+    """(user name, Mosquitto password hash) of every active device."""
+    return list(Device.objects.filter(active=True).order_by("code").values_list("code", "secret_hash"))
+
+
+def open_alarms(*, app: str, department_path: str | None = None, limit: int = 50):
+    qs = Alarm.objects.filter(app=app, status__in=OPEN_STATUSES).select_related("rule", "device")
+    if department_path is not None:
+        qs = qs.filter(department__path__startswith=department_path)
+    return qs.order_by("-raised_at")[:limit]
+
+
+def history(device: Device, key: str, *, start: datetime, end: datetime, buckets: int = 200) -> list[dict]:
+    """A device's readings of ``key`` between ``start`` and ``end`` downsampled for a chart: at most
+    ``buckets`` points, each the min/mean/max of the readings in its time slice (降采样)."""
+    buckets = max(1, min(buckets, 2000))
+    span = (end - start).total_seconds()
+    if span <= 0:
+        return []
+    width = span / buckets
+    acc: dict[int, list[float]] = {}
+    rows = Telemetry.objects.filter(device=device, ts__gte=start, ts__lt=end).values_list("ts", "data")
+    for ts, data in rows.iterator(chunk_size=5000):
+        v = data.get(key) if isinstance(data, dict) else None
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            b = min(int((ts - start).total_seconds() / width), buckets - 1)
+            slot = acc.setdefault(b, [v, v, 0.0, 0])
+            slot[0], slot[1] = min(slot[0], v), max(slot[1], v)
+            slot[2] += v
+            slot[3] += 1
+    from datetime import timedelta
+
+    return [{"t": (start + timedelta(seconds=b * width)).isoformat(), "min": s[0], "max": s[1],
+             "mean": round(s[2] / s[3], 4), "n": s[3]} for b, s in sorted(acc.items())]
+
+
+def counter_delta(device_id: int, key: str, *, start: datetime, end: datetime) -> tuple[float, float | None,
+                                                                                           float | None]:
+    """How much a cumulative counter (an energy meter's ``totalActiveEnergyImport``) rose in [start, end):
+    the last reading before ``end`` minus the last one before ``start`` (or, with none, the first in the
+    window). Returns (delta, from, to); a counter that went backwards (meter replaced) counts 0."""
+    rows = Telemetry.objects.filter(device_id=device_id, data__has_key=key)
+    last = rows.filter(ts__lt=end, ts__gte=start).order_by("-ts").values_list("data", flat=True).first()
+    if last is None:
+        return 0.0, None, None
+    before = rows.filter(ts__lt=start).order_by("-ts").values_list("data", flat=True).first()
+    if before is None:
+        before = rows.filter(ts__gte=start).order_by("ts").values_list("data", flat=True).first()
+    a, b = float(before[key]), float(last[key])
+    return max(0.0, b - a), a, b

@@ -1,0 +1,19 @@
+"""Periodic work of the IoT layer."""
+
+from django.tasks import task
+
+from smartgov.core.permissions import system_actor
+from smartgov.core.tasks import schedule_next
+
+SILENCE_EVERY_SECONDS = 60
+
+
+@task()
+def check_silent_devices() -> int:
+    """无数据告警 check, every minute (safe to run again)."""
+    from . import services
+
+    try:
+        return services.check_silent_devices(actor=system_actor("iot.no_data"))
+    finally:
+        schedule_next(check_silent_devices, SILENCE_EVERY_SECONDS)

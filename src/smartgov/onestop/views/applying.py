@@ -1,0 +1,140 @@
+"""Applying: one item's form or a 一件事's merged form; files go to the library, then one service call."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from smartgov.core.errors import DomainError, InvalidInput, NotFound
+from smartgov.core.permissions import require
+
+from .. import selectors, services
+from .common import (
+    answers_from,
+    detail_errors,
+    enterprise_from,
+    field_rows_for,
+    form_values,
+    is_htmx,
+    item_or_404,
+    kept_values,
+    material_rows_for,
+    question_rows,
+    represented_enterprises,
+    store_uploads,
+    stray_errors,
+)
+
+
+@login_required
+def item_apply(request, code: str):
+    """The application form for the chosen answers; files go to the library, then one ``apply``."""
+    require(request.user, "onestop.apply")
+    item = item_or_404(code)
+    content = selectors.current_version(item).parsed
+    data = request.POST if request.method == "POST" else request.GET
+    answers = answers_from(data, content.situations)
+    enterprises = represented_enterprises(request.user)
+    enterprise_uscc = (data.get("enterprise") or "").strip().upper()
+    enterprise = enterprise_from(request.user, enterprise_uscc)
+    fields = content.fields_for(answers)
+    prefill = selectors.prefill(request.user, content, answers, enterprise=enterprise)
+    values = kept_values(data, fields, prefill) if request.method == "POST" else prefill
+    errors: dict[str, str] = {}
+    stray: list[str] = []
+    refresh = request.method == "POST" and data.get("_refresh")
+    if request.method == "POST" and not refresh:
+        plan = selectors.reuse_plan(request.user, content, answers, enterprise=enterprise)
+        rows = material_rows_for([(m, None) for m in content.materials_for(answers)], plan)
+        stored, errors = store_uploads(request, rows)
+        if not errors:
+            try:
+                app = services.apply(actor=request.user, item=item, answers=answers,
+                                     form_data=form_values(data, fields), materials=stored, channel="online",
+                                     enterprise_uscc=enterprise.uscc if enterprise else None,
+                                     consent_exchange=data.get("consent_exchange") == "on")
+            except InvalidInput as exc:
+                errors = detail_errors(exc) or {"": exc.message}
+            except DomainError as exc:
+                errors = {"": exc.message}
+            else:
+                messages.success(request, _("申请已提交，办件编号 %(number)s。请留意预审结果。") % {"number": app.number})
+                return redirect("onestop:case", app.number)
+    plan = selectors.reuse_plan(request.user, content, answers, enterprise=enterprise)
+    materials = material_rows_for([(m, None) for m in content.materials_for(answers)], plan, errors)
+    field_rows = field_rows_for(fields, values, errors)
+    questions = question_rows(content.situations_for(answers), answers, errors)
+    known = {f"answers.{q['key']}" for q in questions} | {r["key"] for r in field_rows} | {
+        f"materials.{m['key']}" for m in materials}
+    stray = stray_errors(errors, known)
+    ctx = {"item": item, "content": content, "questions": questions, "fields": field_rows,
+           "materials": materials, "fee_total": content.fee_total(answers), "errors": errors, "stray": stray,
+           "fees": [(item.name, f) for f in content.fees if content.applies(f, answers)],
+           "enterprises": enterprises, "enterprise_uscc": enterprise.uscc if enterprise else "",
+           "action": reverse("onestop:apply", args=[item.implementation_code]),
+           "exchange_fetch": any(m["reuse"] and m["reuse"].resource for m in materials),
+           "consent_exchange": data.get("consent_exchange") == "on"}  # never pre-ticked: consent is an act
+    if refresh and is_htmx(request):
+        return render(request, "onestop/_apply_body.html", ctx)
+    return render(request, "onestop/apply.html", ctx, status=422 if errors else 200)
+
+
+@login_required
+def bundle_apply(request, code: str):
+    """一件事: the union of the items' questions, one form with every field asked once, one submit."""
+    bundle = selectors.active_bundle(code)
+    if bundle is None:
+        raise NotFound(_("没有这个一件事"), code="bundle_not_found")
+    require(request.user, "onestop.apply")
+    entries = selectors.bundle_plan(bundle)
+    data = request.POST if request.method == "POST" else request.GET
+    all_situations = {}
+    for e in entries:
+        for s in e.version.parsed.situations:
+            all_situations.setdefault(s.key, s)
+    answers = answers_from(data, all_situations.values())
+    enterprise = enterprise_from(request.user, data.get("enterprise"))
+    merged = selectors.merged_bundle_content(entries, answers)
+    plan, prefill = {}, {}
+    for e in entries:
+        for k, v in selectors.reuse_plan(request.user, e.version.parsed, answers, enterprise=enterprise).items():
+            plan.setdefault(k, v)
+        for k, v in selectors.prefill(request.user, e.version.parsed, answers, enterprise=enterprise).items():
+            prefill.setdefault(k, v)
+    values = kept_values(data, merged["fields"], prefill) if request.method == "POST" else prefill
+    errors: dict[str, str] = {}
+    refresh = request.method == "POST" and data.get("_refresh")
+    if request.method == "POST" and not refresh:
+        rows = material_rows_for(merged["materials"], plan)
+        stored, errors = store_uploads(request, rows)
+        if not errors:
+            try:
+                submission = services.apply_bundle(
+                    actor=request.user, bundle=bundle, answers=answers,
+                    form_data=form_values(data, merged["fields"]), materials=stored, channel="online",
+                    enterprise_uscc=enterprise.uscc if enterprise else None)
+            except InvalidInput as exc:
+                errors = detail_errors(exc) or {"": exc.message}
+            except DomainError as exc:
+                errors = {"": exc.message}
+            else:
+                messages.success(request, _("“%(name)s”已提交，共 %(n)s 个办件，已分送各部门并联办理。") % {
+                    "name": bundle.name, "n": submission.applications.count()})
+                return redirect(f"{reverse('onestop:mine')}#submission-{submission.pk}")
+    questions = question_rows(merged["situations"], answers, errors)
+    field_rows = field_rows_for(merged["fields"], values, errors)
+    pending = selectors.pending_bundle_fields(entries, answers) if enterprise is None else set()
+    for row in field_rows:
+        row["pending"] = row["key"] in pending
+    materials = material_rows_for(merged["materials"], plan, errors)
+    known = {f"answers.{q['key']}" for q in questions} | {r["key"] for r in field_rows} | {
+        f"materials.{m['key']}" for m in materials}
+    ctx = {"bundle": bundle, "entries": entries, "questions": questions, "fields": field_rows,
+           "materials": materials, "fees": merged["fees"], "fee_total": merged["fee_total"], "errors": errors,
+           "stray": stray_errors(errors, known), "enterprises": represented_enterprises(request.user),
+           "enterprise_uscc": enterprise.uscc if enterprise else "",
+           "action": reverse("onestop:bundle", args=[bundle.code])}
+    if refresh and is_htmx(request):
+        return render(request, "onestop/_apply_body.html", ctx)
+    return render(request, "onestop/bundle.html", ctx, status=422 if errors else 200)

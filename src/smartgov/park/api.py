@@ -1,0 +1,170 @@
+"""智慧园区 API: space, enterprises, leases and bills, devices (provisioned on the shared IoT layer),
+telemetry history, alarm rules (JSON import/export), alarms, energy statements."""
+
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from ninja import Body, Router, Status
+from ninja.pagination import paginate
+
+from smartgov.core.errors import InvalidInput, NotFound
+from smartgov.core.pagination import PageNumber
+from smartgov.core.permissions import require
+from smartgov.iot import selectors as iot_selectors
+from smartgov.iot import services as iot_services
+from smartgov.iot.models import Alarm, Device
+from smartgov.iot.readings import telemetry_topic
+
+from . import schemas as s
+from . import selectors, services
+from .models import Building, Lease, Unit
+
+router = Router(tags=["智慧园区 park"])
+
+
+@router.get("/parks", response=list[s.ParkOut], summary="园区列表")
+def list_parks(request):
+    return list(selectors.parks_for(request.user))
+
+
+@router.post("/parks/{park_id}/buildings", response={201: s.BuildingOut}, summary="新建楼栋（含楼层）")
+def create_building(request, park_id: int, payload: s.BuildingIn):
+    park = selectors.get_park_for(request.user, park_id)
+    return Status(201, services.create_building(actor=request.user, park=park, code=payload.code, name=payload.name,
+                                                floors=payload.floors))
+
+
+@router.post("/parks/{park_id}/units", response={201: s.UnitOut}, summary="新建房源单元")
+def create_unit(request, park_id: int, payload: s.UnitIn):
+    park = selectors.get_park_for(request.user, park_id)
+    building = Building.objects.filter(park=park, code=payload.building).first()
+    floor = building.floors.filter(number=payload.floor).first() if building else None
+    if floor is None:
+        raise NotFound("没有这个楼层", code="floor_not_found")
+    return Status(201, services.create_unit(actor=request.user, floor=floor, code=payload.code, area=payload.area,
+                                            use=payload.use, geometry=payload.geometry))
+
+
+@router.get("/parks/{park_id}/enterprises", response=list[s.EnterpriseOut], summary="入驻企业")
+@paginate(PageNumber)
+def list_enterprises(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    return park.enterprises.all()
+
+
+@router.post("/parks/{park_id}/enterprises", response={201: s.EnterpriseOut}, summary="企业入驻登记")
+def register_enterprise(request, park_id: int, payload: s.EnterpriseIn):
+    park = selectors.get_park_for(request.user, park_id)
+    return Status(201, services.register_enterprise(actor=request.user, park=park, **payload.dict()))
+
+
+@router.post("/parks/{park_id}/leases", response={201: s.LeaseOut}, summary="签订租赁合同（生成全部账单）")
+def create_lease(request, park_id: int, payload: s.LeaseIn):
+    park = selectors.get_park_for(request.user, park_id)
+    ent = park.enterprises.filter(pk=payload.enterprise).first()
+    if ent is None:
+        raise NotFound("没有这家企业", code="enterprise_not_found")
+    units = list(Unit.objects.filter(pk__in=payload.units, floor__building__park=park))
+    if len(units) != len(set(payload.units)):
+        raise InvalidInput("单元不属于本园区", code="unit_out_of_park")
+    lease = services.create_lease(actor=request.user, park=park, enterprise=ent, code=payload.code, units=units,
+                                  start_date=payload.start_date, end_date=payload.end_date,
+                                  monthly_rent=payload.monthly_rent, deposit=payload.deposit,
+                                  rent_free=payload.rent_free, escalation_pct=payload.escalation_pct,
+                                  escalation_every_months=payload.escalation_every_months)
+    return Status(201, Lease.objects.prefetch_related("bills").get(pk=lease.pk))
+
+
+@router.get("/parks/{park_id}/leases", response=list[s.LeaseOut], summary="租赁合同与账单")
+@paginate(PageNumber)
+def list_leases(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    return selectors.active_leases(park).prefetch_related("bills")
+
+
+@router.post("/bills/{bill_id}/payments", response=s.BillOut, summary="缴费登记")
+def pay_bill(request, bill_id: int, payload: s.PaymentIn):
+    bill = selectors.bills_for(request.user).filter(pk=bill_id).first()
+    if bill is None:
+        raise NotFound("没有这张账单", code="bill_not_found")
+    return services.record_payment(actor=request.user, bill=bill, amount=payload.amount)
+
+
+@router.get("/parks/{park_id}/arrears", response=list[s.BillOut], summary="欠费账单")
+def arrears(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    return list(selectors.arrears(park, today=timezone.localdate()))
+
+
+def _device_for(request, device_id: int, park) -> Device:
+    device = selectors.park_devices(park).filter(pk=device_id).first()
+    if device is None:
+        raise NotFound("没有这个设备", code="device_not_found")
+    return device
+
+
+@router.post("/parks/{park_id}/devices", response={201: s.DeviceCreated}, summary="设备接入（返回一次性密码）")
+def provision_device(request, park_id: int, payload: s.DeviceIn):
+    park = selectors.get_park_for(request.user, park_id)
+    building = Building.objects.filter(park=park, pk=payload.building).first() if payload.building else None
+    unit = Unit.objects.filter(floor__building__park=park, pk=payload.unit).first() if payload.unit else None
+    if (payload.building and building is None) or (payload.unit and unit is None):
+        raise NotFound("没有这个楼栋或单元", code="location_not_found")
+    device, secret = services.provision_device(actor=request.user, park=park, kind=payload.kind, code=payload.code,
+                                               name=payload.name, building=building, unit=unit)
+    device.secret, device.topic = secret, telemetry_topic("smartgov", device.code)
+    return Status(201, device)
+
+
+@router.get("/parks/{park_id}/devices", response=list[s.DeviceOut], summary="设备与最新状态")
+@paginate(PageNumber)
+def list_devices(request, park_id: int):
+    return selectors.park_devices(selectors.get_park_for(request.user, park_id))
+
+
+@router.get("/parks/{park_id}/devices/{device_id}/history", response=list[s.HistoryPoint],
+            summary="遥测历史（降采样）")
+def device_history(request, park_id: int, device_id: int, key: str, start: datetime | None = None,
+                   end: datetime | None = None, points: int = 200):
+    park = selectors.get_park_for(request.user, park_id)
+    device = _device_for(request, device_id, park)
+    end = end or timezone.now()
+    start = start or end - timedelta(days=1)
+    return iot_selectors.history(device, key, start=start, end=end, buckets=points)
+
+
+@router.get("/parks/{park_id}/alarms", response=list[s.AlarmOut], summary="未消除的告警")
+def list_alarms(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    return [a for a in iot_selectors.open_alarms(app="park", department_path=park.department.path, limit=500)
+            if a.device.tags.get("park") == str(park.id)]
+
+
+@router.post("/parks/{park_id}/alarms/{alarm_id}/acknowledge", response=s.AlarmOut, summary="确认告警")
+def acknowledge_alarm(request, park_id: int, alarm_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    alarm = Alarm.objects.select_related("rule", "device", "department").filter(
+        pk=alarm_id, app="park", department__path__startswith=park.department.path).first()
+    if alarm is None:
+        raise NotFound("没有这条告警", code="alarm_not_found")
+    return iot_services.acknowledge_alarm(actor=request.user, alarm=alarm)
+
+
+@router.get("/parks/{park_id}/rules", summary="导出告警规则（JSON）")
+def export_rules(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    require(request.user, "iot.manage_rules", department=park.department)
+    return iot_services.export_rules(park.department.iot_rules.filter(app="park"))
+
+
+@router.post("/parks/{park_id}/rules", response={201: dict}, summary="导入告警规则（JSON数组，全部或全不）")
+def import_rules(request, park_id: int, payload: list[dict] = Body(...)):  # noqa: B008
+    park = selectors.get_park_for(request.user, park_id)
+    made = services.import_rules(actor=request.user, park=park, data=payload)
+    return Status(201, {"imported": len(made)})
+
+
+@router.post("/enterprises/{enterprise_id}/statements", response={201: s.StatementOut}, summary="出具月度能耗账单")
+def issue_statement(request, enterprise_id: int, month: date):
+    ent = selectors.get_enterprise_for(request.user, enterprise_id)
+    return Status(201, services.issue_energy_statement(actor=request.user, enterprise=ent, month=month))

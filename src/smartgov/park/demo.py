@@ -1,0 +1,66 @@
+"""Demo data of the park: 示范市高新区管委会 with a park of two buildings, a meter and an environment sensor
+per unit, three resident enterprises with leases (one with a rent-free quarter and 5 % escalation) and
+yearly reports, the alarm rules, and users park_admin / park_officer. Safe to run twice."""
+
+from datetime import date
+
+from django.conf import settings
+
+from smartgov.core.permissions import Role, system_actor
+from smartgov.core.validators import org_code_check_char, uscc_check_char
+
+ACTOR = system_actor("demo")
+DEPARTMENT = ("SFC-YQ", "示范市高新技术产业园区管委会")
+TENANTS = [("云栖智造科技有限公司", "C3911", 120, "00260001"), ("数链信息技术有限公司", "I6510", 45, "00260002"),
+           ("绿源检测技术服务有限公司", "M7450", 30, "00260003")]
+RULES = [
+    {"name": "电表功率过高", "device_kind": "meter", "severity": "major",
+     "conditions": [{"key": "activePower", "cmp": ">", "value": 900, "for_seconds": 300}]},
+    {"name": "室内高温或空气差", "device_kind": "env", "match": "or", "severity": "minor",
+     "conditions": [{"key": "temperature", "cmp": ">", "value": 35, "for_seconds": 600},
+                    {"key": "pm25", "cmp": ">", "value": 150, "for_seconds": 600}]},
+    {"name": "设备离线", "kind": "no_data", "no_data_minutes": 30, "severity": "warning"},
+]
+
+
+def _uscc(org8: str) -> str:
+    body = "91330100" + org8 + org_code_check_char(org8)
+    return body + uscc_check_char(body)
+
+
+def load_demo(*, stdout) -> None:
+    from smartgov.accounts.models import Department, Level, User
+    from smartgov.accounts.services import create_department, create_user
+
+    from . import services
+    from .models import Lease, Unit
+    from .simulate import ensure_park
+
+    dept = Department.objects.filter(code=DEPARTMENT[0]).first()
+    if dept is None:
+        parent = Department.objects.filter(code="SFC-ZWJ").first()
+        dept = create_department(actor=ACTOR, name=DEPARTMENT[1], code=DEPARTMENT[0], level=Level.CITY, parent=parent)
+    park, sims = ensure_park(department=dept, code="demo-park", name="示范高新园", buildings=2, floors=3,
+                             units_per_floor=4)
+    existing = set(User.objects.values_list("username", flat=True))
+    for username, name, role in (("park_admin", "吴园区", Role.DEPT_ADMIN), ("park_officer", "郑招商", Role.OFFICER)):
+        if username not in existing:
+            create_user(actor=ACTOR, username=username, password=settings.DEMO_PASSWORD, role=role, name=name,
+                        department=dept)
+    units = list(Unit.objects.filter(floor__building__park=park).order_by("floor__building__code", "floor__number",
+                                                                          "code"))
+    for n, (name, industry, staff, org8) in enumerate(TENANTS):
+        ent = park.enterprises.filter(uscc=_uscc(org8)).first() or services.register_enterprise(
+            actor=ACTOR, park=park, name=name, uscc=_uscc(org8), industry=industry, employees=staff)
+        for year, output, tax in ((2023, 800, 52), (2024, 950, 61), (2025, 1100, 73)):
+            services.report_output(actor=ACTOR, enterprise=ent, year=year, output=output * (n + 1), tax=tax * (n + 1))
+        code = f"YQ-2026-{n + 1:03d}"
+        if not Lease.objects.filter(park=park, code=code).exists():
+            free = [["2026-01-01", "2026-03-31"]] if n == 0 else []
+            services.create_lease(actor=ACTOR, park=park, enterprise=ent, code=code, units=units[n * 2:n * 2 + 2],
+                                  start_date=date(2026, 1, 1), end_date=date(2028, 12, 31),
+                                  monthly_rent=18000 + 6000 * n, deposit=36000, rent_free=free,
+                                  escalation_pct=5 if n == 0 else 3)
+    services.import_rules(actor=ACTOR, park=park, data=RULES)
+    stdout.write(f"智慧园区演示数据：{park.name}，{len(sims)} 台设备，{len(TENANTS)} 家企业"
+                 "（smartgov park simulate --park demo-park 发布遥测，smartgov iot ingest 入库）")

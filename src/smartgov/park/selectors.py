@@ -1,0 +1,169 @@
+"""Reads of the park that more than one caller needs (never write)."""
+
+from collections import Counter
+from datetime import date
+
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+
+from smartgov.core.errors import NotFound
+from smartgov.core.indicators import alert as core_alert
+from smartgov.core.indicators import check_scope, indicator, marker
+from smartgov.core.permissions import require, scope
+from smartgov.iot.models import OPEN_STATUSES, Alarm, Device
+
+from . import billing
+from .industry import section_name
+from .models import Bill, BillStatus, Enterprise, Lease, Park, Unit, UnitStatus
+
+
+def parks_for(user):
+    require(user, "park.view")
+    return scope(user, Park.objects.select_related("department"))
+
+
+def get_park_for(user, park_id: int) -> Park:
+    park = parks_for(user).filter(pk=park_id).first()
+    if park is None:
+        raise NotFound("没有这个园区", code="park_not_found")
+    return park
+
+
+def enterprises_for(user):
+    require(user, "park.view")
+    return scope(user, Enterprise.objects.select_related("park"), field="park__department")
+
+
+def get_enterprise_for(user, enterprise_id: int) -> Enterprise:
+    ent = enterprises_for(user).filter(pk=enterprise_id).first()
+    if ent is None:
+        raise NotFound("没有这家企业", code="enterprise_not_found")
+    return ent
+
+
+def bills_for(user):
+    require(user, "park.view")
+    return scope(user, Bill.objects.select_related("lease", "lease__enterprise", "lease__park__department"),
+                 field="lease__park__department")
+
+
+def floor_plan(floor) -> dict:
+    """A floor's units for the SVG plan: outline, code, status and the tenant."""
+    units = []
+    for u in floor.units.prefetch_related("leases__enterprise"):
+        tenant = next((le.enterprise.name for le in u.leases.all() if le.status == "active"), "")
+        units.append({"code": u.code, "status": u.status, "area": float(u.area), "tenant": tenant,
+                      "points": " ".join(f"{x},{y}" for x, y in u.geometry)})
+    return {"width": floor.plan_width, "height": floor.plan_height, "units": units}
+
+
+def output_trend(park: Park) -> list[dict]:
+    from .models import EnterpriseReport
+
+    rows = (EnterpriseReport.objects.filter(enterprise__park=park).values("year")
+            .annotate(output=Sum("output"), tax=Sum("tax")).order_by("year"))
+    return [{"year": r["year"], "output": float(r["output"]), "tax": float(r["tax"])} for r in rows]
+
+
+def energy_by_enterprise(park: Park, month: date) -> list[dict]:
+    from .models import EnergyStatement
+
+    return [{"name": s.enterprise.name, "kwh": float(s.kwh), "amount": float(s.amount)}
+            for s in EnergyStatement.objects.filter(enterprise__park=park, month=month).select_related("enterprise")]
+
+
+def park_devices(park: Park):
+    return Device.objects.filter(app="park", tags__park=str(park.id)).order_by("code")
+
+
+def enterprise_meters(enterprise: Enterprise, month: date):
+    """The energy meters in the units the enterprise leased at any time in ``month``."""
+    month_end = billing.add_months(month, 1)
+    unit_ids = Unit.objects.filter(
+        leases__enterprise=enterprise, leases__start_date__lt=month_end, leases__end_date__gte=month).filter(
+        Q(leases__ended_on__isnull=True) | Q(leases__ended_on__gte=month)).values_list("id", flat=True).distinct()
+    return Device.objects.filter(app="park", kind="meter", tags__unit__in=[str(i) for i in unit_ids]).order_by("code")
+
+
+def occupancy(park: Park) -> dict:
+    rows = Unit.objects.filter(floor__building__park=park).values("status").annotate(n=Count("id"), area=Sum("area"))
+    by = {r["status"]: r for r in rows}
+    total = sum(float(r["area"] or 0) for r in rows)
+    leased = float((by.get(UnitStatus.LEASED) or {}).get("area") or 0)
+    return {"units": sum(r["n"] for r in rows), "area": total, "leased_area": leased,
+            "rate": round(leased / total, 4) if total else 0.0}
+
+
+def enterprises_by_industry(park: Park) -> list[dict]:
+    counts = Counter(park.enterprises.values_list("industry", flat=True))
+    by_section = Counter()
+    for code, n in counts.items():
+        by_section[code[:1]] += n
+    return [{"section": s, "name": section_name(s), "count": n} for s, n in by_section.most_common()]
+
+
+def arrears(park: Park, *, today: date):
+    """欠费: bills due and not paid in full."""
+    return (Bill.objects.filter(lease__park=park, due_date__lt=today).exclude(status=BillStatus.PAID)
+            .select_related("lease__enterprise").order_by("due_date"))
+
+
+def active_leases(park: Park):
+    return Lease.objects.filter(park=park).select_related("enterprise").prefetch_related("units")
+
+
+# --------------------------------------------------------------------------- the city overview's contract
+
+
+def indicators(*, actor, department) -> list[dict]:
+    """园区 figures of ``department`` and below for the city overview (docs/overview.md): occupancy of the
+    parks' leasable area, resident enterprises, open device alarms (3 queries)."""
+    check_scope(actor, department)
+    units = Unit.objects.filter(floor__building__park__department__path__startswith=department.path).aggregate(
+        total=Sum("area"), leased=Sum("area", filter=Q(status=UnitStatus.LEASED)))
+    enterprises = Enterprise.objects.filter(park__department__path__startswith=department.path).count()
+    alarms = Alarm.objects.filter(app="park", status__in=OPEN_STATUSES,
+                                  department__path__startswith=department.path).count()
+    area, leased = float(units["total"] or 0), float(units["leased"] or 0)
+    common = {"app": "park", "department": department, "url": reverse("park:index")}
+    return [
+        indicator(key="occupancy", name="园区出租率", name_en="Park occupancy", unit="%",
+                  value=round(100 * leased / area, 1) if area else 0.0, **common),
+        indicator(key="enterprises", name="入驻企业", name_en="Resident enterprises", unit="家", value=enterprises,
+                  **common),
+        indicator(key="open_alarms", name="园区设备告警", name_en="Open park alarms", unit="条", value=alarms, **common),
+    ]
+
+
+def alerts(*, actor, department, limit: int = 20) -> list[dict]:
+    """Open critical and major device alarms of the parks of ``department`` and below (two queries)."""
+    check_scope(actor, department)
+    rows = list(Alarm.objects.filter(app="park", status__in=OPEN_STATUSES,
+                                     department__path__startswith=department.path)
+                .select_related("rule", "device", "department").order_by("-raised_at")[:limit])
+    parks = {str(p.pk): p.pk for p in Park.objects.filter(
+        pk__in={int(a.device.tags.get("park")) for a in rows if str(a.device.tags.get("park", "")).isdigit()})}
+    out = []
+    for a in rows:
+        park_id = parks.get(str(a.device.tags.get("park", "")))
+        url = reverse("park:alarms", args=[park_id]) if park_id else reverse("park:index")
+        out.append(core_alert(app="park", key=f"alarm:{a.pk}", kind="园区设备告警", kind_en="Park alarm",
+                              title=f"{a.device.name} · {a.rule.name}", at=a.raised_at, url=url,
+                              level="red" if a.severity in ("critical", "major") else "orange",
+                              department_name=a.department.name))
+    return out
+
+
+def map_markers(*, actor, department) -> list[dict]:
+    """For the overview's map: each park of ``department`` and below, with its open alarms (two queries)."""
+    check_scope(actor, department)
+    parks = list(Park.objects.filter(department__path__startswith=department.path).select_related("department")
+                 .order_by("code")[:500])
+    open_by_park = Counter()
+    for tags in Device.objects.filter(app="park", alarms__status__in=OPEN_STATUSES,
+                                      department__path__startswith=department.path).values_list("tags", flat=True):
+        open_by_park[str((tags or {}).get("park", ""))] += 1
+    return [marker(app="park", key=f"park:{p.pk}", kind="园区", kind_en="Park", name=p.name,
+                   status="alert" if open_by_park[str(p.pk)] else "ok",
+                   status_label=f"设备告警 {open_by_park[str(p.pk)]} 条" if open_by_park[str(p.pk)] else "运行正常",
+                   department=p.department, url=reverse("park:dashboard", args=[p.pk])) for p in parks]

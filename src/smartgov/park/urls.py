@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "park"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:park_id>/", views.dashboard, name="dashboard"),
+    path("<int:park_id>/alarms/", views.alarms, name="alarms"),
+    path("<int:park_id>/alarms/<int:alarm_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("<int:park_id>/enterprises/", views.register_enterprise, name="register_enterprise"),
+    path("<int:park_id>/devices/", views.provision_device, name="provision_device"),
+    path("<int:park_id>/rules/", views.save_rule, name="save_rule"),
+    path("enterprises/<int:enterprise_id>/", views.enterprise, name="enterprise"),
+    path("enterprises/<int:enterprise_id>/leases/", views.create_lease, name="create_lease"),
+    path("enterprises/<int:enterprise_id>/statements/", views.issue_statement, name="issue_statement"),
+    path("statements/<int:statement_id>/", views.statement, name="statement"),
+]

@@ -1,0 +1,205 @@
+"""Pages: the parks in scope, a park's 一张图 (occupancy, industry mix, output and tax, energy, floor plan,
+live alarms), an enterprise (leases, bills, energy statements), forms to register enterprises, leases and
+devices. Views validate and call one service."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from smartgov.core.errors import DomainError, NotFound
+from smartgov.core.permissions import has_perm
+from smartgov.iot import selectors as iot_selectors
+from smartgov.iot import services as iot_services
+
+from . import selectors, services
+from .industry import SECTIONS
+from .models import Building, EnergyStatement, Floor, LeaseStatus, Unit
+
+
+def _month(request) -> date:
+    raw = request.GET.get("month", "")
+    try:
+        return date.fromisoformat(raw + "-01") if raw else timezone.localdate().replace(day=1)
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@login_required
+def index(request):
+    parks = list(selectors.parks_for(request.user))
+    if len(parks) == 1:
+        return redirect("park:dashboard", parks[0].pk)
+    return render(request, "park/index.html", {"parks": parks})
+
+
+@login_required
+def dashboard(request, park_id: int):
+    """园区一张图."""
+    park = selectors.get_park_for(request.user, park_id)
+    month = _month(request)
+    buildings = list(park.buildings.prefetch_related("floors"))
+    floor = None
+    floor_id = request.GET.get("floor", "")
+    if floor_id.isdigit():
+        floor = Floor.objects.filter(pk=int(floor_id), building__park=park).first()
+    if floor is None:
+        floor = Floor.objects.filter(building__park=park, units__isnull=False).order_by("building__code", "number") \
+            .first()
+    charts = {"industry": selectors.enterprises_by_industry(park), "output": selectors.output_trend(park),
+              "energy": selectors.energy_by_enterprise(park, month), "occupancy": selectors.occupancy(park)}
+    return render(request, "park/dashboard.html", {
+        "park": park, "buildings": buildings, "floor": floor, "plan": selectors.floor_plan(floor) if floor else None,
+        "charts": charts, "month": month, "enterprises": list(park.enterprises.all()),
+        "devices": list(selectors.park_devices(park)[:50]), "can_manage": has_perm(request.user, "park.manage"),
+        "can_lease": has_perm(request.user, "park.lease"), "sections": SECTIONS,
+        "vacant_units": list(Unit.objects.filter(floor__building__park=park, status="vacant")
+                             .select_related("floor__building")),
+        "device_kinds": services.DEVICE_KINDS,
+    })
+
+
+@login_required
+def alarms(request, park_id: int):
+    """The live alarm panel (htmx polls it every few seconds)."""
+    park = selectors.get_park_for(request.user, park_id)
+    rows = list(iot_selectors.open_alarms(app="park", department_path=park.department.path))
+    rows = [a for a in rows if a.device.tags.get("park") == str(park.id)]
+    return render(request, "park/_alarms.html", {"park": park, "alarms": rows,
+                                                 "can_handle": has_perm(request.user, "iot.handle_alarm")})
+
+
+@login_required
+@require_POST
+def acknowledge(request, park_id: int, alarm_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    alarm = iot_selectors.open_alarms(app="park", department_path=park.department.path, limit=1000)
+    alarm = next((a for a in alarm if a.pk == alarm_id), None)
+    if alarm is None:
+        raise NotFound("没有这条告警", code="alarm_not_found")
+    try:
+        iot_services.acknowledge_alarm(actor=request.user, alarm=alarm)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("park:dashboard", park.pk)
+
+
+@login_required
+@require_POST
+def register_enterprise(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    p = request.POST
+    try:
+        ent = services.register_enterprise(actor=request.user, park=park, name=p.get("name", ""), uscc=p.get("uscc", ""),
+                                           industry=p.get("industry", ""), employees=int(p.get("employees") or 0),
+                                           contact=p.get("contact", ""))
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+        return redirect("park:dashboard", park.pk)
+    messages.success(request, _("企业已登记入驻"))
+    return redirect("park:enterprise", ent.pk)
+
+
+@login_required
+@require_POST
+def create_lease(request, enterprise_id: int):
+    ent = selectors.get_enterprise_for(request.user, enterprise_id)
+    p = request.POST
+    units = list(Unit.objects.filter(pk__in=[int(x) for x in p.getlist("units") if x.isdigit()],
+                                     floor__building__park=ent.park))
+    rent_free = []
+    if p.get("free_start") and p.get("free_end"):
+        rent_free = [[p["free_start"], p["free_end"]]]
+    try:
+        services.create_lease(actor=request.user, park=ent.park, enterprise=ent, code=p.get("code", "").strip(),
+                              units=units, start_date=date.fromisoformat(p.get("start_date", "")),
+                              end_date=date.fromisoformat(p.get("end_date", "")), monthly_rent=p.get("monthly_rent"),
+                              deposit=p.get("deposit") or 0, rent_free=rent_free,
+                              escalation_pct=p.get("escalation_pct") or 0)
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", None) or _("日期或金额格式不正确"))
+    else:
+        messages.success(request, _("合同已签订，账单已生成"))
+    return redirect("park:enterprise", ent.pk)
+
+
+@login_required
+def enterprise(request, enterprise_id: int):
+    ent = selectors.get_enterprise_for(request.user, enterprise_id)
+    leases = list(ent.leases.prefetch_related("units__floor__building", "bills"))
+    return render(request, "park/enterprise.html", {
+        "ent": ent, "leases": leases, "statements": list(ent.energy_statements.all()[:24]),
+        "vacant_units": list(Unit.objects.filter(floor__building__park=ent.park, status="vacant")
+                             .select_related("floor__building")),
+        "can_lease": has_perm(request.user, "park.lease"), "active": LeaseStatus.ACTIVE,
+        "month": timezone.localdate().replace(day=1),
+    })
+
+
+@login_required
+@require_POST
+def issue_statement(request, enterprise_id: int):
+    ent = selectors.get_enterprise_for(request.user, enterprise_id)
+    try:
+        st = services.issue_energy_statement(actor=request.user, enterprise=ent,
+                                             month=date.fromisoformat(request.POST.get("month", "") + "-01"))
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", None) or _("月份格式应为 YYYY-MM"))
+        return redirect("park:enterprise", ent.pk)
+    return redirect("park:statement", st.pk)
+
+
+@login_required
+def statement(request, statement_id: int):
+    st = EnergyStatement.objects.select_related("enterprise__park").filter(pk=statement_id).first()
+    if st is None:
+        raise NotFound("没有这份账单", code="statement_not_found")
+    selectors.get_enterprise_for(request.user, st.enterprise_id)  # scope
+    return render(request, "park/statement.html", {"st": st, "factor": services.GRID_EMISSION_FACTOR})
+
+
+@login_required
+@require_POST
+def provision_device(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    p = request.POST
+    unit = Unit.objects.filter(pk=int(p["unit"]), floor__building__park=park).first() if p.get("unit", "").isdigit() \
+        else None
+    building = Building.objects.filter(pk=int(p["building"]), park=park).first() \
+        if p.get("building", "").isdigit() else None
+    try:
+        device, secret = services.provision_device(actor=request.user, park=park, kind=p.get("kind", ""),
+                                                   code=p.get("code", "").strip(), name=p.get("name", "").strip(),
+                                                   building=building, unit=unit)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("park:dashboard", park.pk)
+    from smartgov.iot.readings import telemetry_topic
+
+    return render(request, "park/device_secret.html", {"park": park, "device": device, "secret": secret,
+                                                       "topic": telemetry_topic("smartgov", device.code)})
+
+
+@login_required
+@require_POST
+def save_rule(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    p = request.POST
+    data = {"name": p.get("name", ""), "match": "and", "device_kind": p.get("device_kind", ""),
+            "severity": p.get("severity", "major")}
+    try:
+        if p.get("kind") == "no_data":
+            data.update(kind="no_data", no_data_minutes=int(p.get("minutes") or 0))
+        else:
+            data["conditions"] = [{"key": p.get("key", ""), "cmp": p.get("cmp", ">"), "value": float(p.get("value")),
+                                   "for_seconds": int(float(p.get("minutes") or 0) * 60)}]
+        services.save_rule(actor=request.user, park=park, data=data)
+    except (DomainError, ValueError, TypeError) as exc:
+        messages.error(request, getattr(exc, "message", None) or _("阈值和分钟数应为数值"))
+    else:
+        messages.success(request, _("告警规则已保存"))
+    return redirect("park:dashboard", park.pk)

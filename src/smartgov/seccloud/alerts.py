@@ -1,0 +1,140 @@
+"""From rule hits to alerts, correlation windows and incidents (告警 → 安全事件处置单)."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+
+from smartgov.core.permissions import Role
+
+from . import detection, normalize
+from .models import Alert, Incident, IncidentEntry, Rule, Signal, Source
+
+MAX_EVENTS_PER_ALERT = 1000
+SEVERITY_ORDER = {lvl: i for i, lvl in enumerate(detection.LEVELS)}
+
+
+def _label(ev: dict) -> str:
+    return ev.get("src_ip") or ev.get("user") or ev.get("host") or "-"
+
+
+def raise_alerts(*, actor, pack: detection.RulePack, hits: list, source: Source) -> list[Alert]:
+    """Alerts for standalone detections; signals (and, past their threshold, alerts) for correlations."""
+    made: list[Alert] = []
+    signals = []
+    touched: dict[tuple[int, str], tuple] = {}
+    rule_hits: dict[int, int] = defaultdict(int)
+    # one alert per rule and subject within a batch (a scanner's 500 probes are one alert, not 500)
+    standalone: dict[tuple[int, str], Alert] = {}
+    for d, seq, ev in hits:
+        rule_hits[d.pk] += 1
+        if d.rule_id in pack.alerting:
+            label = _label(ev)[:255]
+            alert = standalone.get((d.pk, label))
+            if alert is None:
+                standalone[(d.pk, label)] = Alert(
+                    rule_id=d.pk, at=ev["at"], severity=d.level, tags=d.tags, group_key=label,
+                    summary=f"{d.title}: {label}"[:255], event_seqs=[seq], department_id=source.department_id)
+            elif len(alert.event_seqs) < MAX_EVENTS_PER_ALERT:
+                alert.event_seqs.append(seq)
+        corrs = pack.by_ref.get(d.rule_id)
+        if corrs:
+            fl = normalize.flat(ev)
+            for corr in corrs:
+                key = detection.group_key(corr, fl)[:255]
+                signals.append(Signal(rule_id=corr.pk, group_key=key, at=ev["at"], event_seq=seq))
+                first = touched.get((corr.pk, key))
+                touched[(corr.pk, key)] = (corr, min(first[1], ev["at"]) if first else ev["at"])
+    made.extend(standalone.values())
+    if signals:
+        Signal.objects.bulk_create(signals, batch_size=500)
+        by_rule: dict[int, dict[str, object]] = defaultdict(dict)
+        for (corr_pk, key), (_corr, first_at) in touched.items():
+            by_rule[corr_pk][key] = first_at
+        for corr_pk, groups in by_rule.items():
+            corr = touched[(corr_pk, next(iter(groups)))][0]
+            made.extend(_correlate(corr, groups, source))
+    for pk, n in rule_hits.items():
+        if n:
+            Rule.objects.filter(pk=pk).update(hits=F("hits") + n)
+    if made:
+        Alert.objects.bulk_create(made)
+        for alert in made:
+            group_into_incident(actor=actor, alert=alert)
+    return made
+
+
+def _correlate(corr: detection.Compiled, groups: dict, source: Source) -> list[Alert]:
+    """Slide the correlation window over each touched group's signals: an alert whenever the number
+    of signals in (t − timespan, t] since the group's last alert meets the condition. One query reads
+    every signal that can share a window with this batch's (from its earliest − timespan on)."""
+    span = timedelta(seconds=corr.timespan_s)
+    since = min(groups.values()) - span
+    keys = list(groups)
+    by_group: dict[str, list] = defaultdict(list)
+    for i in range(0, len(keys), 500):
+        for key, at, seq in (Signal.objects.filter(rule_id=corr.pk, group_key__in=keys[i:i + 500], at__gt=since)
+                             .order_by("at", "id").values_list("group_key", "at", "event_seq")):
+            by_group[key].append((at, seq))
+    need = corr.count + (1 if corr.op == "gt" else 0)
+    candidates = [k for k, rows in by_group.items() if len(rows) >= need]
+    if not candidates:
+        return []
+    last: dict[str, tuple] = {}
+    for key, at, seqs in (Alert.objects.filter(rule_id=corr.pk, group_key__in=candidates, at__gt=since)
+                          .order_by("at").values_list("group_key", "at", "event_seqs")):
+        last[key] = (at, set(seqs))
+    out = []
+    for key in candidates:
+        last_at, seen = last.get(key, (None, set()))
+        window: list[tuple] = []
+        for at, seq in by_group[key]:
+            if last_at is not None and (at < last_at or (at == last_at and seq in seen)):
+                continue
+            window.append((at, seq))
+            while window and window[0][0] <= at - span:
+                window.pop(0)
+            if detection.threshold_met(corr, len(window)):
+                out.append(Alert(rule_id=corr.pk, at=at, severity=corr.level, tags=corr.tags, group_key=key,
+                                 summary=f"{corr.title}: {key} ({len(window)} 次 / {corr.timespan_s} 秒)"[:255],
+                                 event_seqs=[s for _, s in window], department_id=source.department_id))
+                last_at, seen, window = at, {s for _, s in window}, []
+    return out
+
+
+def group_into_incident(*, actor, alert: Alert) -> Incident:
+    """One open incident per rule, group and department: a new alert joins it, or opens a new one."""
+    key = f"{alert.rule_id}|{alert.group_key}"[:300]
+    incident = (Incident.objects.select_for_update()
+                .filter(group_key=key, department_id=alert.department_id)
+                .exclude(status=Incident.Status.CLOSED).first())
+    created = incident is None
+    if created:
+        incident = Incident.objects.create(title=alert.summary, severity=alert.severity, group_key=key,
+                                           department_id=alert.department_id)
+        IncidentEntry.objects.create(incident=incident, actor=str(actor), kind="created", text=alert.summary)
+    elif SEVERITY_ORDER.get(alert.severity, 0) > SEVERITY_ORDER.get(incident.severity, 0):
+        incident.severity = alert.severity
+        incident.save(update_fields=["severity", "updated_at"])
+    Alert.objects.filter(pk=alert.pk).update(incident=incident)
+    alert.incident = incident
+    IncidentEntry.objects.create(incident=incident, actor=str(actor), kind="alert", text=alert.summary)
+    if created:
+        transaction.on_commit(lambda: notify_incident(incident.pk))
+    return incident
+
+
+def notify_incident(incident_pk: int) -> None:
+    """Tell the security administrators through the platform's notification senders (inbox + any
+    configured SMS/e-mail gateway). A failing sender never undoes the incident."""
+    from smartgov.accounts.selectors import users_for
+    from smartgov.core.permissions import system_actor
+    from smartgov.onestop import notify
+
+    incident = Incident.objects.filter(pk=incident_pk).first()
+    if incident is None:
+        return
+    for user in users_for(system_actor("seccloud.notify")).filter(role=Role.SECADMIN, is_active=True):
+        notify.send(user=user, title=f"安全事件：{incident.title}"[:200],
+                    body=f"严重级别 {incident.severity}，请在安全云处置。")

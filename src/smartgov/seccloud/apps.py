@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class SecCloudConfig(AppConfig):
+    name = "smartgov.seccloud"
+    label = "seccloud"
+    verbose_name = "航天智慧安全云"
+
+    def ready(self):
+        from . import permissions, tasks  # noqa: F401

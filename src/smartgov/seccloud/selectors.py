@@ -1,0 +1,138 @@
+"""Reads of 安全云, scoped by department (out-of-scope records answer like missing ones)."""
+
+from datetime import datetime
+
+from django.db.models import Count, Q
+
+from smartgov.core.errors import NotFound
+from smartgov.core.permissions import require, scope
+
+from .models import Alert, DataKey, Event, Incident, KeyUsage, Quarantine, Rule, SelfCheck, Source, TreeHead
+
+
+def sources_for(user):
+    require(user, "seccloud.view")
+    return scope(user, Source.objects.select_related("department"))
+
+
+def events_for(user):
+    require(user, "seccloud.view")
+    return scope(user, Event.objects.select_related("source"))
+
+
+def search_events(user, *, q: str = "", source: int | None = None, host: str = "", app: str = "", user_name: str = "",
+                  src_ip: str = "", action: str = "", outcome: str = "", severity_max: int | None = None,
+                  since: datetime | None = None, until: datetime | None = None):
+    """Filters plus full text (every word must appear in the message or the raw line)."""
+    qs = events_for(user)
+    if source:
+        qs = qs.filter(source_id=source)
+    if host:
+        qs = qs.filter(host=host)
+    if app:
+        qs = qs.filter(app=app)
+    if user_name:
+        qs = qs.filter(user=user_name)
+    if src_ip:
+        qs = qs.filter(src_ip=src_ip)
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    if severity_max is not None:
+        qs = qs.filter(severity__lte=severity_max)
+    if since:
+        qs = qs.filter(at__gte=since)
+    if until:
+        qs = qs.filter(at__lt=until)
+    for word in q.split()[:8]:
+        qs = qs.filter(Q(message__icontains=word) | Q(raw__icontains=word))
+    return qs.order_by("-seq")
+
+
+def event_dict(e: Event) -> dict:
+    return {"at": e.at, "host": e.host, "app": e.app, "severity": e.severity, "user": e.user, "src_ip": e.src_ip,
+            "action": e.action, "outcome": e.outcome, "message": e.message, "raw": e.raw, "extra": e.extra or {}}
+
+
+def get_event_for(user, seq: int) -> Event:
+    e = events_for(user).filter(seq=seq).first()
+    if e is None:
+        raise NotFound()
+    return e
+
+
+def quarantine_for(user):
+    require(user, "seccloud.view")
+    return scope(user, Quarantine.objects.select_related("source"), field="source__department")
+
+
+def rules_for(user):
+    require(user, "seccloud.view")
+    return Rule.objects.all()
+
+
+def get_rule(user, pk: int) -> Rule:
+    rule = rules_for(user).filter(pk=pk).first()
+    if rule is None:
+        raise NotFound()
+    return rule
+
+
+def alerts_for(user):
+    require(user, "seccloud.view")
+    return scope(user, Alert.objects.select_related("rule", "incident"))
+
+
+def incidents_for(user):
+    require(user, "seccloud.view")
+    return scope(user, Incident.objects.select_related("assignee", "department"))
+
+
+def get_incident_for(user, pk: int) -> Incident:
+    inc = incidents_for(user).filter(pk=pk).first()
+    if inc is None:
+        raise NotFound()
+    return inc
+
+
+def latest_tree_head() -> TreeHead | None:
+    return TreeHead.objects.first()
+
+
+def dashboard(user) -> dict:
+    """Figures for the ECharts dashboard: events per source, alerts by severity, top rules, open incidents."""
+    per_source = list(sources_for(user).order_by("-stored").values("name", "stored", "quarantined")[:10])
+    alerts = alerts_for(user)
+    by_severity = dict(alerts.values_list("severity").annotate(n=Count("id")).order_by())
+    top_rules = list(alerts.values("rule__title").annotate(n=Count("id")).order_by("-n")[:10])
+    open_incidents = incidents_for(user).exclude(status=Incident.Status.CLOSED)
+    return {"per_source": per_source,
+            "by_severity": [{"level": lvl, "n": by_severity.get(lvl, 0)}
+                            for lvl in ("critical", "high", "medium", "low", "informational")],
+            "top_rules": [{"title": r["rule__title"], "n": r["n"]} for r in top_rules],
+            "open_incidents": open_incidents.count()}
+
+
+def self_checks_for(user):
+    """The platform's own checks (everyone with view) and department questionnaires in scope."""
+    require(user, "seccloud.view")
+    own = scope(user, SelfCheck.objects.exclude(department=None))
+    return SelfCheck.objects.filter(Q(department=None) | Q(pk__in=own.values("pk"))).select_related("department")
+
+
+def get_self_check_for(user, pk: int) -> SelfCheck:
+    check = self_checks_for(user).filter(pk=pk).first()
+    if check is None:
+        raise NotFound()
+    return check
+
+
+def data_keys_for(user):
+    require(user, "seccloud.view")
+    return scope(user, DataKey.objects.select_related("department")).defer("wrapped")
+
+
+def key_usages_for(user):
+    require(user, "seccloud.view")
+    return scope(user, KeyUsage.objects.select_related("key"), field="key__department")

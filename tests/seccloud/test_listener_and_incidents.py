@@ -1,0 +1,134 @@
+"""A brute-force burst sent over UDP (and TCP) syslog raises an alert and an incident; the analyst
+assigns, notes and closes it; notifications go through the platform's senders."""
+
+import asyncio
+import socket
+from datetime import UTC, datetime
+
+import pytest
+
+from smartgov.core.errors import InvalidInput
+from smartgov.core.permissions import Role
+from smartgov.seccloud import services
+from smartgov.seccloud.listener import Collector, serve
+from smartgov.seccloud.models import Alert, Event, Incident, Quarantine
+from tests import factories
+
+from .factories import load_pack, syslog_source
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _listen_and_send(send_fn, expect: int):
+    """Run the listener, send with ``send_fn(port)`` until ``expect`` lines arrived, then flush them
+    on this thread (inside the test's transaction) exactly as the listener's worker thread does."""
+    port = _free_port()
+
+    async def scenario():
+        stop = asyncio.Event()
+        ready = asyncio.Event()
+        task = asyncio.create_task(serve("127.0.0.1", port, stop=stop, ready=ready.set,
+                                         collector=collector))
+        await ready.wait()
+        await asyncio.to_thread(send_fn, port)
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if collector.count >= expect:
+                break
+        stop.set()
+        return await task
+
+    collector = Collector(defer=True)
+    asyncio.run(scenario())
+    collector.flush()
+    return collector
+
+
+def _burst(n, ip="203.0.113.9"):
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return [f"<38>1 {now} web1 sshd 77 - - Failed password for root from {ip} port 4711 ssh2" for _ in range(n)]
+
+
+@pytest.mark.django_db
+def test_udp_brute_force_raises_an_alert_and_an_incident(settings, django_capture_on_commit_callbacks):
+    settings.SMARTGOV_NOTIFY_SENDERS = ["tests.seccloud.test_listener_and_incidents.capture_sender"]
+    SENT.clear()
+    load_pack()
+    analyst = factories.user(Role.SECADMIN)
+    syslog_source("127.0.0.1")
+
+    def send(port):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for line in [*_burst(12), "not syslog"]:
+            udp.sendto(line.encode(), ("127.0.0.1", port))
+        udp.close()
+        tcp = socket.create_connection(("127.0.0.1", port))
+        tcp.sendall(b"".join(f"{len(x.encode())} {x}".encode() for x in _burst(2, "198.51.100.1")))
+        tcp.close()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _listen_and_send(send, 15)
+    assert Event.objects.count() == 14
+    assert Quarantine.objects.get().reason == "no_pri"
+    alert = Alert.objects.get(rule__title__startswith="SSH暴力破解")
+    assert alert.group_key == "src_ip=203.0.113.9" and alert.severity == "high"
+    incident = alert.incident
+    assert incident.status == Incident.Status.OPEN
+    assert SENT and SENT[0][0] == analyst.pk and "安全事件" in SENT[0][1]
+
+    services.assign_incident(actor=analyst, incident=incident, assignee=analyst)
+    services.add_incident_note(actor=analyst, incident=incident, text="已封禁来源地址")
+    with pytest.raises(InvalidInput):
+        services.set_incident_status(actor=analyst, incident=incident, status="closed")
+    services.set_incident_status(actor=analyst, incident=incident, status="closed", note="误报排除，已加固")
+    incident.refresh_from_db()
+    assert incident.status == "closed" and incident.closed_at is not None
+    assert [e.kind for e in incident.timeline.all()] == ["created", "alert", "assigned", "note", "status"]
+
+
+@pytest.mark.django_db
+def test_unknown_sender_is_quarantined():
+    def send(port):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.sendto(_burst(1)[0].encode(), ("127.0.0.1", port))
+        udp.close()
+
+    _listen_and_send(send, 1)
+    q = Quarantine.objects.get()
+    assert q.reason == "unknown_source" and q.peer == "127.0.0.1" and "Failed password" in q.raw
+    assert Event.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_only_security_admins_handle_incidents_and_departments_see_their_own():
+    from smartgov.core.errors import Forbidden
+
+    from .factories import ADMIN, http_source, send
+
+    load_pack()
+    dept_a, dept_b = factories.department(), factories.department()
+    src_a, _ = http_source(dept_a)
+    send(src_a, ['{"action": "accounts.user.set_role", "user": "x"}'], kind="json")
+    incident = Incident.objects.get()
+    officer = factories.user(Role.DEPT_ADMIN, department=dept_b)
+    with pytest.raises(Forbidden):
+        services.set_incident_status(actor=officer, incident=incident, status="closed", note="x")
+    client = factories.staff_client(officer)
+    assert client.get(f"/seccloud/incidents/{incident.pk}/").status_code == 404
+    assert client.get("/api/seccloud/incidents").json()["count"] == 0
+    own = factories.user(Role.DEPT_ADMIN, department=dept_a)
+    assert factories.staff_client(own).get("/api/seccloud/incidents").json()["count"] == 1
+    assert ADMIN  # the system actor made the data
+
+
+SENT = []
+
+
+def capture_sender(user, title, body):
+    SENT.append((user.pk, title, body))

@@ -1,0 +1,152 @@
+"""免申即享 end to end on the real services: screen → decision on exchange data → offer → confirm or
+decline; events end or recheck; every decision names its rule version, data and exchange messages."""
+
+import datetime
+
+import pytest
+
+from smartgov.audit.models import AuditEntry as Entry
+from smartgov.core.errors import InvalidInput, NotFound
+from smartgov.exchange import services as exchange
+from smartgov.exchange.models import Message
+from smartgov.onestop.models import Notification
+from smartgov.smart import services
+from smartgov.smart.models import Decision, Grant, GrantStatus
+from tests.smart import world as sw
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def w(db):
+    return sw.make()
+
+
+def test_screen_offers_the_qualifiers_only_with_their_tier(w):
+    counts = services.screen(actor=sw.SYSTEM)
+    grants = {g.person_id: g for g in Grant.objects.all()}
+    assert set(grants) == {w["elder"].pk, w["nonagenarian"].pk}
+    assert (grants[w["elder"].pk].tier, float(grants[w["elder"].pk].amount)) == ("80至89周岁", 100)
+    assert (grants[w["nonagenarian"].pk].tier, float(grants[w["nonagenarian"].pk].amount)) == ("90周岁以上", 200)
+    assert all(g.status == GrantStatus.OFFERED and g.version == 1 for g in grants.values())
+    assert counts["offered"] == 2 and counts["candidates"] == 2
+    # a second run offers nothing new
+    assert services.screen(actor=sw.SYSTEM)["offered"] == 0
+    assert Grant.objects.count() == 2
+
+
+def test_decision_records_rule_version_data_and_the_exchange_messages(w):
+    services.screen(actor=sw.SYSTEM)
+    grant = Grant.objects.get(person=w["elder"])
+    d = Decision.objects.get(subject=f"grant:{grant.pk}")
+    assert (d.rule_code, d.rule_version, d.qualified) == ("TGLJT", 1, True)
+    assert d.facts["person.birth_date"] == w["elder"].birth_date.isoformat()
+    [call] = d.messages
+    msg = Message.objects.get(message_id=call["message_id"])
+    assert (msg.consumer_id, msg.provider_id, msg.outcome) == (w["street"].pk, w["police"].pk, "ok")
+    note = Notification.objects.get(user=w["elder_user"])
+    assert "高龄津贴" in note.title and "年满80周岁" in note.body
+    assert Entry.objects.filter(action="smart.grant.offer", target_id=str(grant.pk)).exists()
+
+
+def test_without_an_agreement_nobody_qualifies_and_the_refusal_is_named(w):
+    ag = w["person_res"].agreements.get(consumer=w["street"])
+    exchange.revoke_agreement(actor=sw.SYSTEM, agreement=ag, reason="测试撤销")
+    services.screen(actor=sw.SYSTEM)
+    assert not Grant.objects.exists()
+    d = Decision.objects.filter(rule_code="TGLJT").first()
+    assert d.qualified is False and "缺少数据" in d.failed
+    assert d.messages[0]["error"] == "agreement_revoked"
+
+
+def test_citizen_confirms_with_bank_account_or_declines(w):
+    services.screen(actor=sw.SYSTEM)
+    grant = Grant.objects.get(person=w["elder"])
+    with pytest.raises(InvalidInput):
+        services.respond_to_grant(actor=w["elder_user"], grant=grant, accept=True, bank_name="", bank_account="12")
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.OFFERED and not grant.bank_account
+    with pytest.raises(NotFound):  # someone else's offer answers as missing
+        services.respond_to_grant(actor=w["young_user"], grant=grant, accept=False)
+    services.respond_to_grant(actor=w["elder_user"], grant=grant, accept=True, bank_name="示范银行",
+                              bank_account="6222 0000 1111 2222")
+    grant.refresh_from_db()
+    assert (grant.status, grant.bank_account) == (GrantStatus.ACTIVE, "6222000011112222")
+    entry = Entry.objects.get(action="smart.grant.confirm")
+    assert "6222000011112222" not in str(entry.changes)  # the audit trail masks the account
+    other = Grant.objects.get(person=w["nonagenarian"])
+    other.user = w["young_user"]  # (a second account, to answer the other offer)
+    other.save(update_fields=["user"])
+    services.respond_to_grant(actor=w["young_user"], grant=other, accept=False)
+    other.refresh_from_db()
+    assert other.status == GrantStatus.DECLINED
+
+
+def test_death_event_ends_the_grant_at_once(w):
+    services.screen(actor=sw.SYSTEM)
+    grant = Grant.objects.get(person=w["elder"])
+    event = exchange.publish_event(actor=sw.SYSTEM, resource=w["person_res"], event_type="person.deceased",
+                                   subject=w["elder"].id_number)
+    exchange.deliver_due(actor=sw.SYSTEM)
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.ENDED and "去世" in grant.end_reason and event.event_id in grant.end_reason
+    assert Grant.objects.get(person=w["nonagenarian"]).status == GrantStatus.OFFERED
+
+
+def test_moving_away_is_rechecked_on_fresh_data_and_ends_the_grant(w):
+    from smartgov.identity.services import update_person
+
+    services.screen(actor=sw.SYSTEM)
+    grant = Grant.objects.get(person=w["elder"])
+    update_person(actor=sw.SYSTEM, person=w["elder"], changes={"region_code": "320102"})
+    services.handle_exchange_event({"type": "person.moved", "subject": w["elder"].id_number, "event_id": "e1"})
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.ENDED and "户籍在本市" in grant.end_reason
+    assert Decision.objects.filter(subject=f"grant:{grant.pk}", kind="recheck", qualified=False).exists()
+
+
+def test_periodic_recheck_moves_a_person_up_a_tier(w):
+    services.screen(actor=sw.SYSTEM)
+    grant = Grant.objects.get(person=w["elder"])
+    later = w["today"] + datetime.timedelta(days=366 * 10)
+    services.screen(actor=sw.SYSTEM, today=later)
+    grant.refresh_from_db()
+    assert (grant.status, grant.tier, float(grant.amount)) == (GrantStatus.OFFERED, "90周岁以上", 200)
+    assert grant.next_check_on == later + datetime.timedelta(days=30)
+
+
+def test_new_rule_version_is_used_and_recorded(w):
+    defn = sw.elder_definition(amount=150)
+    defn["sources"]["person"]["resource"] = w["person_res"].code
+    defn["condition"]["all"][0]["value"] = 90
+    ent = services.publish_entitlement(actor=w["street_admin"], department=w["street"], code="TGLJT", name="高龄津贴",
+                                       definition=defn)
+    assert ent.current_version == 2
+    services.screen(actor=sw.SYSTEM)
+    assert list(Grant.objects.values_list("person_id", "version")) == [(w["nonagenarian"].pk, 2)]
+
+
+def test_publishing_a_bad_rule_changes_nothing(w):
+    defn = sw.elder_definition()
+    defn["condition"] = {"fact": "tax.grade", "op": "eq", "value": "A"}
+    with pytest.raises(InvalidInput):
+        services.publish_entitlement(actor=w["street_admin"], department=w["street"], code="TGLJT", name="高龄津贴",
+                                     definition=defn)
+    w["entitlement"].refresh_from_db()
+    assert w["entitlement"].current_version == 1 and w["entitlement"].versions.count() == 1
+
+
+def test_cli_screen_and_explain(w):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("smart", "screen", stdout=out)
+    assert json.loads(out.getvalue())["offered"] == 2
+    grant = Grant.objects.get(person=w["elder"])
+    out = io.StringIO()
+    call_command("smart", "explain", str(grant.pk), stdout=out)
+    line = json.loads(out.getvalue().splitlines()[0])
+    assert (line["rule"], line["version"], line["qualified"]) == ("TGLJT", 1, True)
