@@ -131,6 +131,7 @@ def test_capture_queries_do_not_grow_with_the_number_of_events(officer, chain):
             services.capture_epcis_document(actor=officer, chunks=_doc(*events), organisation=chain["maker"])
         return len(ctx.captured_queries)
 
+    run(1, 5000)  # the first write of a test may re-read what the audit trail caches per process
     assert run(5, 0) == run(200, 1000)
 
 
