@@ -16,11 +16,13 @@ from smartgov.core.permissions import require
 
 from . import selectors, services
 from .models import Price, Source, Variety
+from .mqtt import DEFAULT_PREFIX, scan_topic
 from .readings import WarehouseDirectory, scans_from_json_batch, scans_from_vendor_csv
 from .schemas import (
     AlertOut,
     DepotIn,
     DepotOut,
+    GatewayOut,
     HandleIn,
     IngestOut,
     LedgerOut,
@@ -83,6 +85,14 @@ def create_depot(request, body: DepotIn):
     depot = services.create_depot(actor=request.auth, department=department, code=body.code, name=body.name,
                                   region=body.region, address=body.address)
     return Status(201, depot)
+
+
+@router.post("/depots/{depot_id}/gateway", response={201: GatewayOut},
+             summary="签发库点粮情测控系统的MQTT凭证（首次注册，再次则更换；密码只返回这一次）")
+def issue_gateway(request, depot_id: int):
+    depot = selectors.get_depot_for(request.auth, depot_id)
+    device, secret = services.issue_gateway_secret(actor=request.auth, depot=depot)
+    return Status(201, {"username": device.code, "secret": secret, "topic": scan_topic(DEFAULT_PREFIX, depot.code, "+")})
 
 
 @router.post("/warehouses", response={201: WarehouseOut}, summary="新建仓房与测温电缆网格")

@@ -7,4 +7,11 @@ class GrainConfig(AppConfig):
     verbose_name = "智能粮库"
 
     def ready(self):
+        from smartgov.iot.broker import register_topics  # deferred: app modules load once the registry is ready
+
         from . import permissions  # noqa: F401
+        from .mqtt import scan_topic  # deferred: app modules load once the registry is ready
+
+        # a depot's gateway publishes the scans of its own depot only; ingest workers read them all
+        register_topics("grain", lambda tags, prefix: [("write", scan_topic(prefix, tags["depot"], "+"))],
+                        worker_reads=lambda prefix: scan_topic(prefix, "+", "+"))

@@ -23,6 +23,12 @@ class DepotOut(Schema):
     department_id: int
 
 
+class GatewayOut(Schema):
+    username: str
+    secret: str
+    topic: str
+
+
 class WarehouseOut(Schema):
     id: int
     depot_id: int

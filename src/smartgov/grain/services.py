@@ -5,6 +5,7 @@ counts, warehouses, time range, duplicates), not one per point: a batch is what 
 delivered in one go, and the scans themselves are the detailed record (see docs/grain.md).
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,8 @@ from django.utils import timezone
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput, validated
 from smartgov.core.permissions import covers_path, require, user_of
+from smartgov.iot import services as iot_services
+from smartgov.iot.models import Device
 
 from . import analysis
 from .ingest import store_batch
@@ -48,6 +51,37 @@ def create_depot(*, actor, department, code: str, name: str, region: str = "nort
     record(actor=actor, action="grain.depot.create", target=depot,
            changes={"code": depot.code, "name": depot.name, "department": department.pk, "region": region})
     return depot
+
+
+GATEWAY_APP, GATEWAY_KIND = "grain", "grain_gateway"
+TOPIC_SAFE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def gateway_code(depot: Depot) -> str:
+    """The MQTT user name of a depot's gateway (its 粮情测控 system): ``grain-<depot code>``."""
+    return f"grain-{depot.code}"
+
+
+@transaction.atomic
+def issue_gateway_secret(*, actor, depot: Depot) -> tuple[Device, str]:
+    """The broker account of a depot's gateway (粮情测控系统接入凭证): registered on the shared IoT layer
+    the first time, a new secret every later time (the old one stops working once ``smartgov iot passwd``
+    rewrote the broker's files). The gateway may publish only ``<prefix>/grain/<its depot>/+/scan``. The
+    secret is returned once; only its hash is kept."""
+    require(actor, "grain.manage", department=depot.department, hide=True)
+    if not TOPIC_SAFE.fullmatch(depot.code):
+        raise InvalidInput("库点编码只能含字母、数字、-和_，才能用作MQTT主题与账号", code="depot_code_not_topic_safe",
+                           detail={"depot": depot.code})
+    device = Device.objects.select_for_update().filter(code=gateway_code(depot)).first()
+    if device is None:
+        device, secret = iot_services.provision_device(
+            actor=actor, department=depot.department, app=GATEWAY_APP, code=gateway_code(depot),
+            name=f"{depot.name}粮情测控系统"[:100], kind=GATEWAY_KIND, tags={"depot": depot.code})
+    elif device.app != GATEWAY_APP or device.tags.get("depot") != depot.code:
+        raise Conflict("该账号名已被其他设备占用", code="device_exists", detail={"code": device.code})
+    else:
+        secret = iot_services.rotate_device_secret(actor=actor, device=device)
+    return device, secret
 
 
 @transaction.atomic

@@ -10,6 +10,11 @@ def broker_accounts() -> list[tuple[str, str]]:
     return list(Device.objects.filter(active=True).order_by("code").values_list("code", "secret_hash"))
 
 
+def broker_devices() -> list[tuple[str, str, dict]]:
+    """(user name, app, tags) of every active device, for the broker's ACL file."""
+    return list(Device.objects.filter(active=True).order_by("code").values_list("code", "app", "tags"))
+
+
 def open_alarms(*, app: str, department_path: str | None = None, limit: int = 50):
     qs = Alarm.objects.filter(app=app, status__in=OPEN_STATUSES).select_related("rule", "device")
     if department_path is not None:

@@ -9,7 +9,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from smartgov.grain import mqtt
+from smartgov.core.errors import DomainError
+from smartgov.core.permissions import system_actor
+from smartgov.grain import mqtt, services
+from smartgov.grain.models import Depot
 
 
 class Command(BaseCommand):
@@ -27,6 +30,9 @@ class Command(BaseCommand):
         i.add_argument("--session-expiry", type=int, default=86400,
                        help="seconds the broker keeps the session (and queues messages) while the worker is down")
         i.add_argument("--idle-exit", type=float, default=None, help="exit after this many idle seconds")
+        g = sub.add_parser("gateway", help="签发库点粮情测控系统的MQTT凭证（首次注册，再次则更换） / issue a depot "
+                                           "gateway's MQTT credentials (registers it, or rotates its secret)")
+        g.add_argument("depot", help="库点编码 / depot code")
         s = sub.add_parser("simulate", help="通过MQTT发布模拟粮情数据 / publish simulated scans over MQTT")
         s.add_argument("--depots", type=int, default=3)
         s.add_argument("--warehouses", type=int, default=4)
@@ -39,6 +45,8 @@ class Command(BaseCommand):
         s.add_argument("--seed", type=int, default=7)
 
     def handle(self, *args, action, **o):
+        if action == "gateway":
+            return self.gateway(o)
         try:
             mqtt.parse_broker_url(o["url"])
         except ValueError as exc:
@@ -49,6 +57,19 @@ class Command(BaseCommand):
         if action == "ingest":
             return self.ingest(o)
         return self.simulate(o)
+
+    def gateway(self, o):
+        depot = Depot.objects.select_related("department").filter(code=o["depot"]).first()
+        if depot is None:
+            raise CommandError(f"没有库点 {o['depot']} / no such depot", returncode=2)
+        try:
+            device, secret = services.issue_gateway_secret(actor=system_actor("grain.command"), depot=depot)
+        except DomainError as exc:
+            raise CommandError(f"{exc.message} / {exc.code}", returncode=2) from exc
+        self.stdout.write(f"MQTT用户名 / user: {device.code}\n密码 / password: {secret}\n"
+                          f"可发布主题 / may publish: {mqtt.scan_topic(mqtt.DEFAULT_PREFIX, depot.code, '+')}\n"
+                          "密码只显示这一次；运行 smartgov iot passwd 并让 Mosquitto 重新加载后生效。"
+                          " / Shown once; takes effect after smartgov iot passwd and a broker reload.")
 
     def ingest(self, o):
         def report(line):

@@ -64,9 +64,9 @@ class Command(BaseCommand):
                           f"告警 {worker.alarms_raised}")
 
     def passwd(self, o):
+        from smartgov.iot.broker import acl_text, password_lines
         from smartgov.iot.credentials import hash_secret
-        from smartgov.iot.readings import telemetry_topic
-        from smartgov.iot.selectors import broker_accounts
+        from smartgov.iot.selectors import broker_accounts, broker_devices
 
         workers = []
         for item in o["worker"]:
@@ -75,12 +75,12 @@ class Command(BaseCommand):
                 raise CommandError("--worker 应为 用户名:密码", returncode=2)
             workers.append((user, hash_secret(password)))
         accounts = broker_accounts()
-        with open(o["password_file"], "w") as pw:
-            for user, digest in [*workers, *accounts]:
-                pw.write(f"{user}:{digest}\n")
-        with open(o["acl_file"], "w") as acl:
-            for user, _ in workers:
-                acl.write(f"user {user}\ntopic read {telemetry_topic(o['prefix'], '+')}\n\n")
-            # each device may publish only to its own topic (%u = its user name, the device code)
-            acl.write(f"pattern write {telemetry_topic(o['prefix'], '%u')}\n")
+        try:
+            acl = acl_text(prefix=o["prefix"], workers=[u for u, _ in workers], devices=broker_devices())
+        except ValueError as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+        with open(o["password_file"], "w") as fh:
+            fh.write(password_lines(workers, accounts))
+        with open(o["acl_file"], "w") as fh:
+            fh.write(acl)
         self.stdout.write(f"{len(accounts)} 台设备、{len(workers)} 个入库账号已写出（请让 Mosquitto 重新加载：kill -HUP）")
