@@ -322,12 +322,12 @@ def indicators(*, actor, department) -> list[dict]:
     itself stays with the audit administrator: the tile links nowhere."""
     from django.db.models import Count, Q
 
-    from smartgov.accounts.models import Department
     from smartgov.core.indicators import check_scope, day_starts, indicator
 
     check_scope(actor, department)
     bounds = [int(b.timestamp() * 1_000_000) for b in day_starts()]
-    ids = Department.objects.filter(path__startswith=department.path).values("id")
+    # the department's own model (audit sits below accounts and does not import it)
+    ids = type(department)._default_manager.filter(path__startswith=department.path).values("id")
     c = AuditEntry.objects.filter(department_id__in=ids, at_us__gte=bounds[0]).aggregate(
         **{f"a_{i}": Count("seq", filter=Q(at_us__gte=bounds[i], at_us__lt=bounds[i + 1]))
            for i in range(len(bounds) - 1)})

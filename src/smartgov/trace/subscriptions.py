@@ -239,21 +239,16 @@ def deliver(subscription_id: str, *, scheduled: bool = False) -> str:
         return "sent" if sent_any else "nothing"
 
 
-def after_failure(subscription_id: str, attempt: int) -> None:
-    """Queue the next try, or record that delivery gave up for now."""
-    from django.db import transaction as tx
-
-    from . import tasks
-
+def retry_after(subscription_id: str, attempt: int) -> datetime.datetime | None:
+    """When to try a failed delivery again (the job queues it), or None once delivery gave up for now,
+    which is recorded in the audit trail."""
     if attempt < len(RETRY_DELAYS):
-        run_after = timezone.now() + datetime.timedelta(seconds=RETRY_DELAYS[attempt])
-        tx.on_commit(lambda: tasks.deliver_subscription.using(run_after=run_after).enqueue(
-            subscription_id, attempt + 1))
-        return
+        return timezone.now() + datetime.timedelta(seconds=RETRY_DELAYS[attempt])
     sub = QuerySubscription.objects.filter(subscription_id=subscription_id).first()
     if sub is not None:
         record(actor=system_actor("trace.subscriptions"), action="trace.subscription.undelivered", target=sub,
                changes={"dest": sub.dest, "failures": sub.failures, "error": sub.last_error})
+    return None
 
 
 def due_schedules(at: datetime.datetime) -> list[str]:

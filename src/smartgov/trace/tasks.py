@@ -1,28 +1,31 @@
 """Jobs of 追溯监管 on the database queue: delivery of EPCIS query subscriptions (see subscriptions.py)."""
 
+from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
 from smartgov.core.tasks import schedule_next
+
+from . import subscriptions
+from .models import QuerySubscription
 
 SCHEDULE_EVERY_SECONDS = 60
 
 
 @task()
 def deliver_subscription(subscription_id: str, attempt: int = 0, scheduled: bool = False) -> str:
-    from . import subscriptions
-
     outcome = subscriptions.deliver(subscription_id, scheduled=scheduled)
     if outcome == "failed":
-        subscriptions.after_failure(subscription_id, attempt)
+        run_after = subscriptions.retry_after(subscription_id, attempt)
+        if run_after is not None:
+            transaction.on_commit(lambda: deliver_subscription.using(run_after=run_after).enqueue(
+                subscription_id, attempt + 1))
     return outcome
 
 
 @task()
 def notify_streams() -> int:
     """After a capture: every stream subscription looks for new events."""
-    from .models import QuerySubscription
-
     ids = list(QuerySubscription.objects.filter(stream=True).values_list("subscription_id", flat=True))
     for sid in ids:
         deliver_subscription.enqueue(sid)
@@ -31,8 +34,6 @@ def notify_streams() -> int:
 
 @task()
 def run_schedules() -> int:
-    from . import subscriptions
-
     due = subscriptions.due_schedules(timezone.now())
     for sid in due:
         deliver_subscription.enqueue(sid, 0, True)
