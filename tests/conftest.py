@@ -48,6 +48,17 @@ def audit_checkpoints_by_count_only(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_overview_figures():
+    """The overview keeps each department's figures per process, keyed by the department's id and the audit
+    head: both start again in every test, so one test's figures must not be served to the next."""
+    from smartgov.overview.selectors import FIGURES
+
+    FIGURES.clear()
+    yield
+    FIGURES.clear()
+
+
+@pytest.fixture(autouse=True)
 def fresh_catalogue_cache():
     """Each test builds its own catalogue; the per-process item cache must not carry one over."""
     from smartgov.onestop.selectors import forget_item

@@ -319,6 +319,9 @@ OVERVIEW_REGIONS_GEOJSON = env("SMARTGOV_OVERVIEW_REGIONS_GEOJSON", "")
 # lasts before the browser reconnects (so a changed permission takes effect)
 OVERVIEW_LIVE_POLL_S = float(env("SMARTGOV_OVERVIEW_LIVE_POLL_S", "5"))
 OVERVIEW_LIVE_MAX_S = float(env("SMARTGOV_OVERVIEW_LIVE_MAX_S", "300"))
+# a department's figures are kept (per process) until the next audited write anywhere, and at most this many
+# seconds (what changes without one — a deadline passing, a sensor batch between entries); 0 = no caching
+OVERVIEW_CACHE_SECONDS = float(env("SMARTGOV_OVERVIEW_CACHE_SECONDS", "10"))
 DEV_MASTER_KEYS_FILE = VAR_DIR / "keys" / "master-keys"
 if not env("SMARTGOV_MASTER_KEYS") and DEV_MASTER_KEYS_FILE.exists():
     os.environ.setdefault("SMARTGOV_MASTER_KEYS_FILE", str(DEV_MASTER_KEYS_FILE))

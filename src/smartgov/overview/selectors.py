@@ -1,5 +1,9 @@
 """The leader's picture: every installed app's indicators and alerts for one department's scope."""
 
+import copy
+import threading
+import time
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 
@@ -8,7 +12,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from smartgov.accounts.models import Department
+from smartgov.audit.selectors import trail_length
 from smartgov.core.errors import NotFound
+from smartgov.core.indicators import check_scope
 from smartgov.core.permissions import is_system, require, scope
 
 from .models import Acknowledgement, Report
@@ -38,26 +44,90 @@ def department_for(actor, department_id: int | None = None) -> Department:
     return dept
 
 
-def snapshot(actor, department: Department, *, include_acknowledged: bool = False) -> dict:
-    """Indicators grouped by app and the rolling alert list (newest first), for ``department`` and below.
+class FigureCache:
+    """Each department's figures (every app's indicators and alerts, and the map), kept per process.
 
-    Queries: each app's constant few, plus one for the leader's acknowledgements."""
-    require(actor, "overview.view")
+    An entry is used only while (a) the audit trail's head is where it was when the entry was computed — every
+    write of the platform leaves an audit entry in the same transaction, so an unchanged head means no audited
+    write committed since — (b) it is the same local day (the daily series roll over at midnight), and (c) it is
+    younger than ``OVERVIEW_CACHE_SECONDS``, which bounds what changes without an audited write (a statutory
+    deadline passing, sensor readings between a batch's entries). Checking costs one primary-key read."""
+
+    SIZE = 512
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[int, tuple] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, department_id: int, version: int, day, now: float):
+        with self.lock:
+            entry = self.entries.get(department_id)
+            if entry is None or entry[0] != version or entry[1] != day or now - entry[2] > settings.OVERVIEW_CACHE_SECONDS:
+                self.misses += 1
+                return None
+            self.entries.move_to_end(department_id)
+            self.hits += 1
+            return entry[3]
+
+    def put(self, department_id: int, version: int, day, now: float, figures: dict) -> None:
+        with self.lock:
+            self.entries[department_id] = (version, day, now, figures)
+            self.entries.move_to_end(department_id)
+            while len(self.entries) > self.SIZE:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.hits = self.misses = 0
+
+
+FIGURES = FigureCache()
+
+
+def _figures(actor, department: Department) -> dict:
+    """Every installed app's indicators and alerts (all of them, acknowledged or not) and the map."""
     groups, alerts = [], []
     for p in providers():
         groups.append({"app": p.label, "name": p.name,
                        "indicators": p.indicators(actor=actor, department=department)})
         if p.alerts is not None:
             alerts.extend(p.alerts(actor=actor, department=department, limit=ALERTS_PER_APP))
+    alerts.sort(key=lambda a: a["at"] or "", reverse=True)
+    return {"apps": groups, "alerts": alerts, "map": map_data(actor, department)}
+
+
+def department_figures(actor, department: Department) -> dict:
+    """``_figures`` through the per-process cache (see ``FigureCache``). A department's figures do not depend on
+    which leader looks; the scope is checked before the cache is consulted. Returns a copy the caller may change."""
+    require(actor, "overview.view")
+    check_scope(actor, department)
+    if settings.OVERVIEW_CACHE_SECONDS <= 0:
+        return _figures(actor, department)
+    version, day, now = trail_length(), timezone.localdate(), time.monotonic()
+    figures = FIGURES.get(department.pk, version, day, now)
+    if figures is None:
+        figures = _figures(actor, department)
+        FIGURES.put(department.pk, version, day, now, figures)
+    return copy.deepcopy(figures)  # callers mark alerts as acknowledged: never the cached ones
+
+
+def snapshot(actor, department: Department, *, include_acknowledged: bool = False) -> dict:
+    """Indicators grouped by app and the rolling alert list (newest first), for ``department`` and below.
+
+    Queries: each app's constant few when the department's figures are not cached (``department_figures``), the
+    audit head, and one for the leader's acknowledgements."""
+    figures = department_figures(actor, department)
+    alerts = figures["alerts"]
     acked = set(Acknowledgement.objects.filter(user=actor, alert_key__in=[a["key"] for a in alerts])
                 .values_list("alert_key", flat=True)) if alerts and not is_system(actor) else set()
     for a in alerts:
         a["acknowledged"] = a["key"] in acked
     if not include_acknowledged:
         alerts = [a for a in alerts if not a["acknowledged"]]
-    alerts.sort(key=lambda a: a["at"] or "", reverse=True)
     return {"department": {"id": department.pk, "name": department.name, "path": department.path},
-            "apps": groups, "alerts": alerts, "map": map_data(actor, department), "at": timezone.now().isoformat()}
+            "apps": figures["apps"], "alerts": alerts, "map": figures["map"], "at": timezone.now().isoformat()}
 
 
 def figures_only(data: dict) -> dict:
