@@ -42,7 +42,8 @@ def figure(data, key):
 
 def test_every_installed_app_with_an_indicators_selector_joins():
     labels = {p.label for p in providers()}
-    assert {"onestop", "workflow", "trace", "grain", "licences", "audit", "smart"} <= labels
+    assert {"onestop", "workflow", "trace", "grain", "licences", "audit", "smart", "hall", "eid", "exchange",
+            "seccloud", "park"} <= labels
     assert "identity" not in labels and "overview" not in labels  # no selector: simply absent
 
 
@@ -91,7 +92,7 @@ def test_the_wall_page_is_dark_and_carries_its_data_as_json(city):
     assert "grain.hot_spot_warehouses" in body
 
 
-@pytest.mark.parametrize("label", ["onestop", "workflow", "trace", "grain", "licences", "audit", "smart"])
+@pytest.mark.parametrize("label", ["onestop", "workflow", "trace", "grain", "licences", "audit", "smart", "hall", "eid", "exchange", "seccloud"])
 def test_indicator_selectors_take_a_constant_number_of_queries(city, label):
     city, a, b = city
     mayor = factories.user(Role.DEPT_ADMIN, department=city)

@@ -5,9 +5,11 @@ import datetime
 from collections import Counter, defaultdict
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from smartgov.core.errors import NotFound
+from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
 from smartgov.core.permissions import Role, covers_department, department_path, has_perm, is_system, require, scope
 
 from .catalogue import UPDATE_CYCLES
@@ -269,3 +271,31 @@ def resource_labels(codes) -> dict[str, tuple[str, str]]:
     return {code: (name, provider) for code, name, provider in Resource.objects.filter(
         code__in=list(codes), active=True).exclude(share_type=ShareType.NONE).values_list(
         "code", "name", "department__name")}
+
+
+PROVIDER_FAILURES = (Outcome.PROVIDER_ERROR, Outcome.PROVIDER_TIMEOUT)
+
+
+def indicators(*, actor, department) -> list[dict]:
+    """数据共享交换 figures of ``department`` and below (one query): mediated calls per day where a department of
+    the scope is the consumer or the provider, today's refusals, and the providers of the scope whose service
+    failed (error or timeout) in the last hour."""
+    check_scope(actor, department)
+    bounds = day_starts()
+    hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    path = department.path
+    m = Message.objects.filter(Q(consumer__path__startswith=path) | Q(provider__path__startswith=path),
+                               at__gte=min(bounds[0], hour_ago)).aggregate(
+        **daily_counts("at", "calls", bounds),
+        refused=Count("id", filter=Q(outcome=Outcome.REFUSED, at__gte=bounds[-2])),
+        down=Count("provider", distinct=True, filter=Q(outcome__in=PROVIDER_FAILURES, at__gte=hour_ago,
+                                                       provider__path__startswith=path)))
+    common = {"app": "exchange", "department": department, "url": reverse("exchange:stats")}
+    return [
+        indicator(key="calls_today", name="今日共享调用", name_en="Data-sharing calls today", unit="次",
+                  **series_of(m, "calls", bounds), **common),
+        indicator(key="refused_today", name="今日拒绝调用", name_en="Calls refused today", unit="次",
+                  value=m["refused"], **common),
+        indicator(key="providers_down", name="提供方故障", name_en="Providers failing (last hour)", unit="个",
+                  value=m["down"], **common),
+    ]

@@ -3,10 +3,13 @@
 from datetime import datetime
 
 from django.db.models import Count, Q
+from django.urls import reverse
 
 from smartgov.core.errors import NotFound
+from smartgov.core.indicators import alert, check_scope, daily_counts, day_starts, indicator, series_of
 from smartgov.core.permissions import require, scope
 
+from .detection import LEVELS
 from .models import Alert, DataKey, Event, Incident, KeyUsage, Quarantine, Rule, SelfCheck, Source, TreeHead
 
 
@@ -136,3 +139,38 @@ def data_keys_for(user):
 def key_usages_for(user):
     require(user, "seccloud.view")
     return scope(user, KeyUsage.objects.select_related("key"), field="key__department")
+
+
+SEVERITY_LABELS = {"critical": "严重", "high": "高", "medium": "中", "low": "低", "informational": "提示"}
+ALERTING_LEVELS = ("high", "critical")  # incidents that reach the leaders' rolling list
+
+
+def indicators(*, actor, department) -> list[dict]:
+    """安全云 figures of ``department`` and below (two queries): open incidents with their breakdown by severity,
+    and rule alerts per day."""
+    check_scope(actor, department)
+    bounds = day_starts()
+    by_level = dict(Incident.objects.filter(department__path__startswith=department.path)
+                    .exclude(status=Incident.Status.CLOSED).values_list("severity").annotate(n=Count("id")))
+    a = Alert.objects.filter(department__path__startswith=department.path, at__gte=bounds[0]).aggregate(
+        **daily_counts("at", "alerts", bounds))
+    common = {"app": "seccloud", "department": department}
+    return [
+        indicator(key="open_incidents", name="未关闭安全事件", name_en="Open security incidents", unit="件",
+                  value=sum(by_level.values()), url=reverse("seccloud:incidents"),
+                  breakdown=[{"name": SEVERITY_LABELS.get(lvl, lvl), "value": by_level[lvl]}
+                             for lvl in reversed(LEVELS) if by_level.get(lvl)], **common),
+        indicator(key="alerts_today", name="今日安全告警", name_en="Security alerts today", unit="条",
+                  url=reverse("seccloud:dashboard"), **series_of(a, "alerts", bounds), **common),
+    ]
+
+
+def alerts(*, actor, department, limit: int = 20) -> list[dict]:
+    """Open incidents of high or critical severity of ``department`` and below, newest first (one query)."""
+    check_scope(actor, department)
+    rows = (Incident.objects.filter(department__path__startswith=department.path, severity__in=ALERTING_LEVELS)
+            .exclude(status=Incident.Status.CLOSED).select_related("department").order_by("-created_at")[:limit])
+    return [alert(app="seccloud", key=f"incident:{i.pk}", kind="安全事件", kind_en="Security incident",
+                  title=f"{SEVERITY_LABELS.get(i.severity, i.severity)} · {i.title}", at=i.created_at,
+                  url=reverse("seccloud:incident", args=[i.pk]), department_name=i.department.name,
+                  level="red" if i.severity == "critical" else "orange") for i in rows]
