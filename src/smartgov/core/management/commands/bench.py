@@ -83,7 +83,7 @@ class Command(BaseCommand):
         with scratch_database(enabled=not in_place), \
                 tqdm(unit="条", desc=f"bench {name}", disable=not show, file=sys.stderr) as bar:
             kwargs = {"progress": bar.update}
-            kwargs.update({k: options[k] for k in INT_OPTIONS if options.get(k)})
+            kwargs.update({k: options[k] for k in INT_OPTIONS if options.get(k) is not None})
             result = benches[name](**kwargs)
         result = {"benchmark": name, "database": connection.vendor, **result}
         if json:
