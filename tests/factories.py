@@ -68,3 +68,14 @@ def staff_client(user: User) -> Client:
         resp = client.post("/accounts/login/otp/", {"code": totp_code(user)})
     assert resp.status_code == 302, resp.content
     return client
+
+
+def indicator_values(selectors, actor, department, *, queries: int) -> dict:
+    """An app's overview figures as {key: value}, asserting they took exactly ``queries`` queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        got = {i["key"]: i["value"] for i in selectors.indicators(actor=actor, department=department)}
+    assert len(ctx.captured_queries) == queries, ctx.captured_queries
+    return got

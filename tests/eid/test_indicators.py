@@ -2,8 +2,6 @@
 verifications with today's failures (by the scope's relying applications), in two queries."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from smartgov.core.errors import NotFound
 from smartgov.core.permissions import Role, system_actor
@@ -16,10 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _figures(actor, department):
-    with CaptureQueriesContext(connection) as ctx:
-        got = {i["key"]: i["value"] for i in selectors.indicators(actor=actor, department=department)}
-    assert len(ctx.captured_queries) == 2
-    return got
+    return f.indicator_values(selectors, actor, department, queries=2)
 
 
 def test_eids_issued_and_verifications_in_the_scope_only(client, issuer):

@@ -2,8 +2,6 @@
 the consumer's and the provider's scope, in one query."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from smartgov.core.errors import Forbidden, NotFound
 from smartgov.core.permissions import Role
@@ -16,10 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _figures(actor, department):
-    with CaptureQueriesContext(connection) as ctx:
-        got = {i["key"]: i["value"] for i in selectors.indicators(actor=actor, department=department)}
-    assert len(ctx.captured_queries) == 1
-    return got
+    return f.indicator_values(selectors, actor, department, queries=1)
 
 
 def test_calls_refusals_and_failing_providers_on_both_sides(provider_server):  # noqa: F811

@@ -4,7 +4,6 @@ and a real Mosquitto lets it publish its own depot's scans and nothing else."""
 
 import os
 import shutil
-import subprocess
 import threading
 import time
 import uuid
@@ -18,11 +17,11 @@ from smartgov.audit.models import AuditEntry
 from smartgov.core.permissions import Role, system_actor
 from smartgov.grain import services
 from smartgov.grain.mqtt import scan_topic
-from smartgov.iot import credentials, mqtt
+from smartgov.iot import credentials
 from smartgov.iot.models import Device
 from tests import factories
 from tests.grain import factories as gf
-from tests.iot.test_mqtt import _connects, _free_port
+from tests.iot.test_mqtt import _connects, broker_from_passwd
 
 pytestmark = pytest.mark.django_db
 
@@ -135,24 +134,8 @@ def test_a_real_mosquitto_lets_a_gateway_publish_its_own_depot_only(tmp_path):
     a, b = gf.depot(code="KA"), gf.depot(code="KB")
     _, secret_a = services.issue_gateway_secret(actor=system_actor("test"), depot=a)
     services.issue_gateway_secret(actor=system_actor("test"), depot=b)
-    call_command("iot", "passwd", "--password-file", str(tmp_path / "pw"), "--acl-file", str(tmp_path / "acl"),
-                 "--worker", "ingest:w0rker")
-    port = _free_port()
-    run_as = "user root\n" if os.geteuid() == 0 else ""  # else mosquitto drops to its own user: no access to tmp
-    (tmp_path / "m.conf").write_text(f"{run_as}listener {port} 127.0.0.1\nallow_anonymous false\n"
-                                     f"password_file {tmp_path / 'pw'}\nacl_file {tmp_path / 'acl'}\n")
-    os.chmod(tmp_path / "pw", 0o600)
-    os.chmod(tmp_path / "acl", 0o600)
-    proc = subprocess.Popen(["mosquitto", "-c", str(tmp_path / "m.conf")], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 5
-        while not mqtt.broker_reachable(f"mqtt://127.0.0.1:{port}", 0.2) and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with broker_from_passwd(tmp_path) as port:
         assert _connects(port, "grain-KA", secret_a) and not _connects(port, "grain-KA", "wrong")
         own, other = scan_topic("smartgov", "KA", "P1"), scan_topic("smartgov", "KB", "P1")
         got = _received_by_worker(port, [("grain-KA", secret_a, other), ("grain-KA", secret_a, own)])
         assert got == [own]
-    finally:
-        proc.terminate()
-        proc.wait(5)

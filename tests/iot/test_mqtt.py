@@ -2,6 +2,7 @@
 acknowledged message and stores each once; devices authenticate with their own credentials against a
 Mosquitto configured from ``smartgov iot passwd``. Skipped without a broker/mosquitto unless CI=true."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -123,10 +124,10 @@ def _connects(port, user, password) -> bool:
     return result.get("ok", False)
 
 
-@pytest.mark.skipif(not shutil.which("mosquitto"), reason="no mosquitto binary")
-def test_devices_authenticate_to_mosquitto_with_their_own_secret(tmp_path):
-    dept = f.department()
-    dev = f.device(dept, code="meter-7")
+@contextlib.contextmanager
+def broker_from_passwd(tmp_path):
+    """A Mosquitto on 127.0.0.1 configured only from ``smartgov iot passwd`` (ingest account ingest:w0rker);
+    yields its port."""
     port = _free_port()
     call_command("iot", "passwd", "--password-file", str(tmp_path / "pw"), "--acl-file", str(tmp_path / "acl"),
                  "--worker", "ingest:w0rker")
@@ -139,12 +140,20 @@ def test_devices_authenticate_to_mosquitto_with_their_own_secret(tmp_path):
                             stderr=subprocess.STDOUT)
     try:
         assert wait_for(lambda: mqtt.broker_reachable(f"mqtt://127.0.0.1:{port}", 0.2), 5)
-        assert _connects(port, "meter-7", dev.secret)
-        assert not _connects(port, "meter-7", "wrong")
-        assert _connects(port, "ingest", "w0rker")
+        yield port
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+@pytest.mark.skipif(not shutil.which("mosquitto"), reason="no mosquitto binary")
+def test_devices_authenticate_to_mosquitto_with_their_own_secret(tmp_path):
+    dept = f.department()
+    dev = f.device(dept, code="meter-7")
+    with broker_from_passwd(tmp_path) as port:
+        assert _connects(port, "meter-7", dev.secret)
+        assert not _connects(port, "meter-7", "wrong")
+        assert _connects(port, "ingest", "w0rker")
 
 
 @pytest.mark.skipif(not shutil.which("mosquitto_passwd"), reason="no mosquitto_passwd")
