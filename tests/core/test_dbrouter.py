@@ -1,6 +1,6 @@
-"""Read replicas: which reads go where (safe requests outside transactions, never sessions, never a browser
-that just wrote), and a replica that lags or cannot be reached is taken out with reads falling back to
-the primary."""
+"""Read replicas: which reads go where (safe requests outside transactions; a browser that just wrote only
+to a replica that has replayed its write), and a replica that lags or cannot be reached is taken out with
+reads falling back to the primary."""
 
 import time
 
@@ -63,7 +63,7 @@ def test_only_marked_reads_outside_transactions_go_to_the_replica(replica):
         assert ROUTER.db_for_read(User) == replica
         from django.contrib.sessions.models import Session
 
-        assert ROUTER.db_for_read(Session) == "default"  # a fresh sign-in must not look signed out
+        assert ROUTER.db_for_read(Session) == replica  # guarded like every row by read-your-writes
         with transaction.atomic():
             assert ROUTER.db_for_read(User) == "default"  # a read that may feed a write
     assert ROUTER.db_for_write(User) == "default"
@@ -97,38 +97,63 @@ def test_checks_are_cached_between_intervals(replica, monkeypatch):
     assert calls == [replica]
 
 
-def _seen(request_factory_call):
-    """Run the middleware around a view that reports whether its reads may use a replica."""
+def _seen(request_factory_call, *, write: bool = False):
+    """Run the middleware around a view that reports where its reads go (and writes when asked)."""
     seen = {}
 
     def view(request):
-        seen["ok"] = dbrouter._replica_ok.get()
+        seen["db"] = ROUTER.db_for_read(User)
+        if write:
+            with connections["default"].cursor() as cur:
+                cur.execute("UPDATE accounts_user SET name = name WHERE id = 0")
         return HttpResponse("x")
 
     response = dbrouter.ReplicaReadsMiddleware(view)(request_factory_call)
-    return seen["ok"], response
+    return seen["db"], response
 
 
-def test_safe_requests_read_the_replica_until_the_browser_writes(replica):
+def _with_cookie(value):
+    request = RequestFactory().get("/")
+    request.COOKIES[dbrouter.PIN_COOKIE] = value
+    return request
+
+
+def test_safe_requests_read_the_replica_and_a_writer_only_one_that_has_its_write(replica):
     rf = RequestFactory()
-    ok, _ = _seen(rf.get("/"))
-    assert ok is True
-    ok, response = _seen(rf.post("/"))
-    assert ok is False and dbrouter.PIN_COOKIE in response.cookies
+    db, response = _seen(rf.get("/"))
+    assert db == replica and dbrouter.PIN_COOKIE not in response.cookies  # a pure read tells nothing
+    db, response = _seen(rf.post("/"))
+    assert db == "default" and dbrouter.PIN_COOKIE in response.cookies
     pinned = response.cookies[dbrouter.PIN_COOKIE].value
-    assert float(pinned) > time.time() + 5  # read-your-writes window beyond the largest allowed lag
+    assert response.cookies[dbrouter.PIN_COOKIE]["max-age"] >= 6  # beyond the largest allowed lag
+    if connections["default"].vendor == "postgresql":
+        # the WAL position of the write: a replica that replayed it serves the writer at once (here the
+        # "replica" is the primary itself), one still behind it does not
+        assert pinned.startswith("lsn:") and dbrouter.parse_lsn(pinned[4:]) > 0
+        assert _seen(_with_cookie(pinned))[0] == replica
+        assert _seen(_with_cookie("lsn:FFFFFFFF/0"))[0] == "default"
+    else:  # no WAL position to compare: the writer reads the primary for the whole window
+        assert float(pinned) > time.time() + 5
+        assert _seen(_with_cookie(pinned))[0] == "default"
+        assert _seen(_with_cookie(f"{time.time() - 1:.3f}"))[0] == replica
+    for garbage in ("not-a-number", "lsn:zz/1", "lsn:", "lsn:123456789/0"):
+        assert _seen(_with_cookie(garbage))[0] == replica
 
-    after = rf.get("/")
-    after.COOKIES[dbrouter.PIN_COOKIE] = pinned
-    assert _seen(after)[0] is False  # the writer reads the primary for a while
-    expired = rf.get("/")
-    expired.COOKIES[dbrouter.PIN_COOKIE] = f"{time.time() - 1:.3f}"
-    assert _seen(expired)[0] is True
-    garbage = rf.get("/")
-    garbage.COOKIES[dbrouter.PIN_COOKIE] = "not-a-number"
-    assert _seen(garbage)[0] is True
+
+def test_a_safe_request_that_wrote_tells_the_browser_too(replica):
+    _db, response = _seen(RequestFactory().get("/"), write=True)
+    assert dbrouter.PIN_COOKIE in response.cookies
+
+
+def test_lsn_text_is_read_as_postgresql_writes_it():
+    assert dbrouter.parse_lsn("0/0") == 0
+    assert dbrouter.parse_lsn("16/B374D848") == (0x16 << 32) | 0xB374D848
+    assert dbrouter.parse_lsn("1/0") > dbrouter.parse_lsn("0/FFFFFFFF")
+    for bad in ("", "16", "/1", "1/", "x/1", "123456789/0"):
+        with pytest.raises(ValueError):
+            dbrouter.parse_lsn(bad)
 
 
 def test_without_replicas_the_middleware_sets_nothing():
-    ok, response = _seen(RequestFactory().post("/"))
-    assert ok is False and dbrouter.PIN_COOKIE not in response.cookies
+    db, response = _seen(RequestFactory().post("/"))
+    assert db == "default" and dbrouter.PIN_COOKIE not in response.cookies

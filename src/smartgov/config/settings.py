@@ -89,8 +89,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "smartgov.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "smartgov.core.dbrouter.ReplicaReadsMiddleware",  # outside sessions: a saved session is the request's write
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "smartgov.core.dbrouter.ReplicaReadsMiddleware",
     "smartgov.core.middleware.IdleSessionMiddleware",
     "smartgov.core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
