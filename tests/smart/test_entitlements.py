@@ -9,6 +9,8 @@ from smartgov.audit.models import AuditEntry as Entry
 from smartgov.core.errors import InvalidInput, NotFound
 from smartgov.exchange import services as exchange
 from smartgov.exchange.models import Message
+from smartgov.licences.models import HolderKind, LicenceType
+from smartgov.licences.services import create_licence_type, issue_licence
 from smartgov.onestop.models import Notification
 from smartgov.smart import services
 from smartgov.smart.models import Decision, Grant, GrantStatus
@@ -150,3 +152,48 @@ def test_cli_screen_and_explain(w):
     call_command("smart", "explain", str(grant.pk), stdout=out)
     line = json.loads(out.getvalue().splitlines()[0])
     assert (line["rule"], line["version"], line["qualified"]) == ("TGLJT", 1, True)
+
+
+def _disability_entitlement(w):
+    create_licence_type(actor=sw.SYSTEM, name="残疾人证", code="TCJRZ", department=w["street"],
+                        holder_kind=HolderKind.PERSON, field_template=[{"key": "level", "label": "等级", "required": True}])
+    defn = {"benefit": "残疾人两项补贴", "unit": "元/月", "amount": 120, "recheck_days": 90,
+            "sources": {"disability": {"resource": w["licence_res"].code, "fields": ["count"],
+                                       "params": {"id_number": "subject.id_number", "type_code": "TCJRZ"}}},
+            "condition": {"fact": "disability.count", "op": "ge", "value": 1, "label": "持有有效的残疾人证"},
+            "screen": {"licence": "TCJRZ"}, "decide_on": {"licence.issued": {"type_code": "TCJRZ"}}}
+    exchange.subscribe(actor=sw.SYSTEM, consumer=w["street"], resource=w["licence_res"], handler="smart.entitlements")
+    return services.publish_entitlement(actor=w["street_admin"], department=w["street"], code="TCJLXBT",
+                                        name="残疾人两项补贴", definition=defn)
+
+
+def test_a_new_fact_on_the_exchange_decides_for_that_person_at_once(w):
+    ent = _disability_entitlement(w)
+    issue_licence(actor=sw.SYSTEM, licence_type=LicenceType.objects.get(code="TCJRZ"), holder_person=w["young"],
+                  data={"level": "二级"})
+    assert not Grant.objects.filter(entitlement=ent).exists()  # no screen has run
+    # another kind of licence issued: not this entitlement's fact, nothing is asked
+    exchange.publish_event(actor=sw.SYSTEM, resource=w["licence_res"], event_type="licence.issued",
+                           subject=w["young"].id_number, data={"type_code": "TJSZ"})
+    exchange.deliver_due(actor=sw.SYSTEM)
+    assert not Decision.objects.filter(rule_code="TCJLXBT").exists()
+    event = exchange.publish_event(actor=sw.SYSTEM, resource=w["licence_res"], event_type="licence.issued",
+                                   subject=w["young"].id_number, data={"type_code": "TCJRZ"})
+    assert exchange.deliver_due(actor=sw.SYSTEM)["delivered"] == 1
+    grant = Grant.objects.get(entitlement=ent)
+    assert (grant.person_id, grant.status) == (w["young"].pk, GrantStatus.OFFERED)
+    d = Decision.objects.get(subject=f"grant:{grant.pk}")
+    assert d.actor == "system:smart.events" and d.facts["disability.count"] == 1
+    assert "残疾人两项补贴" in Notification.objects.filter(user=w["young_user"]).first().title
+    # delivered again (at least once): no second grant and no second decision
+    sub = w["licence_res"].subscriptions.get(consumer=w["street"], handler="smart.entitlements")
+    exchange.replay_from(actor=sw.SYSTEM, subscription=sub, offset=event.pk)
+    assert exchange.deliver_due(actor=sw.SYSTEM)["delivered"] == 1
+    assert Grant.objects.filter(entitlement=ent).count() == 1
+    assert Decision.objects.filter(rule_code="TCJLXBT").count() == 1
+
+
+def test_decide_on_must_map_event_types_to_data(w):
+    with pytest.raises(InvalidInput):
+        services.publish_entitlement(actor=w["street_admin"], department=w["street"], code="TBAD", name="坏规则",
+                                     definition={**sw.elder_definition(), "decide_on": ["licence.issued"]})

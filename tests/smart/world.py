@@ -80,7 +80,8 @@ def make():
     licence_res = exchange.publish_resource(
         actor=SYSTEM, department=zwj, code=f"BM-{zwj.code}-00001", name="个人电子证照目录", share_type="unconditional",
         content=_content("licences.person", LICENCE_ITEMS,
-                         [*BY_ID, {"key": "type_code", "name": "证照类型代码", "type": "code", "required": False}]))
+                         [*BY_ID, {"key": "type_code", "name": "证照类型代码", "type": "code", "required": False}],
+                         ["licence.issued"]))
     until = today + datetime.timedelta(days=30)
     for consumer in (street, bureau):
         for res in (person_res, licence_res):

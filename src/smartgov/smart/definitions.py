@@ -10,7 +10,8 @@ An entitlement (免申即享)::
      "screen": {"register": {"fact": "register.birth_date", "op": "age_ge", "value": 80}}
              | {"licence": "CJRZ"},                                               # who to ask about
      "ends_on": {"person.deceased": "享受人已去世"},                               # exchange events
-     "recheck_on": ["person.moved", "licence.revoked"]}
+     "recheck_on": ["person.moved", "licence.revoked"],
+     "decide_on": {"licence.issued": {"type_code": "CJRZ"}, "person.born": {}}}   # a new fact: decide at once
 
 Instant approval (秒批) of an item::
 
@@ -81,6 +82,10 @@ def check_entitlement(defn: dict) -> dict:
         _need(isinstance(screen["licence"], str) and screen["licence"], "请填写证照类型代码", "screen.licence")
     _need(isinstance(defn.get("ends_on", {}), dict), "ends_on 应为 {事件类型: 终止原因}", "ends_on")
     _need(isinstance(defn.get("recheck_on", []), list), "recheck_on 应为事件类型列表", "recheck_on")
+    decide_on = defn.get("decide_on", {})
+    _need(isinstance(decide_on, dict) and all(isinstance(k, str) and k and isinstance(v, dict)
+                                              for k, v in decide_on.items()),
+          "decide_on 应为 {事件类型: {事件数据须等于的值}}", "decide_on")
     return defn
 
 

@@ -87,6 +87,30 @@ def open_grants_of(id_number: str) -> list[Grant]:
     return list(Grant.objects.filter(person=person, status__in=OPEN_GRANTS).select_related("entitlement", "person"))
 
 
+def entitlements_deciding_on(event: dict) -> list[tuple[Entitlement, dict]]:
+    """Published entitlements (with their current rule) whose ``decide_on`` names this event — its type,
+    and the event data values the rule asks for (``{"licence.issued": {"type_code": "CJRZ"}}``) — of the
+    department the event was delivered for (all departments when the event does not say)."""
+    ents = published_entitlements()
+    if event.get("consumer"):
+        ents = ents.filter(department_id=event["consumer"])
+    data, out = event.get("data") or {}, []
+    for ent in ents:
+        defn = ent.versions.get(version=ent.current_version).definition
+        wanted = defn.get("decide_on", {}).get(event.get("type", ""))
+        if wanted is not None and all(data.get(k) == v for k, v in wanted.items()):
+            out.append((ent, defn))
+    return out
+
+
+def person_to_decide(entitlement: Entitlement, id_number: str) -> Person | None:
+    """The register person with this ID number, unless they already hold an open grant of it."""
+    person = person_by_id_number(Person.objects.select_related("user"), id_number).first()
+    if person is None or Grant.objects.filter(entitlement=entitlement, person=person, status__in=OPEN_GRANTS).exists():
+        return None
+    return person
+
+
 # --- citizens ----------------------------------------------------------------------------------------------
 
 def grants_of_user(user):

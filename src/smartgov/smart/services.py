@@ -289,11 +289,21 @@ def screen(*, actor, today: datetime.date | None = None, limit: int = 10_000, de
 
 def handle_exchange_event(event: dict) -> None:
     """In-platform subscriber (``smart.entitlements``): an event that ends an entitlement (death) ends
-    the subject's open grants at once; one that may change it (moving, a revoked licence) rechecks them."""
+    the subject's open grants at once; one that may change it (moving, a revoked licence) rechecks them;
+    one that may make the subject a new qualifier (a birth registered, a disability certificate issued:
+    the entitlement's ``decide_on``) decides for them at once, as the scheduled screen would."""
     actor = system_actor("smart.events")
     event_type, subject = event.get("type", ""), (event.get("subject") or "").strip()
     if not is_valid_id_number(subject):
         return
+    _end_or_recheck_on_event(event, event_type, subject, actor)
+    for ent, _defn in selectors.entitlements_deciding_on(event):
+        person = selectors.person_to_decide(ent, subject)
+        if person is not None:  # an event delivered twice (at least once) finds the grant and stops here
+            decide_entitlement(actor=actor, entitlement=ent, person=person)
+
+
+def _end_or_recheck_on_event(event: dict, event_type: str, subject: str, actor) -> None:
     for grant in selectors.open_grants_of(subject):
         defn = grant.entitlement.versions.get(version=grant.entitlement.current_version).definition
         if event_type in defn.get("ends_on", {}):
