@@ -359,6 +359,12 @@ def stored_material_for(user, stored_id: int) -> StoredMaterial | None:
     return None
 
 
+def own_stored_materials(user, ids) -> dict[int, StoredMaterial]:
+    """The applicant's own library files among ``ids`` (others' are left out), by pk."""
+    clean = {int(i) for i in ids if str(i).isdigit()}
+    return StoredMaterial.objects.filter(owner_user=user, pk__in=clean).in_bulk() if clean else {}
+
+
 def notice_by_number(number: str) -> Notice | None:
     """A notice by number, for anyone checking its signature (the page shows only masked personal data)."""
     return Notice.objects.select_related("application").filter(number=number.strip()).first()

@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from smartgov.core.errors import NotFound
+from smartgov.core.masking import mask_id_number
 from smartgov.core.permissions import require, scope
 from smartgov.identity.models import Person
 from smartgov.identity.selectors import person_by_id_number
@@ -14,7 +15,7 @@ from smartgov.licences.models import Licence, LicenceStatus
 from smartgov.onestop import selectors as onestop_selectors
 from smartgov.onestop.models import Application, State
 
-from . import rules
+from . import ocr, rules
 from .models import (
     OPEN_GRANTS,
     Decision,
@@ -277,3 +278,28 @@ def indicators(*, actor, department) -> list[dict]:
         indicator(key="sampling_pending", name="待抽查秒批件", name_en="Instant approvals awaiting review", unit="件",
                   value=m["instant"]["pending"], url=reverse("smart:approvals"), **common),
     ]
+
+
+# --- 智能预审 ------------------------------------------------------------------------------------------------
+
+def review_of(pr: Prereview) -> dict:
+    """A kept pre-review as onestop shows it (``onestop.hooks``): each field read, with its problem."""
+    problems = {p["field"]: p["message"] for p in pr.problems}
+    fields = []
+    for key, label in ocr.FIELD_LABELS.get(pr.kind, {}).items():
+        value = pr.fields.get(key, "")
+        if key == "seal":
+            value = "未见" if "seal" in problems else "有"
+        elif key == "id_number" and value:
+            value = mask_id_number(value)
+        fields.append({"key": key, "label": label, "value": value, "problem": problems.get(key, "")})
+    return {"id": pr.pk, "kind": pr.kind, "kind_label": ocr.KINDS.get(pr.kind, pr.kind), "fields": fields,
+            "problems": pr.problems, "unread": "", "engine": pr.engine, "ms": round(pr.ms)}
+
+
+def reviews_of_stored(stored_ids: list[int]) -> dict[int, dict]:
+    """The latest pre-review of each stored upload (one query)."""
+    out: dict[int, dict] = {}
+    for pr in Prereview.objects.filter(stored_id__in=stored_ids).order_by("-created_at", "-id"):
+        out.setdefault(pr.stored_id, review_of(pr))
+    return out

@@ -17,7 +17,7 @@ from django.utils import timezone
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from smartgov.core.masking import mask_id_number
-from smartgov.core.permissions import require, system_actor
+from smartgov.core.permissions import has_perm, require, system_actor
 from smartgov.core.validators import is_valid_id_number
 from smartgov.exchange import services as exchange
 from smartgov.licences.services import revoke_licence
@@ -26,7 +26,7 @@ from smartgov.onestop import selectors as onestop_selectors
 from smartgov.onestop import services as onestop
 from smartgov.onestop.models import Application, State
 
-from . import definitions, rules, selectors
+from . import definitions, ocr, rules, selectors
 from .models import (
     OPEN_GRANTS,
     Decision,
@@ -468,3 +468,28 @@ def record_prereview(*, actor, kind: str, result, problems: list[dict], stored=N
     record(actor=actor, action="smart.prereview", target=pr,
            changes={"kind": kind, "problems": [p["field"] for p in problems]})
     return pr
+
+
+def prereview_material(*, actor, stored, material_name: str, expected: dict) -> dict | None:
+    """onestop's material reviewer (``onestop.hooks.on_material_review``): read an applicant's upload as
+    it is chosen on the application form, check it against what the form and the register say, keep the
+    result with the stored file (the officer sees it on the case) and return it for the form. None when
+    the material is not an ID card or a business licence, or the actor may not use the pre-review."""
+    kind = ocr.kind_for_material(material_name)
+    if kind is None or not has_perm(actor, "smart.prereview"):
+        return None
+    unread = {"id": None, "kind": kind, "kind_label": ocr.KINDS[kind], "fields": [], "problems": []}
+    if not stored.content_type.startswith("image/"):
+        return {**unread, "unread": "PDF 文件暂不能自动预审，提交后由工作人员人工核对"}
+    with stored.file.open("rb") as fh:
+        data = fh.read()
+    try:
+        result = ocr.read_document(data, kind=kind)
+    except ocr.UnreadableDocument as exc:
+        return {**unread, "unread": f"{exc}，提交后由工作人员人工核对"}
+    if kind == "id_card":
+        wanted = {"name": expected.get("name", ""), "id_number": expected.get("id_number", "")}
+    else:
+        wanted = {"name": expected.get("enterprise_name", ""), "uscc": expected.get("uscc", "")}
+    problems = ocr.check(kind, result, wanted, today=timezone.localdate())
+    return selectors.review_of(record_prereview(actor=actor, kind=kind, result=result, problems=problems, stored=stored))
