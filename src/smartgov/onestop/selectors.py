@@ -67,6 +67,12 @@ def item_by_code(code: str, *, fresh: bool = False) -> ServiceItem | None:
     return item
 
 
+def department_item(department, basic_code: str) -> ServiceItem | None:
+    """The department's item of this basic code (its first business item), active or not."""
+    return (ServiceItem.objects.select_related("department").filter(department=department, basic_code=basic_code)
+            .order_by("implementation_code").first())
+
+
 def active_item(code: str) -> ServiceItem | None:
     """An item that is open for applications, by implementation code, with its department."""
     return ServiceItem.objects.select_related("department").filter(implementation_code=code.strip(),

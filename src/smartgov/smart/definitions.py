@@ -3,6 +3,7 @@
 An entitlement (免申即享)::
 
     {"benefit": "高龄津贴", "unit": "元/月", "amount": 100, "legal_basis": "…", "recheck_days": 30,
+     "item": "JF02004000",              # the department's one-stop item (基本编码) each grant is a case of
      "sources": {"person": {"resource": "JC-SFC-GAJ-00001", "fields": ["name", "birth_date"],
                             "params": {"id_number": "subject.id_number"}}},
      "condition": {"fact": "person.birth_date", "op": "age_ge", "value": 80, "label": "年满80周岁"},
@@ -23,6 +24,7 @@ Facts are ``<source>.<field>``; ``form.<key>`` and ``answers.<key>`` are the app
 """
 
 from smartgov.core.errors import InvalidInput
+from smartgov.onestop.catalogue import BASIC_CODE
 
 from . import rules
 
@@ -64,6 +66,8 @@ def _sources(defn: dict, *, form_keys: set[str] | None) -> set[str]:
 def check_entitlement(defn: dict) -> dict:
     _need(isinstance(defn, dict), "规则应为对象", "")
     _need(isinstance(defn.get("benefit"), str) and defn["benefit"].strip(), "请填写待遇名称", "benefit")
+    _need(isinstance(defn.get("item"), str) and BASIC_CODE.match(defn["item"]) is not None,
+          "请填写本部门一网通办事项的基本编码（每份待遇都是该事项的一个办件）", "item")
     facts = _sources(defn, form_keys=set())
     rules.check(defn.get("condition"), facts=facts, path="condition")
     for i, tier in enumerate(defn.get("tiers", [])):

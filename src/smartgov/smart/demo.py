@@ -38,7 +38,7 @@ def _age(lo: int, hi: int | None = None) -> dict:
 
 ENTITLEMENTS = [
     ("DC-JD1", "GLJT", "高龄津贴", {
-        "benefit": "高龄津贴", "unit": "元/月", "amount": 100, "recheck_days": 30,
+        "benefit": "高龄津贴", "unit": "元/月", "amount": 100, "recheck_days": 30, "item": "JF02004000",
         "legal_basis": "《中华人民共和国老年人权益保障法》第三十三条；示范市高龄津贴发放办法",
         "sources": {"person": PERSON, "address": ADDRESS},
         "condition": {"all": [
@@ -50,7 +50,7 @@ ENTITLEMENTS = [
         "screen": {"register": {"fact": "register.birth_date", "op": "age_ge", "value": 80}},
         "ends_on": {"person.deceased": "享受人已去世"}, "recheck_on": ["person.moved"]}),
     ("SFC-YBJ", "SYJT", "生育津贴", {
-        "benefit": "生育津贴（一次性）", "unit": "元", "amount": 12000, "recheck_days": 366,
+        "benefit": "生育津贴（一次性）", "unit": "元", "amount": 12000, "recheck_days": 366, "item": "JF00605000",
         "legal_basis": "《中华人民共和国社会保险法》第五十四条、第五十六条",
         "sources": {"birth": _licence_source("CSYXZM"),
                     "insured": {"resource": "BM-SFC-YBJ-00001", "fields": ["insured_status"],
@@ -61,7 +61,7 @@ ENTITLEMENTS = [
         "screen": {"licence": "CSYXZM"}, "decide_on": {"licence.issued": {"type_code": "CSYXZM"}},
         "ends_on": {"person.deceased": "享受人已去世"}}),
     ("SFC-MZJ", "CJLXBT", "残疾人两项补贴", {
-        "benefit": "困难残疾人生活补贴和重度残疾人护理补贴", "unit": "元/月", "amount": 120, "recheck_days": 90,
+        "benefit": "困难残疾人生活补贴和重度残疾人护理补贴", "unit": "元/月", "amount": 120, "recheck_days": 90, "item": "JF00803000",
         "legal_basis": "《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》（国发〔2015〕52号）",
         "sources": {"disability": _licence_source("CJRZ"), "person": PERSON},
         "condition": {"all": [

@@ -120,7 +120,8 @@ def grants_of_user(user):
 
 
 def grant_of_user(user, grant_id: int) -> Grant:
-    grant = Grant.objects.select_related("entitlement", "department", "person").filter(pk=grant_id, user=user).first()
+    grant = (Grant.objects.select_related("entitlement", "department", "person", "application")
+             .filter(pk=grant_id, user=user).first())
     if grant is None:
         raise NotFound()
     return grant
@@ -159,7 +160,7 @@ def grants_for(actor, *, entitlement: Entitlement | None = None, status: str = "
 
 
 def grant_for(actor, grant_id: int) -> Grant:
-    grant = Grant.objects.select_related("entitlement", "person", "department").filter(pk=grant_id).first()
+    grant = Grant.objects.select_related("entitlement", "person", "department", "application").filter(pk=grant_id).first()
     if grant is None:
         raise NotFound()
     require(actor, "smart.view", department=grant.department, hide=True)

@@ -108,6 +108,9 @@ def publish_entitlement(*, actor, department, code: str, name: str, definition: 
         ent = Entitlement.objects.create(code=code, name=name, department=department)
     elif ent.department_id != department.pk:
         raise Conflict("该编码已被其他部门使用", code="entitlement_exists")
+    if onestop_selectors.department_item(department, definition["item"]) is None:
+        raise InvalidInput(f"本部门没有基本编码为 {definition['item']} 的一网通办事项", code="invalid_rule",
+                           detail={"path": "item"})
     current = ent.versions.filter(version=ent.current_version).first()
     if current is not None and current.definition == definition and ent.name == name:
         return ent
@@ -173,15 +176,28 @@ def decide_entitlement(*, actor, entitlement: Entitlement, person, today: dateti
                 next_check_on=today + datetime.timedelta(days=defn.get("recheck_days", 30)))
             Decision.objects.filter(pk=decision.pk).update(subject=f"grant:{grant.pk}")
             if person.user_id:
-                notify.send(user=person.user, title=f"您符合{entitlement.name}条件，无需申请",
-                            body=f"{defn['benefit']}{('（' + tier + '）') if tier else ''}：{amount:g}{grant.unit}。"
-                                 f"依据：{'；'.join(lf.label for lf in leaves)}。请确认收款账户或选择放弃。")
+                what = f"{defn['benefit']}{('（' + tier + '）') if tier else ''}：{amount:g}{grant.unit}"
+                why = f"依据：{'；'.join(lf.label for lf in leaves)}（{entitlement.code} 第{version.version}版规则）"
+                grant.application = _open_case(entitlement, defn, person, f"{what}。{why}。请确认收款账户或选择放弃。",
+                                               actor)
+                grant.save(update_fields=["application"])
+                notify.send(user=person.user, application=grant.application,
+                            title=f"您符合{entitlement.name}条件，无需申请",
+                            body=f"{what}。{why}。请确认收款账户或选择放弃。")
             record(actor=actor, action="smart.grant.offer", target=grant,
                    changes={"entitlement": entitlement.code, "version": version.version, "decision": decision.pk,
                             "tier": tier, "amount": amount})
             return grant
     except IntegrityError:  # another run offered it meanwhile (one open grant per person and entitlement)
         return None
+
+
+def _open_case(entitlement: Entitlement, defn: dict, person, reason: str, actor):
+    """The grant as a one-stop case, opened already decided under the department's item."""
+    item = onestop_selectors.department_item(entitlement.department, defn["item"])
+    if item is None:
+        raise Conflict(f"一网通办事项 {defn['item']} 已不存在", code="entitlement_item_missing")
+    return onestop.open_decided_case(actor=actor, item=item, person=person, user=person.user, reason=reason)
 
 
 @transaction.atomic
@@ -203,14 +219,21 @@ def respond_to_grant(*, actor, grant: Grant, accept: bool, bank_name: str = "", 
         grant.status = GrantStatus.DECLINED
     grant.responded_at = timezone.now()
     grant.save(update_fields=["bank_name", "bank_account", "status", "responded_at", "updated_at"])
+    if grant.application_id:  # the case ends with the answer: 办结 when confirmed, 已撤回 when declined
+        onestop.conclude_decided_case(actor=actor, application=grant.application,
+                                      outcome="confirm" if accept else "decline",
+                                      opinion=f"收款账户 {bank_name} ****{bank_account[-4:]}" if accept else "申请人放弃该待遇")
     record(actor=actor, action="smart.grant.confirm" if accept else "smart.grant.decline", target=grant,
            changes={"bank_account": f"****{bank_account[-4:]}"} if accept else {})
     return grant
 
 
 def _end(grant: Grant, reason: str, actor, decision: Decision | None) -> Grant:
+    offered = grant.status == GrantStatus.OFFERED
     grant.status, grant.ended_on, grant.end_reason = GrantStatus.ENDED, timezone.localdate(), reason[:200]
     grant.save(update_fields=["status", "ended_on", "end_reason", "updated_at"])
+    if offered and grant.application_id:  # not answered yet: the case ends too (a confirmed one is closed)
+        onestop.conclude_decided_case(actor=actor, application=grant.application, outcome="end", opinion=reason)
     if grant.user_id:
         notify.send(user=grant.user, title=f"{grant.entitlement.name}已终止", body=f"原因：{reason}")
     record(actor=actor, action="smart.grant.end", target=grant,

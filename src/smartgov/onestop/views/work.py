@@ -14,7 +14,7 @@ from smartgov.workflow import selectors as wf_selectors
 from smartgov.workflow.models import InstanceStatus
 
 from .. import hooks, selectors, services
-from ..models import REUSED_SOURCES, Application, State
+from ..models import REUSED_SOURCES, Application, Channel, State
 from .common import OFFICER_ACTIONS, decorate
 
 
@@ -68,7 +68,7 @@ def _handles(user, app: Application) -> bool:
 def _available_actions(user, app: Application, task) -> list[str]:
     """Officer actions valid now: the state allows them, the officer handles this department, and the
     workflow agrees (审查 only with the officer's actionable ``task``; 特别程序 only while the clock runs)."""
-    if not _handles(user, app):
+    if not _handles(user, app) or app.channel == Channel.UNASKED:  # 免申即享: the applicant answers
         return []
     status = app.instance.status if app.instance else None
     out = []
