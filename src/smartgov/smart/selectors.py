@@ -115,7 +115,7 @@ def person_to_decide(entitlement: Entitlement, id_number: str) -> Person | None:
 # --- citizens ----------------------------------------------------------------------------------------------
 
 def grants_of_user(user):
-    return (Grant.objects.filter(user=user).select_related("entitlement", "department")
+    return (Grant.objects.filter(user=user).select_related("entitlement", "department", "application")
             .order_by("-created_at", "-pk"))
 
 
@@ -151,7 +151,8 @@ def entitlement_for(actor, code: str) -> Entitlement:
 
 def grants_for(actor, *, entitlement: Entitlement | None = None, status: str = ""):
     require(actor, "smart.view")
-    qs = scope(actor, Grant.objects.select_related("entitlement", "person", "department")).order_by("-created_at", "-pk")
+    qs = scope(actor, Grant.objects.select_related("entitlement", "person", "department", "application")).order_by(
+        "-created_at", "-pk")
     if entitlement is not None:
         qs = qs.filter(entitlement=entitlement)
     if status:
