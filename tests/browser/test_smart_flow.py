@@ -47,7 +47,11 @@ def test_turning_80_brings_a_notice_and_the_citizen_confirms(db, live_server, br
     page.fill("input[name=bank_account]", "6222000011112222")
     page.click("button[value=accept]")
     page.wait_for_selector("[data-testid=grant-status]:has-text('享受中')")
-    assert Grant.objects.get(person=w["elder"]).status == GrantStatus.ACTIVE
+    grant = Grant.objects.select_related("application").get(person=w["elder"])
+    assert grant.status == GrantStatus.ACTIVE and grant.application.state == "closed"  # its one-stop case too
+    page.click("[data-testid=grant-case]")  # the grant links its case in 我的办件
+    page.wait_for_url(f"**/onestop/cases/{grant.application.number}/")
+    assert "年满80周岁" in page.locator("[data-testid=decision-reason]").inner_text()
 
 
 def test_instant_item_is_approved_and_licence_issued_within_seconds(db, live_server, browser):  # noqa: F811

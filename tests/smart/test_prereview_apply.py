@@ -4,6 +4,7 @@ stored file, the submitted case carries that file, and the officer sees the extr
 image with the mismatch marked. One real OCR read (a few seconds on two shared cores)."""
 
 import datetime
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -39,6 +40,9 @@ def case_world(db):
 
 def test_smart_registers_the_material_reviewer_on_onestop_hooks():
     assert any(run is prereview_material for run, _read in hooks.MATERIAL_REVIEWERS)
+    # the hook keeps the dependency one way: smart imports onestop, onestop imports nothing of smart
+    onestop_src = Path(hooks.__file__).parent
+    assert not [p.name for p in onestop_src.rglob("*.py") if "smartgov.smart" in p.read_text(encoding="utf-8")]
 
 
 def test_wrong_name_on_a_blurred_id_card_is_flagged_on_the_form_and_marked_for_the_officer(case_world):
