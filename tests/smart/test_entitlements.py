@@ -257,3 +257,14 @@ def test_an_entitlement_names_an_item_of_its_own_department(w):
     with pytest.raises(InvalidInput):
         services.publish_entitlement(actor=w["street_admin"], department=w["street"], code="TGLJT2", name="高龄津贴",
                                      definition={k: v for k, v in defn.items() if k != "item"})
+
+
+def test_a_rule_version_from_before_items_still_grants_without_a_case(w):
+    version = w["entitlement"].versions.get(version=1)
+    version.definition = {k: v for k, v in version.definition.items() if k != "item"}
+    version.save(update_fields=["definition"])  # as stored before entitlements named their item
+    services.screen(actor=sw.SYSTEM)
+    grant = Grant.objects.get(person=w["elder"])
+    assert grant.status == GrantStatus.OFFERED and grant.application_id is None
+    services.respond_to_grant(actor=w["elder_user"], grant=grant, accept=False)
+    assert not Application.objects.exists()

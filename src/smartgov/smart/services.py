@@ -193,7 +193,10 @@ def decide_entitlement(*, actor, entitlement: Entitlement, person, today: dateti
 
 
 def _open_case(entitlement: Entitlement, defn: dict, person, reason: str, actor):
-    """The grant as a one-stop case, opened already decided under the department's item."""
+    """The grant as a one-stop case, opened already decided under the department's item (None for a rule
+    version published before entitlements named their item: its grants stay the smart app's own)."""
+    if not defn.get("item"):
+        return None
     item = onestop_selectors.department_item(entitlement.department, defn["item"])
     if item is None:
         raise Conflict(f"一网通办事项 {defn['item']} 已不存在", code="entitlement_item_missing")
