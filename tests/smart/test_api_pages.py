@@ -40,6 +40,7 @@ def test_my_grants_api_and_its_query_count(w):
     assert resp.status_code == 200
     [row] = resp.json()["results"]
     assert (row["entitlement_name"], row["status"], row["amount"]) == ("高龄津贴", "offered", 100.0)
+    assert row["case_number"] == Grant.objects.get(pk=row["id"]).application.number  # the one-stop case
     detail = client.get(f"/api/smart/my/grants/{row['id']}").json()
     assert detail["decisions"][0]["facts"]["person.birth_date"] == w["elder"].birth_date.isoformat()
     resp = client.post(f"/api/smart/my/grants/{row['id']}/respond", {"accept": False}, content_type="application/json")
@@ -56,6 +57,7 @@ def test_officer_grant_list_query_count_is_constant(w):
     with CaptureQueriesContext(connection) as many:
         resp = client.get("/api/smart/grants")
     assert resp.json()["count"] == 5
+    assert all(r["case_number"] for r in resp.json()["results"])
     assert len(many.captured_queries) == len(one.captured_queries)
 
 

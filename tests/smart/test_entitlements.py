@@ -6,12 +6,16 @@ import datetime
 import pytest
 
 from smartgov.audit.models import AuditEntry as Entry
-from smartgov.core.errors import InvalidInput, NotFound
+from smartgov.core.errors import Conflict, InvalidInput, NotFound
 from smartgov.exchange import services as exchange
 from smartgov.exchange.models import Message
-from smartgov.onestop.models import Notification
+from smartgov.licences.models import HolderKind, LicenceType
+from smartgov.licences.services import create_licence_type, issue_licence
+from smartgov.onestop import services as onestop
+from smartgov.onestop.models import Application, Channel, Notification, State
 from smartgov.smart import services
 from smartgov.smart.models import Decision, Grant, GrantStatus
+from tests import factories as f
 from tests.smart import world as sw
 
 pytestmark = pytest.mark.django_db
@@ -75,9 +79,7 @@ def test_citizen_confirms_with_bank_account_or_declines(w):
     entry = Entry.objects.get(action="smart.grant.confirm")
     assert "6222000011112222" not in str(entry.changes)  # the audit trail masks the account
     other = Grant.objects.get(person=w["nonagenarian"])
-    other.user = w["young_user"]  # (a second account, to answer the other offer)
-    other.save(update_fields=["user"])
-    services.respond_to_grant(actor=w["young_user"], grant=other, accept=False)
+    services.respond_to_grant(actor=w["nonagenarian_user"], grant=other, accept=False)
     other.refresh_from_db()
     assert other.status == GrantStatus.DECLINED
 
@@ -150,3 +152,119 @@ def test_cli_screen_and_explain(w):
     call_command("smart", "explain", str(grant.pk), stdout=out)
     line = json.loads(out.getvalue().splitlines()[0])
     assert (line["rule"], line["version"], line["qualified"]) == ("TGLJT", 1, True)
+
+
+def _disability_entitlement(w):
+    create_licence_type(actor=sw.SYSTEM, name="残疾人证", code="TCJRZ", department=w["street"],
+                        holder_kind=HolderKind.PERSON, field_template=[{"key": "level", "label": "等级", "required": True}])
+    defn = {"benefit": "残疾人两项补贴", "unit": "元/月", "amount": 120, "recheck_days": 90, "item": sw.ELDER_ITEM,
+            "sources": {"disability": {"resource": w["licence_res"].code, "fields": ["count"],
+                                       "params": {"id_number": "subject.id_number", "type_code": "TCJRZ"}}},
+            "condition": {"fact": "disability.count", "op": "ge", "value": 1, "label": "持有有效的残疾人证"},
+            "screen": {"licence": "TCJRZ"}, "decide_on": {"licence.issued": {"type_code": "TCJRZ"}}}
+    exchange.subscribe(actor=sw.SYSTEM, consumer=w["street"], resource=w["licence_res"], handler="smart.entitlements")
+    return services.publish_entitlement(actor=w["street_admin"], department=w["street"], code="TCJLXBT",
+                                        name="残疾人两项补贴", definition=defn)
+
+
+def test_a_new_fact_on_the_exchange_decides_for_that_person_at_once(w):
+    ent = _disability_entitlement(w)
+    issue_licence(actor=sw.SYSTEM, licence_type=LicenceType.objects.get(code="TCJRZ"), holder_person=w["young"],
+                  data={"level": "二级"})
+    assert not Grant.objects.filter(entitlement=ent).exists()  # no screen has run
+    # another kind of licence issued: not this entitlement's fact, nothing is asked
+    exchange.publish_event(actor=sw.SYSTEM, resource=w["licence_res"], event_type="licence.issued",
+                           subject=w["young"].id_number, data={"type_code": "TJSZ"})
+    exchange.deliver_due(actor=sw.SYSTEM)
+    assert not Decision.objects.filter(rule_code="TCJLXBT").exists()
+    event = exchange.publish_event(actor=sw.SYSTEM, resource=w["licence_res"], event_type="licence.issued",
+                                   subject=w["young"].id_number, data={"type_code": "TCJRZ"})
+    assert exchange.deliver_due(actor=sw.SYSTEM)["delivered"] == 1
+    grant = Grant.objects.get(entitlement=ent)
+    assert (grant.person_id, grant.status) == (w["young"].pk, GrantStatus.OFFERED)
+    d = Decision.objects.get(subject=f"grant:{grant.pk}")
+    assert d.actor == "system:smart.events" and d.facts["disability.count"] == 1
+    assert "残疾人两项补贴" in Notification.objects.filter(user=w["young_user"]).first().title
+    # delivered again (at least once): no second grant and no second decision
+    sub = w["licence_res"].subscriptions.get(consumer=w["street"], handler="smart.entitlements")
+    exchange.replay_from(actor=sw.SYSTEM, subscription=sub, offset=event.pk)
+    assert exchange.deliver_due(actor=sw.SYSTEM)["delivered"] == 1
+    assert Grant.objects.filter(entitlement=ent).count() == 1
+    assert Decision.objects.filter(rule_code="TCJLXBT").count() == 1
+
+
+def test_decide_on_must_map_event_types_to_data(w):
+    with pytest.raises(InvalidInput):
+        services.publish_entitlement(actor=w["street_admin"], department=w["street"], code="TBAD", name="坏规则",
+                                     definition={**sw.elder_definition(), "decide_on": ["licence.issued"]})
+
+
+def test_a_grant_is_a_one_stop_case_already_decided_in_both_lists(w):
+    services.screen(actor=sw.SYSTEM)
+    grant = Grant.objects.select_related("application").get(person=w["elder"])
+    app = grant.application
+    assert (app.state, app.channel, app.item_id) == (State.APPROVED, Channel.UNASKED, w["benefit_item"].pk)
+    assert app.applicant_user_id == w["elder_user"].pk and "年满80周岁" in app.decision_reason
+    assert [s.step for s in app.steps.all()] == ["免申即享认定"]
+    assert Notification.objects.get(user=w["elder_user"]).application_id == app.pk  # the notice links the case
+    assert Entry.objects.filter(action="onestop.application.proactive", target_id=str(app.pk)).exists()
+    # the citizen's 我的办件 and the officer's queue list it; the officer has nothing to do on it
+    assert app.number in f.staff_client(w["elder_user"]).get("/onestop/mine/").content.decode()
+    officer = f.staff_client(w["street_officer"])
+    assert app.number in officer.get("/onestop/work/").content.decode()
+    assert 'data-testid="no-actions"' in officer.get(f"/onestop/work/{app.number}/").content.decode()
+    with pytest.raises(Conflict):
+        onestop.issue_result(actor=w["street_officer"], application=app)
+    # the grant pages link the case
+    assert f"/onestop/cases/{app.number}/" in f.staff_client(w["elder_user"]).get(
+        f"/smart/mine/{grant.pk}/").content.decode()
+    assert f"/onestop/work/{app.number}/" in f.staff_client(w["street_admin"]).get(
+        f"/smart/grants/{grant.pk}/").content.decode()
+
+
+def test_confirming_closes_the_case_and_declining_withdraws_it(w):
+    services.screen(actor=sw.SYSTEM)
+    grant = Grant.objects.get(person=w["elder"])
+    services.respond_to_grant(actor=w["elder_user"], grant=grant, accept=True, bank_name="示范银行",
+                              bank_account="6222000011112222")
+    app = Application.objects.get(pk=grant.application_id)
+    assert app.state == State.CLOSED and app.closed_at is not None
+    assert app.steps.order_by("-pk").first().step == "确认领取"
+    other = Grant.objects.get(person=w["nonagenarian"])
+    services.respond_to_grant(actor=w["nonagenarian_user"], grant=other, accept=False)
+    assert Application.objects.get(pk=other.application_id).state == State.WITHDRAWN
+    with pytest.raises(Conflict):  # the case followed the answer; it cannot be answered twice
+        onestop.conclude_decided_case(actor=w["nonagenarian_user"], application=other.application, outcome="confirm")
+
+
+def test_an_offer_ended_before_the_answer_closes_its_case(w):
+    services.screen(actor=sw.SYSTEM)
+    grant = Grant.objects.get(person=w["elder"])
+    exchange.publish_event(actor=sw.SYSTEM, resource=w["person_res"], event_type="person.deceased",
+                           subject=w["elder"].id_number)
+    exchange.deliver_due(actor=sw.SYSTEM)
+    app = Application.objects.get(pk=grant.application_id)
+    assert app.state == State.CLOSED and "去世" in app.steps.order_by("-pk").first().opinion
+
+
+def test_an_entitlement_names_an_item_of_its_own_department(w):
+    defn = {**sw.elder_definition(), "item": "JF09999000"}
+    defn["sources"]["person"]["resource"] = w["person_res"].code
+    with pytest.raises(InvalidInput) as exc:
+        services.publish_entitlement(actor=w["street_admin"], department=w["street"], code="TGLJT2", name="高龄津贴",
+                                     definition=defn)
+    assert exc.value.detail == {"path": "item"}
+    with pytest.raises(InvalidInput):
+        services.publish_entitlement(actor=w["street_admin"], department=w["street"], code="TGLJT2", name="高龄津贴",
+                                     definition={k: v for k, v in defn.items() if k != "item"})
+
+
+def test_a_rule_version_from_before_items_still_grants_without_a_case(w):
+    version = w["entitlement"].versions.get(version=1)
+    version.definition = {k: v for k, v in version.definition.items() if k != "item"}
+    version.save(update_fields=["definition"])  # as stored before entitlements named their item
+    services.screen(actor=sw.SYSTEM)
+    grant = Grant.objects.get(person=w["elder"])
+    assert grant.status == GrantStatus.OFFERED and grant.application_id is None
+    services.respond_to_grant(actor=w["elder_user"], grant=grant, accept=False)
+    assert not Application.objects.exists()

@@ -23,6 +23,9 @@ PERSON_ITEMS = [{"key": "name", "name": "姓名", "personal": True},
                 {"key": "region_code", "name": "住址行政区划代码", "type": "code"}]
 LICENCE_ITEMS = [{"key": "holder", "name": "持证主体", "personal": True}, {"key": "count", "name": "有效证照数", "type": "number"},
                  {"key": "licences", "name": "证照列表"}]
+ELDER_ITEM = "JF02004000"  # the street's one-stop item 高龄津贴申领: each grant is a case of it
+BENEFIT_ITEM = {"description": "按月发放津贴", "legal_limit_days": 20, "promised_limit_days": 10, "visits": 0,
+                "result": {"kind": "document", "name": "津贴发放决定"}, "process": "fast"}
 BY_ID = [{"key": "id_number", "name": "公民身份号码", "type": "id_number"}]
 
 
@@ -33,7 +36,7 @@ def _content(adapter, items, params, events=()):
 
 
 def elder_definition(**over):
-    d = {"benefit": "高龄津贴", "unit": "元/月", "amount": 100, "recheck_days": 30,
+    d = {"benefit": "高龄津贴", "unit": "元/月", "amount": 100, "recheck_days": 30, "item": ELDER_ITEM,
          "sources": {"person": {"resource": "", "fields": ["name", "birth_date", "region_code"],
                                 "params": {"id_number": "subject.id_number"}}},
          "condition": {"all": [{"fact": "person.birth_date", "op": "age_ge", "value": 80, "label": "年满80周岁"},
@@ -80,7 +83,8 @@ def make():
     licence_res = exchange.publish_resource(
         actor=SYSTEM, department=zwj, code=f"BM-{zwj.code}-00001", name="个人电子证照目录", share_type="unconditional",
         content=_content("licences.person", LICENCE_ITEMS,
-                         [*BY_ID, {"key": "type_code", "name": "证照类型代码", "type": "code", "required": False}]))
+                         [*BY_ID, {"key": "type_code", "name": "证照类型代码", "type": "code", "required": False}],
+                         ["licence.issued"]))
     until = today + datetime.timedelta(days=30)
     for consumer in (street, bureau):
         for res in (person_res, licence_res):
@@ -91,13 +95,16 @@ def make():
             if ag.status == "pending":
                 exchange.approve_agreement(actor=SYSTEM, agreement=ag)
     exchange.subscribe(actor=SYSTEM, consumer=street, resource=person_res, handler="smart.entitlements")
+    w_item = onestop.create_item(actor=SYSTEM, department=street, basic_code=ELDER_ITEM, name="高龄津贴申领",
+                                 item_type="JF", content=BENEFIT_ITEM)
     w = {"police": police, "zwj": zwj, "street": street, "bureau": bureau, "person_res": person_res,
-         "licence_res": licence_res, "street_admin": f.user(Role.DEPT_ADMIN, department=street),
+         "licence_res": licence_res, "benefit_item": w_item, "street_officer": f.user(Role.OFFICER, department=street),
+         "street_admin": f.user(Role.DEPT_ADMIN, department=street),
          "bureau_admin": f.user(Role.DEPT_ADMIN, department=bureau),
          "bureau_officer": f.user(Role.OFFICER, department=bureau), "today": today}
     w["elder"], w["elder_user"] = citizen("王大爷", years_ago(today, 80), 11, police)
     w["young"], w["young_user"] = citizen("赵小年", years_ago(today, 79) - datetime.timedelta(days=-1), 22, police)
-    w["nonagenarian"], _ = citizen("刘奶奶", years_ago(today, 91), 33, police)
+    w["nonagenarian"], w["nonagenarian_user"] = citizen("刘奶奶", years_ago(today, 91), 33, police)
     defn = elder_definition()
     defn["sources"]["person"]["resource"] = person_res.code
     w["entitlement"] = services.publish_entitlement(actor=w["street_admin"], department=street, code="TGLJT",

@@ -97,7 +97,7 @@ RESOURCES = [
      "市场监管部门签发的企业电子证照。"),
     ("BM-SFC-ZWJ-00001", "个人电子证照目录", "SFC-ZWJ", "conditional", "依持证人授权或法定职责",
      "licences.person", LICENCE_ITEMS, BY_ID_TYPE, "realtime", "《国务院关于在线政务服务的若干规定》第十条",
-     ["licence.revoked"], "电子证照库中个人的有效证照。"),
+     ["licence.issued", "licence.revoked"], "电子证照库中个人的有效证照。"),
     ("BM-SFC-ZWJ-00002", "企业电子证照目录", "SFC-ZWJ", "unconditional", "", "licences.enterprise",
      LICENCE_ITEMS, BY_USCC_TYPE, "realtime", "《国务院关于在线政务服务的若干规定》第十条", ["licence.revoked"],
      "电子证照库中企业的有效证照。"),

@@ -104,6 +104,7 @@ class Channel(models.TextChoices):
     WINDOW = "window", "窗口办"
     KIOSK = "kiosk", "自助终端"
     MOBILE = "mobile", "掌上办"
+    UNASKED = "unasked", "免申即享"  # opened by the platform, already decided: no application
 
 
 class State(models.TextChoices):

@@ -67,6 +67,12 @@ def item_by_code(code: str, *, fresh: bool = False) -> ServiceItem | None:
     return item
 
 
+def department_item(department, basic_code: str) -> ServiceItem | None:
+    """The department's item of this basic code (its first business item), active or not."""
+    return (ServiceItem.objects.select_related("department").filter(department=department, basic_code=basic_code)
+            .order_by("implementation_code").first())
+
+
 def active_item(code: str) -> ServiceItem | None:
     """An item that is open for applications, by implementation code, with its department."""
     return ServiceItem.objects.select_related("department").filter(implementation_code=code.strip(),
@@ -357,6 +363,12 @@ def stored_material_for(user, stored_id: int) -> StoredMaterial | None:
                                            and cases_for(user).filter(materials__stored=stored).exists()):
         return stored
     return None
+
+
+def own_stored_materials(user, ids) -> dict[int, StoredMaterial]:
+    """The applicant's own library files among ``ids`` (others' are left out), by pk."""
+    clean = {int(i) for i in ids if str(i).isdigit()}
+    return StoredMaterial.objects.filter(owner_user=user, pk__in=clean).in_bulk() if clean else {}
 
 
 def notice_by_number(number: str) -> Notice | None:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("items/<str:code>/", views.item_guide, name="item"),
     path("items/<str:code>/plan/", views.item_plan, name="item_plan"),
     path("items/<str:code>/apply/", views.item_apply, name="apply"),
+    path("items/<str:code>/apply/materials/<str:key>/", views.item_material_review, name="apply_material"),  # 智能预审
     path("bundles/<str:code>/", views.bundle_apply, name="bundle"),
     path("mine/", views.mine, name="mine"),
     path("cases/<str:number>/", views.case_detail, name="case"),

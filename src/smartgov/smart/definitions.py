@@ -3,6 +3,7 @@
 An entitlement (免申即享)::
 
     {"benefit": "高龄津贴", "unit": "元/月", "amount": 100, "legal_basis": "…", "recheck_days": 30,
+     "item": "JF02004000",              # the department's one-stop item (基本编码) each grant is a case of
      "sources": {"person": {"resource": "JC-SFC-GAJ-00001", "fields": ["name", "birth_date"],
                             "params": {"id_number": "subject.id_number"}}},
      "condition": {"fact": "person.birth_date", "op": "age_ge", "value": 80, "label": "年满80周岁"},
@@ -10,7 +11,8 @@ An entitlement (免申即享)::
      "screen": {"register": {"fact": "register.birth_date", "op": "age_ge", "value": 80}}
              | {"licence": "CJRZ"},                                               # who to ask about
      "ends_on": {"person.deceased": "享受人已去世"},                               # exchange events
-     "recheck_on": ["person.moved", "licence.revoked"]}
+     "recheck_on": ["person.moved", "licence.revoked"],
+     "decide_on": {"licence.issued": {"type_code": "CJRZ"}, "person.born": {}}}   # a new fact: decide at once
 
 Instant approval (秒批) of an item::
 
@@ -22,6 +24,7 @@ Facts are ``<source>.<field>``; ``form.<key>`` and ``answers.<key>`` are the app
 """
 
 from smartgov.core.errors import InvalidInput
+from smartgov.onestop.catalogue import BASIC_CODE
 
 from . import rules
 
@@ -63,6 +66,8 @@ def _sources(defn: dict, *, form_keys: set[str] | None) -> set[str]:
 def check_entitlement(defn: dict) -> dict:
     _need(isinstance(defn, dict), "规则应为对象", "")
     _need(isinstance(defn.get("benefit"), str) and defn["benefit"].strip(), "请填写待遇名称", "benefit")
+    _need(isinstance(defn.get("item"), str) and BASIC_CODE.match(defn["item"]) is not None,
+          "请填写本部门一网通办事项的基本编码（每份待遇都是该事项的一个办件）", "item")
     facts = _sources(defn, form_keys=set())
     rules.check(defn.get("condition"), facts=facts, path="condition")
     for i, tier in enumerate(defn.get("tiers", [])):
@@ -81,6 +86,10 @@ def check_entitlement(defn: dict) -> dict:
         _need(isinstance(screen["licence"], str) and screen["licence"], "请填写证照类型代码", "screen.licence")
     _need(isinstance(defn.get("ends_on", {}), dict), "ends_on 应为 {事件类型: 终止原因}", "ends_on")
     _need(isinstance(defn.get("recheck_on", []), list), "recheck_on 应为事件类型列表", "recheck_on")
+    decide_on = defn.get("decide_on", {})
+    _need(isinstance(decide_on, dict) and all(isinstance(k, str) and k and isinstance(v, dict)
+                                              for k, v in decide_on.items()),
+          "decide_on 应为 {事件类型: {事件数据须等于的值}}", "decide_on")
     return defn
 
 

@@ -12,17 +12,20 @@ from django.utils import timezone
 
 from smartgov.core.permissions import system_actor
 from smartgov.core.validators import id_number_check_char
+from smartgov.exchange.models import Resource
+from smartgov.exchange.services import publish_event
 
 ACTOR = system_actor("demo")
 ELDER_USERNAME = "wangdaye"
 DRIVING_ITEM = "XK00205000"
+PERSON_LICENCES = "BM-SFC-ZWJ-00001"  # 个人电子证照目录 (publishes licence.issued / licence.revoked)
 
 PERSON = {"resource": "JC-SFC-GAJ-00001", "fields": ["name", "birth_date"], "params": {"id_number": "subject.id_number"}}
 ADDRESS = {"resource": "JC-SFC-GAJ-00002", "fields": ["region_code"], "params": {"id_number": "subject.id_number"}}
 
 
 def _licence_source(type_code: str) -> dict:
-    return {"resource": "BM-SFC-ZWJ-00001", "fields": ["count"],
+    return {"resource": PERSON_LICENCES, "fields": ["count"],
             "params": {"id_number": "subject.id_number", "type_code": type_code}}
 
 
@@ -35,7 +38,7 @@ def _age(lo: int, hi: int | None = None) -> dict:
 
 ENTITLEMENTS = [
     ("DC-JD1", "GLJT", "高龄津贴", {
-        "benefit": "高龄津贴", "unit": "元/月", "amount": 100, "recheck_days": 30,
+        "benefit": "高龄津贴", "unit": "元/月", "amount": 100, "recheck_days": 30, "item": "JF02004000",
         "legal_basis": "《中华人民共和国老年人权益保障法》第三十三条；示范市高龄津贴发放办法",
         "sources": {"person": PERSON, "address": ADDRESS},
         "condition": {"all": [
@@ -47,7 +50,7 @@ ENTITLEMENTS = [
         "screen": {"register": {"fact": "register.birth_date", "op": "age_ge", "value": 80}},
         "ends_on": {"person.deceased": "享受人已去世"}, "recheck_on": ["person.moved"]}),
     ("SFC-YBJ", "SYJT", "生育津贴", {
-        "benefit": "生育津贴（一次性）", "unit": "元", "amount": 12000, "recheck_days": 366,
+        "benefit": "生育津贴（一次性）", "unit": "元", "amount": 12000, "recheck_days": 366, "item": "JF00605000",
         "legal_basis": "《中华人民共和国社会保险法》第五十四条、第五十六条",
         "sources": {"birth": _licence_source("CSYXZM"),
                     "insured": {"resource": "BM-SFC-YBJ-00001", "fields": ["insured_status"],
@@ -55,15 +58,17 @@ ENTITLEMENTS = [
         "condition": {"all": [
             {"fact": "birth.count", "op": "ge", "value": 1, "label": "已签发出生医学证明"},
             {"fact": "insured.insured_status", "op": "eq", "value": "正常参保", "label": "正常参加基本医疗保险"}]},
-        "screen": {"licence": "CSYXZM"}, "ends_on": {"person.deceased": "享受人已去世"}}),
+        "screen": {"licence": "CSYXZM"}, "decide_on": {"licence.issued": {"type_code": "CSYXZM"}},
+        "ends_on": {"person.deceased": "享受人已去世"}}),
     ("SFC-MZJ", "CJLXBT", "残疾人两项补贴", {
-        "benefit": "困难残疾人生活补贴和重度残疾人护理补贴", "unit": "元/月", "amount": 120, "recheck_days": 90,
+        "benefit": "困难残疾人生活补贴和重度残疾人护理补贴", "unit": "元/月", "amount": 120, "recheck_days": 90, "item": "JF00803000",
         "legal_basis": "《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》（国发〔2015〕52号）",
         "sources": {"disability": _licence_source("CJRZ"), "person": PERSON},
         "condition": {"all": [
             {"fact": "disability.count", "op": "ge", "value": 1, "label": "持有有效的残疾人证"},
             {"fact": "person.birth_date", "op": "exists", "label": "人口库有登记"}]},
-        "screen": {"licence": "CJRZ"}, "ends_on": {"person.deceased": "享受人已去世"},
+        "screen": {"licence": "CJRZ"}, "decide_on": {"licence.issued": {"type_code": "CJRZ"}},
+        "ends_on": {"person.deceased": "享受人已去世"},
         "recheck_on": ["licence.revoked"]}),
 ]
 
@@ -162,14 +167,19 @@ def _certifications(today) -> None:
     plans = [(zhangsan, "CSYXZM", {"child_name": "张小宝", "child_gender": "男", "child_birth_date": today.isoformat(),
                                    "birth_place": "示范市妇幼保健院", "mother_name": "王芳", "father_name": "张三"}),
              (granny, "CJRZ", {"disability_category": "肢体残疾二级"})]
+    directory = Resource.objects.filter(code=PERSON_LICENCES, active=True).first()
     for person, code, data in plans:
         if person and code in types and not Licence.objects.filter(holder_person=person, licence_type=types[code]).exists():
             issue_licence(actor=ACTOR, licence_type=types[code], holder_person=person, data=data)
+            # the directory tells its subscribers (the entitlements' decide_on decides for the holder at once)
+            if directory and "licence.issued" in directory.versions.get(version=directory.current_version).parsed.events:
+                publish_event(actor=ACTOR, resource=directory, event_type="licence.issued", subject=person.id_number,
+                              data={"type_code": code})
 
 
 def load_demo(*, stdout) -> None:
     from smartgov.accounts.models import Department
-    from smartgov.exchange.models import Resource, Subscription
+    from smartgov.exchange.models import Subscription
     from smartgov.exchange.services import subscribe
     from smartgov.onestop.models import ServiceItem
 

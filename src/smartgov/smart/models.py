@@ -74,6 +74,9 @@ class Grant(TimeStampedModel):
     responded_at = models.DateTimeField("确认时间", null=True, blank=True)
     ended_on = models.DateField("终止日期", null=True, blank=True)
     end_reason = models.CharField("终止原因", max_length=200, blank=True)
+    # the one-stop case the grant is (opened already decided; closed or withdrawn by the citizen's answer)
+    application = models.OneToOneField("onestop.Application", verbose_name="办件", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = "享受记录"

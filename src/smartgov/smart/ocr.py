@@ -17,12 +17,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.utils.translation import gettext_noop
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from smartgov.core.validators import is_valid_id_number, is_valid_uscc
 
 ENGINE_NAME = "rapidocr-onnxruntime 1.4.4 (PP-OCRv4)"
 KINDS = {"id_card": "居民身份证", "business_licence": "营业执照"}
+# what the officer sees beside the image, in this order (templates translate the labels)
+FIELD_LABELS = {
+    "id_card": {"name": gettext_noop("姓名"), "id_number": gettext_noop("公民身份号码"),
+                "birth_date": gettext_noop("出生日期")},
+    "business_licence": {"name": gettext_noop("名称"), "uscc": gettext_noop("统一社会信用代码"),
+                         "legal_representative": gettext_noop("法定代表人"), "established_on": gettext_noop("成立日期"),
+                         "valid_until": gettext_noop("营业期限至"), "seal": gettext_noop("登记机关印章")},
+}
 MAX_PIXELS = 4000 * 4000
 _lock = threading.Lock()
 _engine = None
@@ -139,6 +148,16 @@ def extract(kind: str, boxes: list[Box]) -> dict:
         return {"name": _after(boxes, "名称"), "uscc": uscc, "legal_representative": _after(boxes, "法定代表人"),
                 "established_on": _date(_after(boxes, "成立日期")), "valid_until": until}
     raise UnreadableDocument("不支持的材料类型")
+
+
+def kind_for_material(name: str) -> str | None:
+    """Which document an item's material is, by its name (居民身份证…, 营业执照…); None: not one this
+    pre-review reads."""
+    if "身份证" in name:
+        return "id_card"
+    if "营业执照" in name:
+        return "business_licence"
+    return None
 
 
 def read_document(data: bytes, *, kind: str) -> OcrResult:

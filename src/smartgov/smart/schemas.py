@@ -36,6 +36,11 @@ class GrantOut(Schema):
     starts_on: datetime.date
     person: str
     version: int
+    case_number: str | None = None  # the one-stop case (办件编号) the grant is
+
+    @staticmethod
+    def resolve_case_number(obj):
+        return obj.application.number if obj.application_id else None
 
     @staticmethod
     def resolve_entitlement(obj):

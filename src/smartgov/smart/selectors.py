@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from smartgov.core.errors import NotFound
+from smartgov.core.masking import mask_id_number
 from smartgov.core.permissions import require, scope
 from smartgov.identity.models import Person
 from smartgov.identity.selectors import person_by_id_number
@@ -14,7 +15,7 @@ from smartgov.licences.models import Licence, LicenceStatus
 from smartgov.onestop import selectors as onestop_selectors
 from smartgov.onestop.models import Application, State
 
-from . import rules
+from . import ocr, rules
 from .models import (
     OPEN_GRANTS,
     Decision,
@@ -87,15 +88,40 @@ def open_grants_of(id_number: str) -> list[Grant]:
     return list(Grant.objects.filter(person=person, status__in=OPEN_GRANTS).select_related("entitlement", "person"))
 
 
+def entitlements_deciding_on(event: dict) -> list[tuple[Entitlement, dict]]:
+    """Published entitlements (with their current rule) whose ``decide_on`` names this event — its type,
+    and the event data values the rule asks for (``{"licence.issued": {"type_code": "CJRZ"}}``) — of the
+    department the event was delivered for (all departments when the event does not say)."""
+    ents = published_entitlements()
+    if event.get("consumer"):
+        ents = ents.filter(department_id=event["consumer"])
+    data, out = event.get("data") or {}, []
+    for ent in ents:
+        defn = ent.versions.get(version=ent.current_version).definition
+        wanted = defn.get("decide_on", {}).get(event.get("type", ""))
+        if wanted is not None and all(data.get(k) == v for k, v in wanted.items()):
+            out.append((ent, defn))
+    return out
+
+
+def person_to_decide(entitlement: Entitlement, id_number: str) -> Person | None:
+    """The register person with this ID number, unless they already hold an open grant of it."""
+    person = person_by_id_number(Person.objects.select_related("user"), id_number).first()
+    if person is None or Grant.objects.filter(entitlement=entitlement, person=person, status__in=OPEN_GRANTS).exists():
+        return None
+    return person
+
+
 # --- citizens ----------------------------------------------------------------------------------------------
 
 def grants_of_user(user):
-    return (Grant.objects.filter(user=user).select_related("entitlement", "department")
+    return (Grant.objects.filter(user=user).select_related("entitlement", "department", "application")
             .order_by("-created_at", "-pk"))
 
 
 def grant_of_user(user, grant_id: int) -> Grant:
-    grant = Grant.objects.select_related("entitlement", "department", "person").filter(pk=grant_id, user=user).first()
+    grant = (Grant.objects.select_related("entitlement", "department", "person", "application")
+             .filter(pk=grant_id, user=user).first())
     if grant is None:
         raise NotFound()
     return grant
@@ -125,7 +151,8 @@ def entitlement_for(actor, code: str) -> Entitlement:
 
 def grants_for(actor, *, entitlement: Entitlement | None = None, status: str = ""):
     require(actor, "smart.view")
-    qs = scope(actor, Grant.objects.select_related("entitlement", "person", "department")).order_by("-created_at", "-pk")
+    qs = scope(actor, Grant.objects.select_related("entitlement", "person", "department", "application")).order_by(
+        "-created_at", "-pk")
     if entitlement is not None:
         qs = qs.filter(entitlement=entitlement)
     if status:
@@ -134,7 +161,7 @@ def grants_for(actor, *, entitlement: Entitlement | None = None, status: str = "
 
 
 def grant_for(actor, grant_id: int) -> Grant:
-    grant = Grant.objects.select_related("entitlement", "person", "department").filter(pk=grant_id).first()
+    grant = Grant.objects.select_related("entitlement", "person", "department", "application").filter(pk=grant_id).first()
     if grant is None:
         raise NotFound()
     require(actor, "smart.view", department=grant.department, hide=True)
@@ -253,3 +280,28 @@ def indicators(*, actor, department) -> list[dict]:
         indicator(key="sampling_pending", name="待抽查秒批件", name_en="Instant approvals awaiting review", unit="件",
                   value=m["instant"]["pending"], url=reverse("smart:approvals"), **common),
     ]
+
+
+# --- 智能预审 ------------------------------------------------------------------------------------------------
+
+def review_of(pr: Prereview) -> dict:
+    """A kept pre-review as onestop shows it (``onestop.hooks``): each field read, with its problem."""
+    problems = {p["field"]: p["message"] for p in pr.problems}
+    fields = []
+    for key, label in ocr.FIELD_LABELS.get(pr.kind, {}).items():
+        value = pr.fields.get(key, "")
+        if key == "seal":
+            value = "未见" if "seal" in problems else "有"
+        elif key == "id_number" and value:
+            value = mask_id_number(value)
+        fields.append({"key": key, "label": label, "value": value, "problem": problems.get(key, "")})
+    return {"id": pr.pk, "kind": pr.kind, "kind_label": ocr.KINDS.get(pr.kind, pr.kind), "fields": fields,
+            "problems": pr.problems, "unread": "", "engine": pr.engine, "ms": round(pr.ms)}
+
+
+def reviews_of_stored(stored_ids: list[int]) -> dict[int, dict]:
+    """The latest pre-review of each stored upload (one query)."""
+    out: dict[int, dict] = {}
+    for pr in Prereview.objects.filter(stored_id__in=stored_ids).order_by("-created_at", "-id"):
+        out.setdefault(pr.stored_id, review_of(pr))
+    return out

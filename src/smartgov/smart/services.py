@@ -17,7 +17,7 @@ from django.utils import timezone
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from smartgov.core.masking import mask_id_number
-from smartgov.core.permissions import require, system_actor
+from smartgov.core.permissions import has_perm, require, system_actor
 from smartgov.core.validators import is_valid_id_number
 from smartgov.exchange import services as exchange
 from smartgov.licences.services import revoke_licence
@@ -26,7 +26,7 @@ from smartgov.onestop import selectors as onestop_selectors
 from smartgov.onestop import services as onestop
 from smartgov.onestop.models import Application, State
 
-from . import definitions, rules, selectors
+from . import definitions, ocr, rules, selectors
 from .models import (
     OPEN_GRANTS,
     Decision,
@@ -108,6 +108,9 @@ def publish_entitlement(*, actor, department, code: str, name: str, definition: 
         ent = Entitlement.objects.create(code=code, name=name, department=department)
     elif ent.department_id != department.pk:
         raise Conflict("该编码已被其他部门使用", code="entitlement_exists")
+    if onestop_selectors.department_item(department, definition["item"]) is None:
+        raise InvalidInput(f"本部门没有基本编码为 {definition['item']} 的一网通办事项", code="invalid_rule",
+                           detail={"path": "item"})
     current = ent.versions.filter(version=ent.current_version).first()
     if current is not None and current.definition == definition and ent.name == name:
         return ent
@@ -173,15 +176,31 @@ def decide_entitlement(*, actor, entitlement: Entitlement, person, today: dateti
                 next_check_on=today + datetime.timedelta(days=defn.get("recheck_days", 30)))
             Decision.objects.filter(pk=decision.pk).update(subject=f"grant:{grant.pk}")
             if person.user_id:
-                notify.send(user=person.user, title=f"您符合{entitlement.name}条件，无需申请",
-                            body=f"{defn['benefit']}{('（' + tier + '）') if tier else ''}：{amount:g}{grant.unit}。"
-                                 f"依据：{'；'.join(lf.label for lf in leaves)}。请确认收款账户或选择放弃。")
+                what = f"{defn['benefit']}{('（' + tier + '）') if tier else ''}：{amount:g}{grant.unit}"
+                why = f"依据：{'；'.join(lf.label for lf in leaves)}（{entitlement.code} 第{version.version}版规则）"
+                grant.application = _open_case(entitlement, defn, person, f"{what}。{why}。请确认收款账户或选择放弃。",
+                                               actor)
+                grant.save(update_fields=["application"])
+                notify.send(user=person.user, application=grant.application,
+                            title=f"您符合{entitlement.name}条件，无需申请",
+                            body=f"{what}。{why}。请确认收款账户或选择放弃。")
             record(actor=actor, action="smart.grant.offer", target=grant,
                    changes={"entitlement": entitlement.code, "version": version.version, "decision": decision.pk,
                             "tier": tier, "amount": amount})
             return grant
     except IntegrityError:  # another run offered it meanwhile (one open grant per person and entitlement)
         return None
+
+
+def _open_case(entitlement: Entitlement, defn: dict, person, reason: str, actor):
+    """The grant as a one-stop case, opened already decided under the department's item (None for a rule
+    version published before entitlements named their item: its grants stay the smart app's own)."""
+    if not defn.get("item"):
+        return None
+    item = onestop_selectors.department_item(entitlement.department, defn["item"])
+    if item is None:
+        raise Conflict(f"一网通办事项 {defn['item']} 已不存在", code="entitlement_item_missing")
+    return onestop.open_decided_case(actor=actor, item=item, person=person, user=person.user, reason=reason)
 
 
 @transaction.atomic
@@ -203,14 +222,21 @@ def respond_to_grant(*, actor, grant: Grant, accept: bool, bank_name: str = "", 
         grant.status = GrantStatus.DECLINED
     grant.responded_at = timezone.now()
     grant.save(update_fields=["bank_name", "bank_account", "status", "responded_at", "updated_at"])
+    if grant.application_id:  # the case ends with the answer: 办结 when confirmed, 已撤回 when declined
+        onestop.conclude_decided_case(actor=actor, application=grant.application,
+                                      outcome="confirm" if accept else "decline",
+                                      opinion=f"收款账户 {bank_name} ****{bank_account[-4:]}" if accept else "申请人放弃该待遇")
     record(actor=actor, action="smart.grant.confirm" if accept else "smart.grant.decline", target=grant,
            changes={"bank_account": f"****{bank_account[-4:]}"} if accept else {})
     return grant
 
 
 def _end(grant: Grant, reason: str, actor, decision: Decision | None) -> Grant:
+    offered = grant.status == GrantStatus.OFFERED
     grant.status, grant.ended_on, grant.end_reason = GrantStatus.ENDED, timezone.localdate(), reason[:200]
     grant.save(update_fields=["status", "ended_on", "end_reason", "updated_at"])
+    if offered and grant.application_id:  # not answered yet: the case ends too (a confirmed one is closed)
+        onestop.conclude_decided_case(actor=actor, application=grant.application, outcome="end", opinion=reason)
     if grant.user_id:
         notify.send(user=grant.user, title=f"{grant.entitlement.name}已终止", body=f"原因：{reason}")
     record(actor=actor, action="smart.grant.end", target=grant,
@@ -289,11 +315,21 @@ def screen(*, actor, today: datetime.date | None = None, limit: int = 10_000, de
 
 def handle_exchange_event(event: dict) -> None:
     """In-platform subscriber (``smart.entitlements``): an event that ends an entitlement (death) ends
-    the subject's open grants at once; one that may change it (moving, a revoked licence) rechecks them."""
+    the subject's open grants at once; one that may change it (moving, a revoked licence) rechecks them;
+    one that may make the subject a new qualifier (a birth registered, a disability certificate issued:
+    the entitlement's ``decide_on``) decides for them at once, as the scheduled screen would."""
     actor = system_actor("smart.events")
     event_type, subject = event.get("type", ""), (event.get("subject") or "").strip()
     if not is_valid_id_number(subject):
         return
+    _end_or_recheck_on_event(event, event_type, subject, actor)
+    for ent, _defn in selectors.entitlements_deciding_on(event):
+        person = selectors.person_to_decide(ent, subject)
+        if person is not None:  # an event delivered twice (at least once) finds the grant and stops here
+            decide_entitlement(actor=actor, entitlement=ent, person=person)
+
+
+def _end_or_recheck_on_event(event: dict, event_type: str, subject: str, actor) -> None:
     for grant in selectors.open_grants_of(subject):
         defn = grant.entitlement.versions.get(version=grant.entitlement.current_version).definition
         if event_type in defn.get("ends_on", {}):
@@ -458,3 +494,28 @@ def record_prereview(*, actor, kind: str, result, problems: list[dict], stored=N
     record(actor=actor, action="smart.prereview", target=pr,
            changes={"kind": kind, "problems": [p["field"] for p in problems]})
     return pr
+
+
+def prereview_material(*, actor, stored, material_name: str, expected: dict) -> dict | None:
+    """onestop's material reviewer (``onestop.hooks.on_material_review``): read an applicant's upload as
+    it is chosen on the application form, check it against what the form and the register say, keep the
+    result with the stored file (the officer sees it on the case) and return it for the form. None when
+    the material is not an ID card or a business licence, or the actor may not use the pre-review."""
+    kind = ocr.kind_for_material(material_name)
+    if kind is None or not has_perm(actor, "smart.prereview"):
+        return None
+    unread = {"id": None, "kind": kind, "kind_label": ocr.KINDS[kind], "fields": [], "problems": []}
+    if not stored.content_type.startswith("image/"):
+        return {**unread, "unread": "PDF 文件暂不能自动预审，提交后由工作人员人工核对"}
+    with stored.file.open("rb") as fh:
+        data = fh.read()
+    try:
+        result = ocr.read_document(data, kind=kind)
+    except ocr.UnreadableDocument as exc:
+        return {**unread, "unread": f"{exc}，提交后由工作人员人工核对"}
+    if kind == "id_card":
+        wanted = {"name": expected.get("name", ""), "id_number": expected.get("id_number", "")}
+    else:
+        wanted = {"name": expected.get("enterprise_name", ""), "uscc": expected.get("uscc", "")}
+    problems = ocr.check(kind, result, wanted, today=timezone.localdate())
+    return selectors.review_of(record_prereview(actor=actor, kind=kind, result=result, problems=problems, stored=stored))

@@ -38,7 +38,9 @@ HANDLERS: dict[str, Callable[[dict], None]] = {}
 
 
 def register_handler(name: str, fn: Callable[[dict], None]) -> None:
-    """An in-platform subscriber: ``fn(event)`` runs in the delivery worker; raising means retry."""
+    """An in-platform subscriber: ``fn(event)`` runs in the delivery worker; raising means retry. The
+    event is its document (as a webhook receives it) plus ``consumer``: the pk of the subscribing
+    department it is delivered for."""
     HANDLERS[name] = fn
 
 
@@ -163,7 +165,7 @@ def deliver_one(delivery_id: int, *, actor) -> str:
             handler = HANDLERS.get(sub.handler)
             if handler is None:
                 raise OSError(f"unknown handler {sub.handler}")
-            handler(doc)
+            handler({**doc, "consumer": sub.consumer_id})
         else:
             body = orjson.dumps(doc)
             ts = str(int(timezone.now().timestamp()))

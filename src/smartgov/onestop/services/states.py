@@ -12,7 +12,7 @@ from smartgov.core.errors import Conflict, NotFound
 from smartgov.core.permissions import require
 
 from .. import notify
-from ..models import Application, CaseStep, State
+from ..models import Application, CaseStep, Channel, State
 
 # action → (states it may be taken from, state it leads to; None = decided by the action)
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
@@ -59,6 +59,9 @@ def _locked(app: Application) -> Application:
 
 
 def _guard(app: Application, action: str) -> None:
+    if app.channel == Channel.UNASKED:  # the platform decided it; only the applicant's answer moves it
+        raise Conflict(f"免申即享办件由申请人确认或放弃，不能{STEP_NAMES[action]}", code="proactive_case",
+                       detail={"state": app.state, "action": action})
     allowed, _target = TRANSITIONS[action]
     if app.state not in allowed:
         raise Conflict(f"办件当前状态为“{State(app.state).label}”，不能{STEP_NAMES[action]}",

@@ -5,7 +5,7 @@ Views read through ``selectors``, validate input, call one ``services`` function
 message on failure (``DomainError``); permissions through ``require``/``has_perm``.
 """
 
-from .applying import bundle_apply, item_apply
+from .applying import bundle_apply, item_apply, item_material_review
 from .cases import (
     case_detail,
     case_evaluate,
@@ -32,6 +32,7 @@ __all__ = [
     "hall",
     "item_apply",
     "item_guide",
+    "item_material_review",
     "item_plan",
     "material_file",
     "mine",

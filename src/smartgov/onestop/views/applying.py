@@ -5,25 +5,29 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from smartgov.core.errors import DomainError, InvalidInput, NotFound
 from smartgov.core.permissions import require
 
-from .. import selectors, services
+from .. import hooks, selectors, services
 from .common import (
     answers_from,
     detail_errors,
     enterprise_from,
+    expected_for_review,
     field_rows_for,
     form_values,
     is_htmx,
     item_or_404,
     kept_values,
     material_rows_for,
+    posted_uploads,
     question_rows,
     represented_enterprises,
     store_uploads,
     stray_errors,
+    with_uploads,
 )
 
 
@@ -44,10 +48,16 @@ def item_apply(request, code: str):
     errors: dict[str, str] = {}
     stray: list[str] = []
     refresh = request.method == "POST" and data.get("_refresh")
+    all_rows = material_rows_for([(m, None) for m in content.materials], {})
+    uploaded = posted_uploads(request.user, data, all_rows) if request.method == "POST" else {}
     if request.method == "POST" and not refresh:
         plan = selectors.reuse_plan(request.user, content, answers, enterprise=enterprise)
         rows = material_rows_for([(m, None) for m in content.materials_for(answers)], plan)
         stored, errors = store_uploads(request, rows)
+        for key, kept in uploaded.items():  # chosen (and pre-reviewed) while filling the form; a new file wins
+            stored.setdefault(key, kept.pk)
+        own = selectors.own_stored_materials(request.user, stored.values())  # kept if the form comes back
+        uploaded.update({k: own[pk] for k, pk in stored.items() if pk in own})
         if not errors:
             try:
                 app = services.apply(actor=request.user, item=item, answers=answers,
@@ -62,7 +72,8 @@ def item_apply(request, code: str):
                 messages.success(request, _("申请已提交，办件编号 %(number)s。请留意预审结果。") % {"number": app.number})
                 return redirect("onestop:case", app.number)
     plan = selectors.reuse_plan(request.user, content, answers, enterprise=enterprise)
-    materials = material_rows_for([(m, None) for m in content.materials_for(answers)], plan, errors)
+    materials = with_uploads(material_rows_for([(m, None) for m in content.materials_for(answers)], plan, errors),
+                             item.implementation_code, uploaded)
     field_rows = field_rows_for(fields, values, errors)
     questions = question_rows(content.situations_for(answers), answers, errors)
     known = {f"answers.{q['key']}" for q in questions} | {r["key"] for r in field_rows} | {
@@ -78,6 +89,45 @@ def item_apply(request, code: str):
     if refresh and is_htmx(request):
         return render(request, "onestop/_apply_body.html", ctx)
     return render(request, "onestop/apply.html", ctx, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def item_material_review(request, code: str, key: str):
+    """智能预审 as a file is chosen (htmx): keep it in the applicant's library, have it read and checked
+    against the form and the register, and answer with that material's upload area — the problems in
+    plain Chinese beside it, before anything is submitted."""
+    require(request.user, "onestop.apply")
+    item = item_or_404(code)
+    content = selectors.current_version(item).parsed
+    material = next((m for m in content.materials if m.key == key), None)
+    if material is None:
+        raise NotFound(_("没有这份材料"), code="not_found")
+    data = request.POST
+    answers = answers_from(data, content.situations)
+    enterprise = enterprise_from(request.user, data.get("enterprise"))
+    fields = content.fields_for(answers)
+    plan = selectors.reuse_plan(request.user, content, answers, enterprise=enterprise)
+    [row] = material_rows_for([(material, None)], plan)
+    uploaded = posted_uploads(request.user, data, [row])
+    upload = request.FILES.get(f"materials.{key}")
+    review = None
+    if upload is not None:
+        try:
+            stored = services.store_material(actor=request.user, key=key, name=material.name, upload=upload)
+        except DomainError as exc:
+            row["error"] = exc.message
+        else:
+            uploaded = {key: stored}
+            review = hooks.review_material(actor=request.user, stored=stored, material_name=material.name,
+                                           expected=expected_for_review(request.user, fields,
+                                                                        form_values(data, fields), enterprise))
+    keys = [m.key for m in content.materials_for(answers)]
+    [row] = with_uploads([row], code, uploaded)
+    row["upload_params"] = "not " + ",".join(f"materials.{k}" for k in keys if k != key) if len(keys) > 1 else "*"
+    if upload is not None and review is not None:
+        row["review"] = review
+    return render(request, "onestop/_material_upload.html", {"m": row})
 
 
 @login_required

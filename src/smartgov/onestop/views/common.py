@@ -1,6 +1,7 @@
 """What the one-stop pages share: labels and badge tones, reading the posted answers and form, the rows
 the templates show, uploads into the material library, and error messages from the services."""
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -9,8 +10,8 @@ from smartgov.core.masking import mask_id_number
 from smartgov.core.permissions import has_perm
 from smartgov.workflow import selectors as wf_selectors
 
-from .. import selectors, services
-from ..models import Application, ServiceItem, State
+from .. import hooks, selectors, services
+from ..models import Application, ServiceItem, State, StoredMaterial
 
 # Choice labels of the models and step names of the services are Chinese data; the templates show them
 # with {% translate %} so the English catalogue can name them (kept here so makemessages finds them).
@@ -165,3 +166,51 @@ def decorate(apps) -> list[Application]:
         app.colour_tone = COLOUR_TONE.get(app.colour or "", "")
         app.colour_label = wf_selectors.COLOUR_LABELS.get(app.colour, "") if app.colour else ""
     return apps
+
+
+# --- 智能预审 of uploads on the application form (the reviewer is another app's, through ``hooks``) ------
+
+def expected_for_review(user, fields, values: dict, enterprise) -> dict:
+    """What an uploaded ID card or licence should say: the form's values where the applicant filled them
+    (the fields that carry a name, an ID number, a USCC), else the register's."""
+    person = getattr(user, "person", None)
+    typed: dict[str, str] = {}
+    for f in fields:
+        value = (values.get(f.key) or "").strip()
+        if not value:
+            continue
+        if f.prefill == "person.name":
+            typed.setdefault("name", value)
+        elif f.prefill == "person.id_number" or f.type == "id_number":
+            typed.setdefault("id_number", value.upper())
+        elif f.prefill == "enterprise.uscc" or f.type == "uscc":
+            typed.setdefault("uscc", value.upper())
+        elif f.prefill == "enterprise.name":
+            typed.setdefault("enterprise_name", value)
+    register = {"name": person.name if person else user.name, "id_number": person.id_number if person else "",
+                "uscc": enterprise.uscc if enterprise else "", "enterprise_name": enterprise.name if enterprise else ""}
+    return {k: typed.get(k) or v for k, v in register.items()}
+
+
+def posted_uploads(user, data, rows: list[dict]) -> dict[str, StoredMaterial]:
+    """Files already uploaded (and pre-reviewed) while the form was filled: ``stored.<key>`` → the
+    applicant's own library file."""
+    wanted = {r["key"]: data.get(f"stored.{r['key']}", "") for r in rows}
+    own = selectors.own_stored_materials(user, [v for v in wanted.values() if v])
+    return {k: own[int(v)] for k, v in wanted.items() if v.isdigit() and int(v) in own}
+
+
+def with_uploads(rows: list[dict], code: str, uploaded: dict[str, StoredMaterial]) -> list[dict]:
+    """Each upload row gets its pre-review URL (the file is read as soon as it is chosen), the file kept so
+    far and that file's pre-review."""
+    reviews = hooks.material_reviews([s.pk for s in uploaded.values()]) if uploaded else {}
+    keys = [r["key"] for r in rows]
+    for row in rows:
+        others = [f"materials.{k}" for k in keys if k != row["key"]]
+        row["upload_url"] = reverse("onestop:apply_material", args=[code, row["key"]])
+        row["upload_params"] = "not " + ",".join(others) if others else "*"
+        stored = uploaded.get(row["key"])
+        if stored is not None:
+            row["uploaded"] = {"stored_id": stored.pk, "name": stored.name}
+            row["review"] = reviews.get(stored.pk)
+    return rows

@@ -13,8 +13,8 @@ from smartgov.core.permissions import covers_department, has_perm, require
 from smartgov.workflow import selectors as wf_selectors
 from smartgov.workflow.models import InstanceStatus
 
-from .. import selectors, services
-from ..models import REUSED_SOURCES, Application, State
+from .. import hooks, selectors, services
+from ..models import REUSED_SOURCES, Application, Channel, State
 from .common import OFFICER_ACTIONS, decorate
 
 
@@ -68,7 +68,7 @@ def _handles(user, app: Application) -> bool:
 def _available_actions(user, app: Application, task) -> list[str]:
     """Officer actions valid now: the state allows them, the officer handles this department, and the
     workflow agrees (审查 only with the officer's actionable ``task``; 特别程序 only while the clock runs)."""
-    if not _handles(user, app):
+    if not _handles(user, app) or app.channel == Channel.UNASKED:  # 免申即享: the applicant answers
         return []
     status = app.instance.status if app.instance else None
     out = []
@@ -103,9 +103,13 @@ def work_case(request, number: str):
     open_tasks = list(instance.tasks.filter(status="open").select_related("department", "assignee")) \
         if instance else []
     remaining = wf_selectors.remaining_workdays(instance) if instance else None
+    materials = list(app.materials.all())
+    reviews = hooks.material_reviews([m.stored_id for m in materials if m.stored_id])  # 智能预审 of the uploads
+    for m in materials:
+        m.review = reviews.get(m.stored_id)
     return render(request, "onestop/work_case.html", {
         "app": app, "form_rows": [(labels.get(k, k), v) for k, v in selectors.form_values(app).items()], "answers": answers,
-        "steps": app.steps.all(), "materials": app.materials.all(), "notices": app.notices.all(),
+        "steps": app.steps.all(), "materials": materials, "notices": app.notices.all(),
         "reused": set(REUSED_SOURCES), "actions": set(actions), "task": task, "open_tasks": open_tasks,
         "remaining": remaining, "late_days": -remaining if remaining is not None and remaining < 0 else 0,
         "suspensions": instance.suspensions if instance else [],
