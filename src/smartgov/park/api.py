@@ -1,5 +1,6 @@
 """智慧园区 API: space, enterprises, leases and bills, devices (provisioned on the shared IoT layer),
-telemetry history, alarm rules (JSON import/export), alarms, energy statements."""
+telemetry history, alarm rules (JSON import/export), alarms, energy statements, visitors (pre-registration,
+the pass token, gate check-in/out, the day's log)."""
 
 from datetime import date, datetime, timedelta
 
@@ -168,3 +169,43 @@ def import_rules(request, park_id: int, payload: list[dict] = Body(...)):  # noq
 def issue_statement(request, enterprise_id: int, month: date):
     ent = selectors.get_enterprise_for(request.user, enterprise_id)
     return Status(201, services.issue_energy_statement(actor=request.user, enterprise=ent, month=month))
+
+
+@router.post("/parks/{park_id}/visits", response={201: s.VisitCreated}, summary="访客预约登记（返回通行码）")
+def register_visit(request, park_id: int, payload: s.VisitIn):
+    park = selectors.get_park_for(request.user, park_id)
+    ent = park.enterprises.filter(pk=payload.enterprise).first()
+    if ent is None:
+        raise NotFound("没有这家企业", code="enterprise_not_found")
+    return Status(201, services.register_visit(actor=request.user, enterprise=ent, name=payload.name,
+                                               phone=payload.phone, id_number=payload.id_number,
+                                               purpose=payload.purpose, valid_from=payload.valid_from,
+                                               valid_until=payload.valid_until))
+
+
+@router.get("/parks/{park_id}/visits", response=list[s.VisitOut], summary="访客记录（某日，个人信息脱敏）")
+@paginate(PageNumber)
+def list_visits(request, park_id: int, day: date | None = None):
+    park = selectors.get_park_for(request.user, park_id)
+    return selectors.visit_log(request.user, park, day or timezone.localdate())
+
+
+@router.get("/parks/{park_id}/visitors-today", response=s.VisitorsToday, summary="今日访客")
+def visitors_today(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    return selectors.visitors_today(park, timezone.localdate())
+
+
+@router.post("/visits/check-in", response=s.VisitOut, summary="闸机入园（核验通行码）")
+def check_in(request, payload: s.GateIn):
+    return services.check_in(actor=request.user, token=payload.token, gate=payload.gate)
+
+
+@router.post("/visits/check-out", response=s.VisitOut, summary="闸机离园")
+def check_out(request, payload: s.GateIn):
+    return services.check_out(actor=request.user, token=payload.token, gate=payload.gate)
+
+
+@router.post("/visits/{visit_id}/cancel", response=s.VisitOut, summary="取消访客预约")
+def cancel_visit(request, visit_id: int):
+    return services.cancel_visit(actor=request.user, visit=selectors.get_visit_for(request.user, visit_id))

@@ -5,6 +5,10 @@ from decimal import Decimal
 
 from ninja import Schema
 
+from smartgov.core.masking import mask_id_number, mask_name, mask_phone
+
+from .passes import pass_token
+
 
 class ParkOut(Schema):
     id: int
@@ -157,3 +161,62 @@ class StatementOut(Schema):
     amount: Decimal
     carbon_kg: Decimal
     meters: list[dict]
+
+
+class VisitIn(Schema):
+    enterprise: int
+    name: str
+    phone: str
+    id_number: str = ""
+    purpose: str = ""
+    valid_from: datetime
+    valid_until: datetime
+
+
+class VisitOut(Schema):
+    """A visit with the visitor's name, phone and ID number masked (脱敏)."""
+
+    id: int
+    enterprise_id: int
+    name: str
+    phone: str
+    id_number: str
+    purpose: str
+    valid_from: datetime
+    valid_until: datetime
+    status: str
+    checked_in_at: datetime | None
+    gate_in: str
+    checked_out_at: datetime | None
+    gate_out: str
+
+    @staticmethod
+    def resolve_name(obj):
+        return mask_name(obj.name)
+
+    @staticmethod
+    def resolve_phone(obj):
+        return mask_phone(obj.phone)
+
+    @staticmethod
+    def resolve_id_number(obj):
+        return mask_id_number(obj.id_number)
+
+
+class VisitCreated(VisitOut):
+    token: str  # the pass: what its QR code carries
+
+    @staticmethod
+    def resolve_token(obj):
+        return pass_token(obj.pk)
+
+
+class GateIn(Schema):
+    token: str
+    gate: str = ""
+
+
+class VisitorsToday(Schema):
+    expected: int
+    arrived: int
+    on_site: int

@@ -15,4 +15,10 @@ urlpatterns = [
     path("enterprises/<int:enterprise_id>/leases/", views.create_lease, name="create_lease"),
     path("enterprises/<int:enterprise_id>/statements/", views.issue_statement, name="issue_statement"),
     path("statements/<int:statement_id>/", views.statement, name="statement"),
+    path("<int:park_id>/visitors/", views.visitors, name="visitors"),
+    path("<int:park_id>/visitors/log/", views.visit_log, name="visit_log"),
+    path("<int:park_id>/visitors/register/", views.register_visit, name="register_visit"),
+    path("<int:park_id>/visitors/gate/", views.gate, name="gate"),
+    path("visits/<int:visit_id>/", views.visit, name="visit"),
+    path("visits/<int:visit_id>/cancel/", views.cancel_visit, name="cancel_visit"),
 ]

@@ -1,24 +1,30 @@
 """Pages: the parks in scope, a park's 一张图 (occupancy, industry mix, output and tax, energy, floor plan,
-live alarms), an enterprise (leases, bills, energy statements), forms to register enterprises, leases and
-devices. Views validate and call one service."""
+live alarms, visitors today), an enterprise (leases, bills, energy statements), forms to register
+enterprises, leases and devices, the visitor log with the gate (htmx) and a visitor's QR pass. Views
+validate and call one service."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from smartgov.core.errors import DomainError, NotFound
+from smartgov.core.errors import DomainError, InvalidInput, NotFound
+from smartgov.core.masking import mask_id_number, mask_name, mask_phone
+from smartgov.core.pdf import qr_svg
 from smartgov.core.permissions import has_perm
 from smartgov.iot import selectors as iot_selectors
 from smartgov.iot import services as iot_services
+from smartgov.iot.readings import telemetry_topic
 
 from . import selectors, services
 from .industry import SECTIONS
-from .models import Building, EnergyStatement, Floor, LeaseStatus, Unit
+from .models import Building, EnergyStatement, Floor, LeaseStatus, Unit, VisitStatus
+from .passes import pass_token
 
 
 def _month(request) -> date:
@@ -60,6 +66,8 @@ def dashboard(request, park_id: int):
         "vacant_units": list(Unit.objects.filter(floor__building__park=park, status="vacant")
                              .select_related("floor__building")),
         "device_kinds": services.DEVICE_KINDS,
+        "visitors": selectors.visitors_today(park, timezone.localdate()),
+        "can_visitors": has_perm(request.user, "park.visitors"),
     })
 
 
@@ -178,8 +186,6 @@ def provision_device(request, park_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("park:dashboard", park.pk)
-    from smartgov.iot.readings import telemetry_topic
-
     return render(request, "park/device_secret.html", {"park": park, "device": device, "secret": secret,
                                                        "topic": telemetry_topic("smartgov", device.code)})
 
@@ -203,3 +209,110 @@ def save_rule(request, park_id: int):
     else:
         messages.success(request, _("告警规则已保存"))
     return redirect("park:dashboard", park.pk)
+
+
+# ---------------------------------------------------------------- visitors
+def _day(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+def _local_datetime(raw: str) -> datetime:
+    """A ``datetime-local`` field (no zone) read in the installation's time zone."""
+    try:
+        value = datetime.fromisoformat(raw or "")
+    except ValueError:
+        raise InvalidInput(_("时间格式不正确"), code="invalid_datetime") from None
+    return value if value.tzinfo else timezone.make_aware(value)
+
+
+def _masked(visits) -> list[dict]:
+    return [{"visit": v, "name": mask_name(v.name), "phone": mask_phone(v.phone),
+             "id_number": mask_id_number(v.id_number)} for v in visits]
+
+
+@login_required
+def visitors(request, park_id: int):
+    """访客: the day's log, pre-registration for a host enterprise, and the gate (scan a pass: in or out)."""
+    park = selectors.get_park_for(request.user, park_id)
+    day = _day(request)
+    rows = _masked(selectors.visit_log(request.user, park, day))
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    return render(request, "park/visitors.html", {
+        "park": park, "day": day, "rows": rows, "enterprises": list(park.enterprises.all()),
+        "today": selectors.visitors_today(park, timezone.localdate()), "now": now,
+        "until": now.replace(hour=23, minute=59) if now.hour < 23 else now})
+
+
+@login_required
+def visit_log(request, park_id: int):
+    """The log table alone (htmx reloads it after a gate event)."""
+    park = selectors.get_park_for(request.user, park_id)
+    day = _day(request)
+    return render(request, "park/_visit_log.html", {"park": park, "day": day,
+                                                    "rows": _masked(selectors.visit_log(request.user, park, day))})
+
+
+@login_required
+@require_POST
+def register_visit(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    p = request.POST
+    ent = park.enterprises.filter(pk=int(p["enterprise"])).first() if p.get("enterprise", "").isdigit() else None
+    try:
+        if ent is None:
+            raise InvalidInput(_("请选择被访企业"), code="enterprise_required")
+        visit = services.register_visit(actor=request.user, enterprise=ent, name=p.get("name", ""),
+                                        phone=p.get("phone", ""), id_number=p.get("id_number", ""),
+                                        purpose=p.get("purpose", ""), valid_from=_local_datetime(p.get("valid_from")),
+                                        valid_until=_local_datetime(p.get("valid_until")))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("park:visitors", park.pk)
+    messages.success(request, _("访客已登记，通行证已生成"))
+    return redirect("park:visit", visit.pk)
+
+
+@login_required
+@require_POST
+def gate(request, park_id: int):
+    """闸机: a scanned pass checked in or out; answers the result panel (htmx) and tells the log to reload."""
+    park = selectors.get_park_for(request.user, park_id)
+    p = request.POST
+    action = services.check_out if p.get("direction") == "out" else services.check_in
+    try:
+        visit = action(actor=request.user, token=p.get("token", ""), gate=p.get("gate", ""))
+    except DomainError as exc:
+        response = render(request, "park/_gate_result.html", {"park": park, "error": exc.message})
+    else:
+        response = render(request, "park/_gate_result.html", {"park": park, "visit": visit,
+                                                              "name": mask_name(visit.name)})
+        response["HX-Trigger"] = "visits-changed"
+    return response
+
+
+@login_required
+def visit(request, visit_id: int):
+    """A visitor's pass: the QR code of its signed token, the window, masked personal data."""
+    v = selectors.get_visit_for(request.user, visit_id)
+    # the SVG core.pdf draws from our own signed token: markup we made, not user text
+    qr = mark_safe(qr_svg(pass_token(v.pk), scale=5)) if v.status == VisitStatus.REGISTERED else ""  # noqa: S308
+    return render(request, "park/visit.html", {
+        "park": v.park, "v": v, "qr_svg": qr, "token": pass_token(v.pk), "name": mask_name(v.name),
+        "phone": mask_phone(v.phone), "id_number": mask_id_number(v.id_number),
+        "can_cancel": v.status == VisitStatus.REGISTERED})
+
+
+@login_required
+@require_POST
+def cancel_visit(request, visit_id: int):
+    v = selectors.get_visit_for(request.user, visit_id)
+    try:
+        services.cancel_visit(actor=request.user, visit=v)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("预约已取消"))
+    return redirect("park:visit", v.pk)

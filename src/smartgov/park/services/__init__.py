@@ -1,7 +1,8 @@
 """Every write of the park: space, enterprises and their yearly reports, leases with their bills and
-payments, move-outs, devices (through the shared IoT layer), alarm rules and energy statements."""
+payments, move-outs, devices (through the shared IoT layer), alarm rules and energy statements here;
+visitors in ``visitors``."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 
@@ -15,9 +16,9 @@ from smartgov.core.validators import is_valid_uscc
 from smartgov.iot import selectors as iot_selectors
 from smartgov.iot import services as iot
 
-from . import billing
-from .industry import parse_industry
-from .models import (
+from .. import billing, selectors
+from ..industry import parse_industry
+from ..models import (
     Bill,
     BillStatus,
     Building,
@@ -31,6 +32,7 @@ from .models import (
     Unit,
     UnitStatus,
 )
+from .visitors import cancel_visit, check_in, check_out, register_visit  # noqa: F401 (the public names)
 
 APP = "park"
 DEVICE_KINDS = {"meter": "三相电能表", "water_meter": "水表", "env": "环境传感器", "access": "门禁",
@@ -193,8 +195,6 @@ def create_lease(*, actor, park: Park, enterprise: Enterprise, code: str, units:
     Unit.objects.filter(pk__in=[u.pk for u in locked]).update(status=UnitStatus.LEASED)
     periods = billing.periods(start=start_date, end=end_date, monthly_rent=rent, escalation_pct=esc,
                               escalation_every_months=lease.escalation_every_months, rent_free=free)
-    from datetime import timedelta
-
     Bill.objects.bulk_create([Bill(lease=lease, period_start=p.start, period_end=p.end,
                                    due_date=p.start + timedelta(days=due_day_offset), amount=p.amount,
                                    status=BillStatus.PAID if p.amount == 0 else BillStatus.UNPAID)
@@ -293,8 +293,6 @@ def _month_bounds(month: date) -> tuple[datetime, datetime]:
 def issue_energy_statement(*, actor, enterprise: Enterprise, month: date) -> EnergyStatement:
     """月度能耗账单: the rise of every meter in the units the enterprise leased that month, priced at the
     park's tariff, with the carbon estimate. Issued again, it is recomputed (readings may have arrived late)."""
-    from . import selectors
-
     require(actor, "park.lease", department=enterprise.park.department)
     month = month.replace(day=1)
     start, end = _month_bounds(month)
