@@ -165,6 +165,30 @@ def import_rules(request, park_id: int, payload: list[dict] = Body(...)):  # noq
     return Status(201, {"imported": len(made)})
 
 
+@router.get("/parks/{park_id}/tariff", response=list[s.TariffBandOut], summary="峰平谷分时电价")
+def get_tariff(request, park_id: int):
+    return list(selectors.tariff(selectors.get_park_for(request.user, park_id)))
+
+
+@router.put("/parks/{park_id}/tariff", response=list[s.TariffBandOut], summary="设置峰平谷分时电价（覆盖全天；空数组恢复单一电价）")
+def set_tariff(request, park_id: int, payload: list[s.TariffBandIn]):
+    park = selectors.get_park_for(request.user, park_id)
+    return services.set_tariff(actor=request.user, park=park, bands=[b.dict() for b in payload])
+
+
+@router.get("/parks/{park_id}/energy-anomalies", response=list[s.AnomalyOut], summary="能耗异常（最近若干天）")
+def list_anomalies(request, park_id: int, days: int = 7):
+    park = selectors.get_park_for(request.user, park_id)
+    since = timezone.localdate() - timedelta(days=max(1, min(days, 366)))
+    return list(selectors.recent_anomalies(park, since=since))
+
+
+@router.post("/parks/{park_id}/energy-anomalies", response=list[s.AnomalyOut], summary="检查某日能耗异常（重跑覆盖）")
+def detect_anomalies(request, park_id: int, day: date):
+    park = selectors.get_park_for(request.user, park_id)
+    return services.detect_energy_anomalies(actor=request.user, park=park, day=day)
+
+
 @router.post("/enterprises/{enterprise_id}/statements", response={201: s.StatementOut}, summary="出具月度能耗账单")
 def issue_statement(request, enterprise_id: int, month: date):
     ent = selectors.get_enterprise_for(request.user, enterprise_id)

@@ -199,6 +199,8 @@ class EnergyStatement(models.Model):
     amount = models.DecimalField("电费（元）", max_digits=12, decimal_places=2)
     carbon_kg = models.DecimalField("碳排放（kgCO₂）", max_digits=14, decimal_places=2)
     meters = models.JSONField("电表明细", default=list)
+    # 峰平谷: [{"kind": "peak", "kwh": ..., "price": ..., "amount": ...}, ...]; null when the park has one flat price
+    bands = models.JSONField("分时明细", null=True, blank=True)
     issued_at = models.DateTimeField("出具时间", auto_now_add=True)
 
     class Meta:
@@ -251,3 +253,54 @@ class Visit(TimeStampedModel):
 
     def __str__(self):
         return f"{self.enterprise} · {self.valid_from:%Y-%m-%d}"
+
+
+class BandKind(models.TextChoices):
+    PEAK = "peak", _("峰")
+    FLAT = "flat", _("平")
+    VALLEY = "valley", _("谷")
+
+
+class TariffBand(models.Model):
+    """峰平谷分时电价: a park's time-of-day band with its price. A park's bands cover every minute of the day
+    exactly once (``energy.clean_bands``); a park without bands bills at its one ``electricity_price``."""
+
+    park = models.ForeignKey(Park, verbose_name="园区", on_delete=models.CASCADE, related_name="tariff_bands")
+    kind = models.CharField("时段类型", max_length=8, choices=BandKind.choices)
+    start = models.TimeField("开始")
+    end = models.TimeField("结束")  # exclusive; not after start: runs past midnight
+    price = models.DecimalField("电价（元/kWh）", max_digits=8, decimal_places=4)
+
+    class Meta:
+        ordering = ["park", "start"]
+        verbose_name = verbose_name_plural = "分时电价"
+        constraints = [models.UniqueConstraint(fields=["park", "start"], name="park_tariff_band_start")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class AnomalyKind(models.TextChoices):
+    NIGHT_BASE_LOAD = "night_base_load", _("夜间基础负荷偏高")
+    JUMP = "jump", _("日用电量突增")
+
+
+class EnergyAnomaly(models.Model):
+    """能耗异常 found on a meter for a local day (``energy.anomalies``): ``value`` against ``reference``
+    (night kW against day kW; the day's kWh against the day before). Found again, it is updated."""
+
+    park = models.ForeignKey(Park, verbose_name="园区", on_delete=models.CASCADE, related_name="energy_anomalies")
+    device = models.ForeignKey("iot.Device", verbose_name="电表", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField("日期")
+    kind = models.CharField("类型", max_length=20, choices=AnomalyKind.choices)
+    value = models.FloatField("数值")
+    reference = models.FloatField("参照值")
+    detected_at = models.DateTimeField("发现时间", auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "device"]
+        verbose_name = verbose_name_plural = "能耗异常"
+        constraints = [models.UniqueConstraint(fields=["device", "day", "kind"], name="park_anomaly_device_day")]
+
+    def __str__(self):
+        return f"{self.device_id} {self.day} {self.kind}"

@@ -1,6 +1,6 @@
 """Pydantic in/out schemas of the park API."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from ninja import Schema
@@ -161,6 +161,31 @@ class StatementOut(Schema):
     amount: Decimal
     carbon_kg: Decimal
     meters: list[dict]
+    bands: list[dict] | None  # 峰平谷 lines (kind, kwh, price, amount); null: one flat price
+
+
+class TariffBandIn(Schema):
+    kind: str  # peak | flat | valley
+    start: time
+    end: time  # exclusive; not after start: runs past midnight
+    price: Decimal
+
+
+class TariffBandOut(TariffBandIn):
+    id: int
+
+
+class AnomalyOut(Schema):
+    id: int
+    device: str
+    day: date
+    kind: str
+    value: float
+    reference: float
+
+    @staticmethod
+    def resolve_device(obj):
+        return obj.device.code
 
 
 class VisitIn(Schema):

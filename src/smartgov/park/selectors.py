@@ -15,7 +15,19 @@ from smartgov.iot.models import OPEN_STATUSES, Alarm, Device
 
 from . import billing
 from .industry import section_name
-from .models import Bill, BillStatus, Enterprise, Lease, Park, Unit, UnitStatus, Visit, VisitStatus
+from .models import (
+    Bill,
+    BillStatus,
+    EnergyAnomaly,
+    Enterprise,
+    Lease,
+    Park,
+    TariffBand,
+    Unit,
+    UnitStatus,
+    Visit,
+    VisitStatus,
+)
 
 
 def parks_for(user):
@@ -120,6 +132,18 @@ def enterprise_meters(enterprise: Enterprise, month: date):
         leases__enterprise=enterprise, leases__start_date__lt=month_end, leases__end_date__gte=month).filter(
         Q(leases__ended_on__isnull=True) | Q(leases__ended_on__gte=month)).values_list("id", flat=True).distinct()
     return Device.objects.filter(app="park", kind="meter", tags__unit__in=[str(i) for i in unit_ids]).order_by("code")
+
+
+def tariff(park: Park):
+    return TariffBand.objects.filter(park=park).order_by("start")
+
+
+def recent_anomalies(park: Park, *, since: date, devices=None):
+    """能耗异常 from ``since`` on, of the park's meters (or of ``devices``), newest first."""
+    qs = EnergyAnomaly.objects.filter(park=park, day__gte=since).select_related("device")
+    if devices is not None:
+        qs = qs.filter(device__in=devices)
+    return qs.order_by("-day", "device__code", "kind")
 
 
 def occupancy(park: Park) -> dict:

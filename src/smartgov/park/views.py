@@ -3,7 +3,7 @@ live alarms, visitors today), an enterprise (leases, bills, energy statements), 
 enterprises, leases and devices, the visitor log with the gate (htmx) and a visitor's QR pass. Views
 validate and call one service."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,7 +23,7 @@ from smartgov.iot.readings import telemetry_topic
 
 from . import selectors, services
 from .industry import SECTIONS
-from .models import Building, EnergyStatement, Floor, LeaseStatus, Unit, VisitStatus
+from .models import BandKind, Building, EnergyStatement, Floor, LeaseStatus, Unit, VisitStatus
 from .passes import pass_token
 
 
@@ -67,6 +67,8 @@ def dashboard(request, park_id: int):
                              .select_related("floor__building")),
         "device_kinds": services.DEVICE_KINDS,
         "visitors": selectors.visitors_today(park, timezone.localdate()),
+        "tariff": list(selectors.tariff(park)),
+        "anomalies": list(selectors.recent_anomalies(park, since=timezone.localdate() - timedelta(days=7))[:50]),
         "can_visitors": has_perm(request.user, "park.visitors"),
     })
 
@@ -139,12 +141,15 @@ def create_lease(request, enterprise_id: int):
 def enterprise(request, enterprise_id: int):
     ent = selectors.get_enterprise_for(request.user, enterprise_id)
     leases = list(ent.leases.prefetch_related("units__floor__building", "bills"))
+    month = timezone.localdate().replace(day=1)
+    meters = selectors.enterprise_meters(ent, month)
     return render(request, "park/enterprise.html", {
+        "anomalies": list(selectors.recent_anomalies(ent.park, since=timezone.localdate() - timedelta(days=30),
+                                                     devices=meters)[:50]),
         "ent": ent, "leases": leases, "statements": list(ent.energy_statements.all()[:24]),
         "vacant_units": list(Unit.objects.filter(floor__building__park=ent.park, status="vacant")
                              .select_related("floor__building")),
-        "can_lease": has_perm(request.user, "park.lease"), "active": LeaseStatus.ACTIVE,
-        "month": timezone.localdate().replace(day=1),
+        "can_lease": has_perm(request.user, "park.lease"), "active": LeaseStatus.ACTIVE, "month": month,
     })
 
 
@@ -167,7 +172,8 @@ def statement(request, statement_id: int):
     if st is None:
         raise NotFound("没有这份账单", code="statement_not_found")
     selectors.get_enterprise_for(request.user, st.enterprise_id)  # scope
-    return render(request, "park/statement.html", {"st": st, "factor": services.GRID_EMISSION_FACTOR})
+    bands = [{**b, "label": BandKind(b["kind"]).label} for b in st.bands or []]
+    return render(request, "park/statement.html", {"st": st, "factor": services.GRID_EMISSION_FACTOR, "bands": bands})
 
 
 @login_required
@@ -208,6 +214,54 @@ def save_rule(request, park_id: int):
         messages.error(request, getattr(exc, "message", None) or _("阈值和分钟数应为数值"))
     else:
         messages.success(request, _("告警规则已保存"))
+    return redirect("park:dashboard", park.pk)
+
+
+# ---------------------------------------------------------------- energy
+BAND_WORDS = {"峰": "peak", "平": "flat", "谷": "valley", "peak": "peak", "flat": "flat", "valley": "valley"}
+
+
+def _tariff_lines(text: str) -> list[dict]:
+    """Lines of ``峰 08:00 11:00 1.2035`` (or ``peak 08:00-11:00 1.2035``) from the tariff form."""
+    out = []
+    for n, line in enumerate((text or "").splitlines(), 1):
+        parts = line.replace("-", " ").replace("～", " ").split()
+        if not parts:
+            continue
+        if len(parts) != 4 or parts[0] not in BAND_WORDS:
+            raise InvalidInput(_("第 %(n)s 行应为：峰/平/谷 开始 结束 电价，如“峰 08:00 11:00 1.2”") % {"n": n},
+                               code="invalid_tariff")
+        out.append({"kind": BAND_WORDS[parts[0]], "start": parts[1], "end": parts[2], "price": parts[3]})
+    return out
+
+
+@login_required
+@require_POST
+def set_tariff(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    try:
+        services.set_tariff(actor=request.user, park=park, bands=_tariff_lines(request.POST.get("bands", "")))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("分时电价已保存"))
+    return redirect("park:dashboard", park.pk)
+
+
+@login_required
+@require_POST
+def detect_anomalies(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    try:
+        day = date.fromisoformat(request.POST.get("day", ""))
+    except ValueError:
+        day = timezone.localdate() - timedelta(days=1)
+    try:
+        found = services.detect_energy_anomalies(actor=request.user, park=park, day=day)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已检查 %(day)s 的能耗，发现异常 %(n)s 项") % {"day": day.isoformat(), "n": len(found)})
     return redirect("park:dashboard", park.pk)
 
 
