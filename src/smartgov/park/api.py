@@ -4,8 +4,10 @@ the pass token, gate check-in/out, the day's log)."""
 
 from datetime import date, datetime, timedelta
 
+from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Body, Router, Status
+from ninja import Body, File, Router, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from smartgov.core.errors import InvalidInput, NotFound
@@ -16,11 +18,12 @@ from smartgov.iot import services as iot_services
 from smartgov.iot.models import Alarm, Device
 from smartgov.iot.readings import telemetry_topic
 
+from . import excel, selectors, services
 from . import schemas as s
-from . import selectors, services
 from .models import Building, Lease, Unit
 
 router = Router(tags=["智慧园区 park"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/parks", response=list[s.ParkOut], summary="园区列表")
@@ -74,6 +77,22 @@ def create_lease(request, park_id: int, payload: s.LeaseIn):
                                   rent_free=payload.rent_free, escalation_pct=payload.escalation_pct,
                                   escalation_every_months=payload.escalation_every_months)
     return Status(201, Lease.objects.prefetch_related("bills").get(pk=lease.pk))
+
+
+@router.post("/parks/{park_id}/leases/import", response={201: s.LeaseImportOut},
+             summary="从Excel导入存量租赁合同（全部成功或全部不导入，逐行报错）")
+def import_leases(request, park_id: int, file: File[UploadedFile]):
+    park = selectors.get_park_for(request.user, park_id)
+    if file.size > excel.MAX_BYTES:
+        raise InvalidInput("文件超过 5 MB", code="file_too_large")
+    return Status(201, excel.import_leases(actor=request.user, park=park, data=file.read()))
+
+
+@router.get("/lease-template.xlsx", summary="租赁合同导入模板（Excel）")
+def lease_template(request):
+    resp = HttpResponse(excel.lease_template(), content_type=XLSX)
+    resp["Content-Disposition"] = 'attachment; filename="park-leases.xlsx"'
+    return resp
 
 
 @router.get("/parks/{park_id}/leases", response=list[s.LeaseOut], summary="租赁合同与账单")

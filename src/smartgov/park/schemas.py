@@ -76,6 +76,12 @@ class LeaseIn(Schema):
     escalation_every_months: int = 12
 
 
+class LeaseImportOut(Schema):
+    leases: int
+    enterprises: int  # registered by the import (not yet resident)
+    bills: int
+
+
 class BillOut(Schema):
     id: int
     period_start: date

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -21,7 +22,7 @@ from smartgov.iot import selectors as iot_selectors
 from smartgov.iot import services as iot_services
 from smartgov.iot.readings import telemetry_topic
 
-from . import selectors, services
+from . import excel, selectors, services
 from .industry import SECTIONS
 from .models import BandKind, Building, EnergyStatement, Floor, LeaseStatus, Unit, VisitStatus
 from .passes import pass_token
@@ -214,6 +215,35 @@ def save_rule(request, park_id: int):
         messages.error(request, getattr(exc, "message", None) or _("阈值和分钟数应为数值"))
     else:
         messages.success(request, _("告警规则已保存"))
+    return redirect("park:dashboard", park.pk)
+
+
+# ---------------------------------------------------------------- lease import
+@login_required
+def lease_template(request):
+    resp = HttpResponse(excel.lease_template(),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = 'attachment; filename="park-leases.xlsx"'
+    return resp
+
+
+@login_required
+@require_POST
+def import_leases(request, park_id: int):
+    """存量合同导入: all or nothing; a refused workbook answers a page listing every bad row."""
+    park = selectors.get_park_for(request.user, park_id)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise InvalidInput(_("请选择要导入的 Excel 文件"), code="file_required")
+        if upload.size > excel.MAX_BYTES:
+            raise InvalidInput(_("文件超过 5 MB"), code="file_too_large")
+        done = excel.import_leases(actor=request.user, park=park, data=upload.read())
+    except DomainError as exc:
+        return render(request, "park/lease_import.html", {
+            "park": park, "message": exc.message, "errors": exc.detail if isinstance(exc.detail, list) else []},
+            status=422)
+    messages.success(request, _("已导入合同 %(leases)s 份（新登记企业 %(enterprises)s 家），生成账单 %(bills)s 张") % done)
     return redirect("park:dashboard", park.pk)
 
 
