@@ -142,6 +142,8 @@ class AlarmOut(Schema):
     status: str
     raised_at: datetime
     details: dict
+    escalated_at: datetime | None  # 告警升级: when the department's admins were notified
+    escalated_to: list[str] | None
 
     @staticmethod
     def resolve_rule(obj):

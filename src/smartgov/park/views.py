@@ -205,6 +205,8 @@ def save_rule(request, park_id: int):
     data = {"name": p.get("name", ""), "match": "and", "device_kind": p.get("device_kind", ""),
             "severity": p.get("severity", "major")}
     try:
+        if p.get("escalate", "").strip():
+            data["escalate_after_minutes"] = int(p["escalate"])
         if p.get("kind") == "no_data":
             data.update(kind="no_data", no_data_minutes=int(p.get("minutes") or 0))
         else:
