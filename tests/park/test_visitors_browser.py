@@ -32,7 +32,7 @@ def test_officer_registers_a_visitor_and_the_gate_checks_the_pass_in_place(live_
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     p = pf.park()
     pf.enterprise(p, name="光谷智能装备有限公司")
-    client = factories.staff_client(pf.officer(p))
+    client = factories.staff_client(pf.admin(p))  # the admin sees every form of the dashboard too
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     with playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
@@ -52,6 +52,9 @@ def test_officer_registers_a_visitor_and_the_gate_checks_the_pass_in_place(live_
             page.wait_for_url("**/park/visits/*/")
             assert page.locator("[data-testid=visit-qr] svg").count() == 1
             assert page.inner_text("[data-testid=visit-phone]") == "138****5678"
+            if SHOTS:
+                Path(SHOTS).mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=f"{SHOTS}/park-visit-pass-1280.png", full_page=True)
             token = page.inner_text("[data-testid=visit-token]").strip()
             page.goto(f"{live_server.url}/park/{p.pk}/visitors/")
             page.fill("[data-testid=gate-token]", token)
@@ -73,6 +76,13 @@ def test_officer_registers_a_visitor_and_the_gate_checks_the_pass_in_place(live_
             assert _no_overflow(page)
             if SHOTS:
                 page.screenshot(path=f"{SHOTS}/park-visitors-390.png", full_page=True)
+            page.goto(f"{live_server.url}/park/{p.pk}/")
+            assert _no_overflow(page)  # the dashboard with its new panels fits a phone too
+            if SHOTS:
+                page.screenshot(path=f"{SHOTS}/park-dashboard-390.png", full_page=True)
+                page.set_viewport_size({"width": 1280, "height": 900})
+                page.reload()
+                page.screenshot(path=f"{SHOTS}/park-dashboard-1280.png", full_page=True)
             assert errors == []
         finally:
             browser.close()
