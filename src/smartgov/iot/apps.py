@@ -10,6 +10,12 @@ class IotConfig(AppConfig):
         from smartgov.core.tasks import register_periodic
 
         from . import permissions  # noqa: F401
-        from .tasks import SILENCE_EVERY_SECONDS, check_silent_devices
+        from .tasks import (  # deferred: the tasks import the services, which need the models loaded
+            ESCALATE_EVERY_SECONDS,
+            SILENCE_EVERY_SECONDS,
+            check_silent_devices,
+            escalate_overdue_alarms,
+        )
 
         register_periodic(check_silent_devices, SILENCE_EVERY_SECONDS)
+        register_periodic(escalate_overdue_alarms, ESCALATE_EVERY_SECONDS)

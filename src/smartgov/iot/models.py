@@ -88,6 +88,9 @@ class AlarmRule(TimeStampedModel):
                              default="and")
     conditions = models.JSONField("条件", default=list, blank=True)
     no_data_minutes = models.PositiveIntegerField("无数据分钟数", null=True, blank=True)
+    # 告警升级: an alarm of this rule still unacknowledged this long after it was raised is escalated (the
+    # department's admins notified); None: never
+    escalate_after_minutes = models.PositiveIntegerField("未确认升级分钟数", null=True, blank=True)
     enabled = models.BooleanField("启用", default=True)
 
     class Meta:
@@ -141,6 +144,8 @@ class Alarm(models.Model):
     acknowledged_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT,
                                         related_name="+")
     cleared_at = models.DateTimeField("消除时间", null=True, blank=True)
+    escalated_at = models.DateTimeField("升级时间", null=True, blank=True)
+    escalated_to = models.JSONField("升级通知对象", null=True, blank=True)  # the user names notified
 
     class Meta:
         ordering = ["-raised_at"]

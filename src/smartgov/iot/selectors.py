@@ -60,3 +60,25 @@ def counter_delta(device_id: int, key: str, *, start: datetime, end: datetime) -
         before = rows.filter(ts__gte=start).order_by("ts").values_list("data", flat=True).first()
     a, b = float(before[key]), float(last[key])
     return max(0.0, b - a), a, b
+
+
+def counter_series(device_ids: list[int], key: str, *, start: datetime, end: datetime,
+                   opening: bool = True) -> dict[int, list[tuple[datetime, float]]]:
+    """Each device's readings of a cumulative counter in [start, end) in time order, as (time, value); with
+    ``opening``, led by the device's last reading before ``start`` (the value the period opens at). One
+    query for the window plus one per device for its opening reading."""
+    out: dict[int, list[tuple[datetime, float]]] = {d: [] for d in device_ids}
+    rows = (Telemetry.objects.filter(device_id__in=device_ids, ts__gte=start, ts__lt=end, data__has_key=key)
+            .order_by("device_id", "ts").values_list("device_id", "ts", "data"))
+    for device_id, ts, data in rows.iterator(chunk_size=5000):
+        v = data.get(key)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            out[device_id].append((ts, float(v)))
+    if opening:
+        for device_id in device_ids:
+            row = (Telemetry.objects.filter(device_id=device_id, ts__lt=start, data__has_key=key).order_by("-ts")
+                   .values_list("ts", "data").first())
+            v = row[1].get(key) if row else None
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                out[device_id].insert(0, (row[0], float(v)))
+    return out

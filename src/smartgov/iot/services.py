@@ -1,6 +1,7 @@
 """Every write of the IoT layer: provisioning devices and their credentials, ingesting telemetry (the hot
 path: one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` per chunk, rules evaluated on the rows
-that were new), alarm rules and their JSON import/export, alarm acknowledgement, and the no-data check."""
+that were new), alarm rules and their JSON import/export, alarm acknowledgement, the no-data check and
+the escalation of alarms left unacknowledged."""
 
 import uuid
 from collections import defaultdict
@@ -11,9 +12,11 @@ import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
+from smartgov.accounts.selectors import users_for
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, InvalidInput, NotFound
-from smartgov.core.permissions import covers_path, is_system, require
+from smartgov.core.permissions import Role, covers_path, is_system, require
+from smartgov.onestop import notify  # the platform's notification senders (inbox + SMARTGOV_NOTIFY_SENDERS)
 
 from . import credentials, rules
 from .models import OPEN_STATUSES, Alarm, AlarmRule, AlarmStatus, Device, RuleKind, RuleState, Severity, Telemetry
@@ -366,7 +369,7 @@ def check_silent_devices(*, actor, now: datetime | None = None) -> int:
 
 # ---------------------------------------------------------------- rules
 RULE_FIELDS = ("name", "kind", "severity", "device_kind", "tag_key", "tag_value", "match", "conditions",
-               "no_data_minutes", "enabled")
+               "no_data_minutes", "escalate_after_minutes", "enabled")
 
 
 def _clean_rule(data: dict) -> dict:
@@ -392,6 +395,11 @@ def _clean_rule(data: dict) -> dict:
     else:
         out["conditions"] = rules.clean_conditions(out.get("conditions"))
         out["no_data_minutes"] = None
+    escalate = out.get("escalate_after_minutes")
+    if escalate is not None and (isinstance(escalate, bool) or not isinstance(escalate, int)
+                                 or not 1 <= escalate <= 10080):
+        raise InvalidInput("未确认升级分钟数应为 1～10080（不升级则留空）", code="invalid_rule")
+    out["escalate_after_minutes"] = escalate
     for k in ("device_kind", "tag_key", "tag_value"):
         out[k] = str(out.get(k) or "")[:64]
     out["enabled"] = bool(out.get("enabled", True))
@@ -463,3 +471,34 @@ def acknowledge_alarm(*, actor, alarm: Alarm) -> Alarm:
     locked.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
     record(actor=actor, action="iot.alarm.acknowledge", target=locked)
     return locked
+
+
+@transaction.atomic
+def escalate_overdue_alarms(*, actor, now: datetime | None = None) -> int:
+    """告警升级: every alarm still active (not acknowledged, not cleared) ``escalate_after_minutes`` after it
+    was raised is escalated once — the active department admins of the alarm's department get a message
+    through the platform's notification senders, and the alarm records when and to whom. Safe to run
+    again (an escalated alarm is skipped; the rows are locked, so two workers do not both notify). Returns
+    the number escalated."""
+    require(actor, "iot.manage_rules")
+    now = now or timezone.now()
+    candidates = (Alarm.objects.select_for_update(of=("self",), skip_locked=True)
+                  .filter(status=AlarmStatus.ACTIVE, escalated_at__isnull=True, rule__escalate_after_minutes__isnull=False)
+                  .select_related("rule", "device", "department").order_by("raised_at"))
+    escalated = 0
+    for alarm in candidates:
+        if alarm.raised_at + timedelta(minutes=alarm.rule.escalate_after_minutes) > now:
+            continue
+        admins = list(users_for(actor).filter(department_id=alarm.department_id, role=Role.DEPT_ADMIN, is_active=True))
+        minutes = alarm.rule.escalate_after_minutes
+        for user in admins:
+            notify.send(user=user, title=f"告警升级：{alarm.rule.name} · {alarm.device.name}"[:200],
+                        body=f"{alarm.get_severity_display()}告警自 {timezone.localtime(alarm.raised_at):%Y-%m-%d %H:%M} "
+                             f"起 {minutes} 分钟未确认（设备 {alarm.device.code}），请尽快处置。")
+        alarm.escalated_at, alarm.escalated_to = now, [u.username for u in admins]
+        alarm.save(update_fields=["escalated_at", "escalated_to"])
+        record(actor=actor, action="iot.alarm.escalate", target=alarm,
+               changes={"rule": alarm.rule.name, "device": alarm.device.code, "after_minutes": minutes,
+                        "notified": alarm.escalated_to})
+        escalated += 1
+    return escalated

@@ -1,10 +1,13 @@
 """智慧园区 API: space, enterprises, leases and bills, devices (provisioned on the shared IoT layer),
-telemetry history, alarm rules (JSON import/export), alarms, energy statements."""
+telemetry history, alarm rules (JSON import/export), alarms, energy statements, visitors (pre-registration,
+the pass token, gate check-in/out, the day's log)."""
 
 from datetime import date, datetime, timedelta
 
+from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Body, Router, Status
+from ninja import Body, File, Router, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from smartgov.core.errors import InvalidInput, NotFound
@@ -15,11 +18,12 @@ from smartgov.iot import services as iot_services
 from smartgov.iot.models import Alarm, Device
 from smartgov.iot.readings import telemetry_topic
 
+from . import excel, selectors, services
 from . import schemas as s
-from . import selectors, services
 from .models import Building, Lease, Unit
 
 router = Router(tags=["智慧园区 park"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/parks", response=list[s.ParkOut], summary="园区列表")
@@ -73,6 +77,22 @@ def create_lease(request, park_id: int, payload: s.LeaseIn):
                                   rent_free=payload.rent_free, escalation_pct=payload.escalation_pct,
                                   escalation_every_months=payload.escalation_every_months)
     return Status(201, Lease.objects.prefetch_related("bills").get(pk=lease.pk))
+
+
+@router.post("/parks/{park_id}/leases/import", response={201: s.LeaseImportOut},
+             summary="从Excel导入存量租赁合同（全部成功或全部不导入，逐行报错）")
+def import_leases(request, park_id: int, file: File[UploadedFile]):
+    park = selectors.get_park_for(request.user, park_id)
+    if file.size > excel.MAX_BYTES:
+        raise InvalidInput("文件超过 5 MB", code="file_too_large")
+    return Status(201, excel.import_leases(actor=request.user, park=park, data=file.read()))
+
+
+@router.get("/lease-template.xlsx", summary="租赁合同导入模板（Excel）")
+def lease_template(request):
+    resp = HttpResponse(excel.lease_template(), content_type=XLSX)
+    resp["Content-Disposition"] = 'attachment; filename="park-leases.xlsx"'
+    return resp
 
 
 @router.get("/parks/{park_id}/leases", response=list[s.LeaseOut], summary="租赁合同与账单")
@@ -164,7 +184,71 @@ def import_rules(request, park_id: int, payload: list[dict] = Body(...)):  # noq
     return Status(201, {"imported": len(made)})
 
 
+@router.get("/parks/{park_id}/tariff", response=list[s.TariffBandOut], summary="峰平谷分时电价")
+def get_tariff(request, park_id: int):
+    return list(selectors.tariff(selectors.get_park_for(request.user, park_id)))
+
+
+@router.put("/parks/{park_id}/tariff", response=list[s.TariffBandOut], summary="设置峰平谷分时电价（覆盖全天；空数组恢复单一电价）")
+def set_tariff(request, park_id: int, payload: list[s.TariffBandIn]):
+    park = selectors.get_park_for(request.user, park_id)
+    return services.set_tariff(actor=request.user, park=park, bands=[b.dict() for b in payload])
+
+
+@router.get("/parks/{park_id}/energy-anomalies", response=list[s.AnomalyOut], summary="能耗异常（最近若干天）")
+def list_anomalies(request, park_id: int, days: int = 7):
+    park = selectors.get_park_for(request.user, park_id)
+    since = timezone.localdate() - timedelta(days=max(1, min(days, 366)))
+    return list(selectors.recent_anomalies(park, since=since))
+
+
+@router.post("/parks/{park_id}/energy-anomalies", response=list[s.AnomalyOut], summary="检查某日能耗异常（重跑覆盖）")
+def detect_anomalies(request, park_id: int, day: date):
+    park = selectors.get_park_for(request.user, park_id)
+    return services.detect_energy_anomalies(actor=request.user, park=park, day=day)
+
+
 @router.post("/enterprises/{enterprise_id}/statements", response={201: s.StatementOut}, summary="出具月度能耗账单")
 def issue_statement(request, enterprise_id: int, month: date):
     ent = selectors.get_enterprise_for(request.user, enterprise_id)
     return Status(201, services.issue_energy_statement(actor=request.user, enterprise=ent, month=month))
+
+
+@router.post("/parks/{park_id}/visits", response={201: s.VisitCreated}, summary="访客预约登记（返回通行码）")
+def register_visit(request, park_id: int, payload: s.VisitIn):
+    park = selectors.get_park_for(request.user, park_id)
+    ent = park.enterprises.filter(pk=payload.enterprise).first()
+    if ent is None:
+        raise NotFound("没有这家企业", code="enterprise_not_found")
+    return Status(201, services.register_visit(actor=request.user, enterprise=ent, name=payload.name,
+                                               phone=payload.phone, id_number=payload.id_number,
+                                               purpose=payload.purpose, valid_from=payload.valid_from,
+                                               valid_until=payload.valid_until))
+
+
+@router.get("/parks/{park_id}/visits", response=list[s.VisitOut], summary="访客记录（某日，个人信息脱敏）")
+@paginate(PageNumber)
+def list_visits(request, park_id: int, day: date | None = None):
+    park = selectors.get_park_for(request.user, park_id)
+    return selectors.visit_log(request.user, park, day or timezone.localdate())
+
+
+@router.get("/parks/{park_id}/visitors-today", response=s.VisitorsToday, summary="今日访客")
+def visitors_today(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    return selectors.visitors_today(park, timezone.localdate())
+
+
+@router.post("/visits/check-in", response=s.VisitOut, summary="闸机入园（核验通行码）")
+def check_in(request, payload: s.GateIn):
+    return services.check_in(actor=request.user, token=payload.token, gate=payload.gate)
+
+
+@router.post("/visits/check-out", response=s.VisitOut, summary="闸机离园")
+def check_out(request, payload: s.GateIn):
+    return services.check_out(actor=request.user, token=payload.token, gate=payload.gate)
+
+
+@router.post("/visits/{visit_id}/cancel", response=s.VisitOut, summary="取消访客预约")
+def cancel_visit(request, visit_id: int):
+    return services.cancel_visit(actor=request.user, visit=selectors.get_visit_for(request.user, visit_id))

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from smartgov.core.tasks import register_periodic
+
 
 class ParkConfig(AppConfig):
     name = "smartgov.park"
@@ -7,4 +9,10 @@ class ParkConfig(AppConfig):
     verbose_name = "智慧园区：空间、企业与租赁、设备与能耗"
 
     def ready(self):
-        from . import permissions  # noqa: F401
+        from . import permissions  # noqa: F401  # deferred: registered once the apps are ready
+        from .tasks import (  # deferred: the tasks import the services, which need the models loaded
+            ANOMALIES_EVERY_SECONDS,
+            detect_yesterdays_energy_anomalies,
+        )
+
+        register_periodic(detect_yesterdays_energy_anomalies, ANOMALIES_EVERY_SECONDS)

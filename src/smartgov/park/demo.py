@@ -13,8 +13,14 @@ ACTOR = system_actor("demo")
 DEPARTMENT = ("SFC-YQ", "示范市高新技术产业园区管委会")
 TENANTS = [("云栖智造科技有限公司", "C3911", 120, "00260001"), ("数链信息技术有限公司", "I6510", 45, "00260002"),
            ("绿源检测技术服务有限公司", "M7450", 30, "00260003")]
+# 峰平谷 bands of the kind a provincial grid publishes for general industry and commerce (demo prices)
+TARIFF = [{"kind": "valley", "start": "00:00", "end": "08:00", "price": "0.3128"},
+          {"kind": "peak", "start": "08:00", "end": "11:00", "price": "1.2035"},
+          {"kind": "flat", "start": "11:00", "end": "18:00", "price": "0.7469"},
+          {"kind": "peak", "start": "18:00", "end": "23:00", "price": "1.2035"},
+          {"kind": "valley", "start": "23:00", "end": "00:00", "price": "0.3128"}]
 RULES = [
-    {"name": "电表功率过高", "device_kind": "meter", "severity": "major",
+    {"name": "电表功率过高", "device_kind": "meter", "severity": "major", "escalate_after_minutes": 15,
      "conditions": [{"key": "activePower", "cmp": ">", "value": 900, "for_seconds": 300}]},
     {"name": "室内高温或空气差", "device_kind": "env", "match": "or", "severity": "minor",
      "conditions": [{"key": "temperature", "cmp": ">", "value": 35, "for_seconds": 600},
@@ -62,5 +68,6 @@ def load_demo(*, stdout) -> None:
                                   monthly_rent=18000 + 6000 * n, deposit=36000, rent_free=free,
                                   escalation_pct=5 if n == 0 else 3)
     services.import_rules(actor=ACTOR, park=park, data=RULES)
+    services.set_tariff(actor=ACTOR, park=park, bands=TARIFF)
     stdout.write(f"智慧园区演示数据：{park.name}，{len(sims)} 台设备，{len(TENANTS)} 家企业"
                  "（smartgov park simulate --park demo-park 发布遥测，smartgov iot ingest 入库）")

@@ -1,5 +1,5 @@
 """智慧园区: space (parks → buildings → floors → units), resident enterprises, leases and their bills,
-energy statements. Devices and telemetry live in the shared IoT layer (``smartgov.iot``), tagged with the
+energy statements, visitors. Devices and telemetry live in the shared IoT layer (``smartgov.iot``), tagged with the
 park, building and unit they sit in."""
 
 from decimal import Decimal
@@ -7,7 +7,9 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from smartgov.core.fields import BlindIndexField, EncryptedField
 from smartgov.core.models import TimeStampedModel
+from smartgov.core.validators import normalize_mobile, validate_id_number, validate_mobile
 
 
 class Park(TimeStampedModel):
@@ -197,6 +199,8 @@ class EnergyStatement(models.Model):
     amount = models.DecimalField("电费（元）", max_digits=12, decimal_places=2)
     carbon_kg = models.DecimalField("碳排放（kgCO₂）", max_digits=14, decimal_places=2)
     meters = models.JSONField("电表明细", default=list)
+    # 峰平谷: [{"kind": "peak", "kwh": ..., "price": ..., "amount": ...}, ...]; null when the park has one flat price
+    bands = models.JSONField("分时明细", null=True, blank=True)
     issued_at = models.DateTimeField("出具时间", auto_now_add=True)
 
     class Meta:
@@ -206,3 +210,97 @@ class EnergyStatement(models.Model):
 
     def __str__(self):
         return f"{self.enterprise} {self.month:%Y-%m}"
+
+
+class VisitStatus(models.TextChoices):
+    REGISTERED = "registered", _("已预约")
+    CHECKED_IN = "checked_in", _("已入园")
+    CHECKED_OUT = "checked_out", _("已离园")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class Visit(TimeStampedModel):
+    """访客预约: a visitor pre-registered for a host enterprise, with a pass (the QR code of a signed token,
+    ``park/passes.py``) valid from ``valid_from`` to ``valid_until``; the gate checks it in once and out once.
+    Phone and ID number are encrypted at rest (SM4) with blind indexes; pages show them masked."""
+
+    park = models.ForeignKey(Park, verbose_name="园区", on_delete=models.CASCADE, related_name="visits")
+    enterprise = models.ForeignKey(Enterprise, verbose_name="被访企业", on_delete=models.PROTECT,
+                                   related_name="visits")
+    name = models.CharField("访客姓名", max_length=50)
+    phone = EncryptedField("手机号", purpose="phone", normalize=normalize_mobile, validators=[validate_mobile])
+    phone_bidx = BlindIndexField(source="phone")
+    id_number = EncryptedField("身份证号", purpose="id_number", blank=True, null=True, normalize=str.upper,
+                               validators=[validate_id_number])
+    id_number_bidx = BlindIndexField(source="id_number")
+    purpose = models.CharField("来访事由", max_length=200, blank=True)
+    valid_from = models.DateTimeField("有效期起")
+    valid_until = models.DateTimeField("有效期止")
+    status = models.CharField("状态", max_length=16, choices=VisitStatus.choices, default=VisitStatus.REGISTERED)
+    checked_in_at = models.DateTimeField("入园时间", null=True, blank=True)
+    gate_in = models.CharField("入园闸机", max_length=50, blank=True)
+    checked_out_at = models.DateTimeField("离园时间", null=True, blank=True)
+    gate_out = models.CharField("离园闸机", max_length=50, blank=True)
+    registered_by = models.ForeignKey("accounts.User", verbose_name="登记人", null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-valid_from"]
+        verbose_name = verbose_name_plural = "访客预约"
+        indexes = [models.Index(fields=["park", "valid_from"], name="park_visit_park_from")]
+        constraints = [models.CheckConstraint(condition=models.Q(valid_until__gt=models.F("valid_from")),
+                                              name="park_visit_window")]
+
+    def __str__(self):
+        return f"{self.enterprise} · {self.valid_from:%Y-%m-%d}"
+
+
+class BandKind(models.TextChoices):
+    PEAK = "peak", _("峰")
+    FLAT = "flat", _("平")
+    VALLEY = "valley", _("谷")
+
+
+class TariffBand(models.Model):
+    """峰平谷分时电价: a park's time-of-day band with its price. A park's bands cover every minute of the day
+    exactly once (``energy.clean_bands``); a park without bands bills at its one ``electricity_price``."""
+
+    park = models.ForeignKey(Park, verbose_name="园区", on_delete=models.CASCADE, related_name="tariff_bands")
+    kind = models.CharField("时段类型", max_length=8, choices=BandKind.choices)
+    start = models.TimeField("开始")
+    end = models.TimeField("结束")  # exclusive; not after start: runs past midnight
+    price = models.DecimalField("电价（元/kWh）", max_digits=8, decimal_places=4)
+
+    class Meta:
+        ordering = ["park", "start"]
+        verbose_name = verbose_name_plural = "分时电价"
+        constraints = [models.UniqueConstraint(fields=["park", "start"], name="park_tariff_band_start")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class AnomalyKind(models.TextChoices):
+    NIGHT_BASE_LOAD = "night_base_load", _("夜间基础负荷偏高")
+    JUMP = "jump", _("日用电量突增")
+
+
+class EnergyAnomaly(models.Model):
+    """能耗异常 found on a meter for a local day (``energy.anomalies``): ``value`` against ``reference``
+    (night kW against day kW; the day's kWh against the day before). Found again, it is updated."""
+
+    park = models.ForeignKey(Park, verbose_name="园区", on_delete=models.CASCADE, related_name="energy_anomalies")
+    device = models.ForeignKey("iot.Device", verbose_name="电表", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField("日期")
+    kind = models.CharField("类型", max_length=20, choices=AnomalyKind.choices)
+    value = models.FloatField("数值")
+    reference = models.FloatField("参照值")
+    detected_at = models.DateTimeField("发现时间", auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "device"]
+        verbose_name = verbose_name_plural = "能耗异常"
+        constraints = [models.UniqueConstraint(fields=["device", "day", "kind"], name="park_anomaly_device_day")]
+
+    def __str__(self):
+        return f"{self.device_id} {self.day} {self.kind}"

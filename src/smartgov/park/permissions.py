@@ -6,4 +6,5 @@ register({
     "park.view": {Role.OFFICER, Role.DEPT_ADMIN, Role.SUPERVISOR},
     "park.manage": {Role.DEPT_ADMIN},
     "park.lease": {Role.OFFICER, Role.DEPT_ADMIN},
+    "park.visitors": {Role.OFFICER, Role.DEPT_ADMIN},  # front desk and gate: register visitors, check passes
 })

@@ -1,9 +1,13 @@
 """Pydantic in/out schemas of the park API."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from ninja import Schema
+
+from smartgov.core.masking import mask_id_number, mask_name, mask_phone
+
+from .passes import pass_token
 
 
 class ParkOut(Schema):
@@ -72,6 +76,12 @@ class LeaseIn(Schema):
     escalation_every_months: int = 12
 
 
+class LeaseImportOut(Schema):
+    leases: int
+    enterprises: int  # registered by the import (not yet resident)
+    bills: int
+
+
 class BillOut(Schema):
     id: int
     period_start: date
@@ -132,6 +142,8 @@ class AlarmOut(Schema):
     status: str
     raised_at: datetime
     details: dict
+    escalated_at: datetime | None  # 告警升级: when the department's admins were notified
+    escalated_to: list[str] | None
 
     @staticmethod
     def resolve_rule(obj):
@@ -157,3 +169,87 @@ class StatementOut(Schema):
     amount: Decimal
     carbon_kg: Decimal
     meters: list[dict]
+    bands: list[dict] | None  # 峰平谷 lines (kind, kwh, price, amount); null: one flat price
+
+
+class TariffBandIn(Schema):
+    kind: str  # peak | flat | valley
+    start: time
+    end: time  # exclusive; not after start: runs past midnight
+    price: Decimal
+
+
+class TariffBandOut(TariffBandIn):
+    id: int
+
+
+class AnomalyOut(Schema):
+    id: int
+    device: str
+    day: date
+    kind: str
+    value: float
+    reference: float
+
+    @staticmethod
+    def resolve_device(obj):
+        return obj.device.code
+
+
+class VisitIn(Schema):
+    enterprise: int
+    name: str
+    phone: str
+    id_number: str = ""
+    purpose: str = ""
+    valid_from: datetime
+    valid_until: datetime
+
+
+class VisitOut(Schema):
+    """A visit with the visitor's name, phone and ID number masked (脱敏)."""
+
+    id: int
+    enterprise_id: int
+    name: str
+    phone: str
+    id_number: str
+    purpose: str
+    valid_from: datetime
+    valid_until: datetime
+    status: str
+    checked_in_at: datetime | None
+    gate_in: str
+    checked_out_at: datetime | None
+    gate_out: str
+
+    @staticmethod
+    def resolve_name(obj):
+        return mask_name(obj.name)
+
+    @staticmethod
+    def resolve_phone(obj):
+        return mask_phone(obj.phone)
+
+    @staticmethod
+    def resolve_id_number(obj):
+        return mask_id_number(obj.id_number)
+
+
+class VisitCreated(VisitOut):
+    token: str  # the pass: what its QR code carries
+
+    @staticmethod
+    def resolve_token(obj):
+        return pass_token(obj.pk)
+
+
+class GateIn(Schema):
+    token: str
+    gate: str = ""
+
+
+class VisitorsToday(Schema):
+    expected: int
+    arrived: int
+    on_site: int

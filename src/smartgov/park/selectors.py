@@ -1,10 +1,11 @@
 """Reads of the park that more than one caller needs (never write)."""
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from smartgov.core.errors import NotFound
 from smartgov.core.indicators import alert as core_alert
@@ -14,7 +15,19 @@ from smartgov.iot.models import OPEN_STATUSES, Alarm, Device
 
 from . import billing
 from .industry import section_name
-from .models import Bill, BillStatus, Enterprise, Lease, Park, Unit, UnitStatus
+from .models import (
+    Bill,
+    BillStatus,
+    EnergyAnomaly,
+    Enterprise,
+    Lease,
+    Park,
+    TariffBand,
+    Unit,
+    UnitStatus,
+    Visit,
+    VisitStatus,
+)
 
 
 def parks_for(user):
@@ -45,6 +58,42 @@ def bills_for(user):
     require(user, "park.view")
     return scope(user, Bill.objects.select_related("lease", "lease__enterprise", "lease__park__department"),
                  field="lease__park__department")
+
+
+def visits_for(user):
+    require(user, "park.visitors")
+    return scope(user, Visit.objects.select_related("park__department", "enterprise"), field="park__department")
+
+
+def get_visit_for(user, visit_id: int) -> Visit:
+    visit = visits_for(user).filter(pk=visit_id).first()
+    if visit is None:
+        raise NotFound("没有这条访客记录", code="visit_not_found")
+    return visit
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tz)
+    return start, start + timedelta(days=1)
+
+
+def visit_log(user, park: Park, day: date):
+    """访客记录 of a local day: the passes valid at any time that day, and any visit checked in or out then."""
+    start, end = _day_bounds(day)
+    return (visits_for(user).filter(park=park).filter(
+        Q(valid_from__lt=end, valid_until__gte=start) | Q(checked_in_at__gte=start, checked_in_at__lt=end)
+        | Q(checked_out_at__gte=start, checked_out_at__lt=end))
+        .order_by("valid_from", "pk"))
+
+
+def visitors_today(park: Park, day: date) -> dict:
+    """今日访客 (one query): expected (passes valid today, not cancelled), arrived (checked in today), on site now."""
+    start, end = _day_bounds(day)
+    return Visit.objects.filter(park=park).aggregate(
+        expected=Count("id", filter=Q(valid_from__lt=end, valid_until__gte=start) & ~Q(status=VisitStatus.CANCELLED)),
+        arrived=Count("id", filter=Q(checked_in_at__gte=start, checked_in_at__lt=end)),
+        on_site=Count("id", filter=Q(status=VisitStatus.CHECKED_IN)))
 
 
 def floor_plan(floor) -> dict:
@@ -83,6 +132,18 @@ def enterprise_meters(enterprise: Enterprise, month: date):
         leases__enterprise=enterprise, leases__start_date__lt=month_end, leases__end_date__gte=month).filter(
         Q(leases__ended_on__isnull=True) | Q(leases__ended_on__gte=month)).values_list("id", flat=True).distinct()
     return Device.objects.filter(app="park", kind="meter", tags__unit__in=[str(i) for i in unit_ids]).order_by("code")
+
+
+def tariff(park: Park):
+    return TariffBand.objects.filter(park=park).order_by("start")
+
+
+def recent_anomalies(park: Park, *, since: date, devices=None):
+    """能耗异常 from ``since`` on, of the park's meters (or of ``devices``), newest first."""
+    qs = EnergyAnomaly.objects.filter(park=park, day__gte=since).select_related("device")
+    if devices is not None:
+        qs = qs.filter(device__in=devices)
+    return qs.order_by("-day", "device__code", "kind")
 
 
 def occupancy(park: Park) -> dict:

@@ -1,24 +1,31 @@
 """Pages: the parks in scope, a park's 一张图 (occupancy, industry mix, output and tax, energy, floor plan,
-live alarms), an enterprise (leases, bills, energy statements), forms to register enterprises, leases and
-devices. Views validate and call one service."""
+live alarms, visitors today), an enterprise (leases, bills, energy statements), forms to register
+enterprises, leases and devices, the visitor log with the gate (htmx) and a visitor's QR pass. Views
+validate and call one service."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from smartgov.core.errors import DomainError, NotFound
+from smartgov.core.errors import DomainError, InvalidInput, NotFound
+from smartgov.core.masking import mask_id_number, mask_name, mask_phone
+from smartgov.core.pdf import qr_svg
 from smartgov.core.permissions import has_perm
 from smartgov.iot import selectors as iot_selectors
 from smartgov.iot import services as iot_services
+from smartgov.iot.readings import telemetry_topic
 
-from . import selectors, services
+from . import excel, selectors, services
 from .industry import SECTIONS
-from .models import Building, EnergyStatement, Floor, LeaseStatus, Unit
+from .models import BandKind, Building, EnergyStatement, Floor, LeaseStatus, Unit, VisitStatus
+from .passes import pass_token
 
 
 def _month(request) -> date:
@@ -60,6 +67,10 @@ def dashboard(request, park_id: int):
         "vacant_units": list(Unit.objects.filter(floor__building__park=park, status="vacant")
                              .select_related("floor__building")),
         "device_kinds": services.DEVICE_KINDS,
+        "visitors": selectors.visitors_today(park, timezone.localdate()),
+        "tariff": list(selectors.tariff(park)),
+        "anomalies": list(selectors.recent_anomalies(park, since=timezone.localdate() - timedelta(days=7))[:50]),
+        "can_visitors": has_perm(request.user, "park.visitors"),
     })
 
 
@@ -131,12 +142,15 @@ def create_lease(request, enterprise_id: int):
 def enterprise(request, enterprise_id: int):
     ent = selectors.get_enterprise_for(request.user, enterprise_id)
     leases = list(ent.leases.prefetch_related("units__floor__building", "bills"))
+    month = timezone.localdate().replace(day=1)
+    meters = selectors.enterprise_meters(ent, month)
     return render(request, "park/enterprise.html", {
+        "anomalies": list(selectors.recent_anomalies(ent.park, since=timezone.localdate() - timedelta(days=30),
+                                                     devices=meters)[:50]),
         "ent": ent, "leases": leases, "statements": list(ent.energy_statements.all()[:24]),
         "vacant_units": list(Unit.objects.filter(floor__building__park=ent.park, status="vacant")
                              .select_related("floor__building")),
-        "can_lease": has_perm(request.user, "park.lease"), "active": LeaseStatus.ACTIVE,
-        "month": timezone.localdate().replace(day=1),
+        "can_lease": has_perm(request.user, "park.lease"), "active": LeaseStatus.ACTIVE, "month": month,
     })
 
 
@@ -159,7 +173,8 @@ def statement(request, statement_id: int):
     if st is None:
         raise NotFound("没有这份账单", code="statement_not_found")
     selectors.get_enterprise_for(request.user, st.enterprise_id)  # scope
-    return render(request, "park/statement.html", {"st": st, "factor": services.GRID_EMISSION_FACTOR})
+    bands = [{**b, "label": BandKind(b["kind"]).label} for b in st.bands or []]
+    return render(request, "park/statement.html", {"st": st, "factor": services.GRID_EMISSION_FACTOR, "bands": bands})
 
 
 @login_required
@@ -178,8 +193,6 @@ def provision_device(request, park_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("park:dashboard", park.pk)
-    from smartgov.iot.readings import telemetry_topic
-
     return render(request, "park/device_secret.html", {"park": park, "device": device, "secret": secret,
                                                        "topic": telemetry_topic("smartgov", device.code)})
 
@@ -192,6 +205,8 @@ def save_rule(request, park_id: int):
     data = {"name": p.get("name", ""), "match": "and", "device_kind": p.get("device_kind", ""),
             "severity": p.get("severity", "major")}
     try:
+        if p.get("escalate", "").strip():
+            data["escalate_after_minutes"] = int(p["escalate"])
         if p.get("kind") == "no_data":
             data.update(kind="no_data", no_data_minutes=int(p.get("minutes") or 0))
         else:
@@ -203,3 +218,188 @@ def save_rule(request, park_id: int):
     else:
         messages.success(request, _("告警规则已保存"))
     return redirect("park:dashboard", park.pk)
+
+
+# ---------------------------------------------------------------- lease import
+@login_required
+def lease_template(request):
+    resp = HttpResponse(excel.lease_template(),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = 'attachment; filename="park-leases.xlsx"'
+    return resp
+
+
+@login_required
+@require_POST
+def import_leases(request, park_id: int):
+    """存量合同导入: all or nothing; a refused workbook answers a page listing every bad row."""
+    park = selectors.get_park_for(request.user, park_id)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise InvalidInput(_("请选择要导入的 Excel 文件"), code="file_required")
+        if upload.size > excel.MAX_BYTES:
+            raise InvalidInput(_("文件超过 5 MB"), code="file_too_large")
+        done = excel.import_leases(actor=request.user, park=park, data=upload.read())
+    except DomainError as exc:
+        return render(request, "park/lease_import.html", {
+            "park": park, "message": exc.message, "errors": exc.detail if isinstance(exc.detail, list) else []},
+            status=422)
+    messages.success(request, _("已导入合同 %(leases)s 份（新登记企业 %(enterprises)s 家），生成账单 %(bills)s 张") % done)
+    return redirect("park:dashboard", park.pk)
+
+
+# ---------------------------------------------------------------- energy
+BAND_WORDS = {"峰": "peak", "平": "flat", "谷": "valley", "peak": "peak", "flat": "flat", "valley": "valley"}
+
+
+def _tariff_lines(text: str) -> list[dict]:
+    """Lines of ``峰 08:00 11:00 1.2035`` (or ``peak 08:00-11:00 1.2035``) from the tariff form."""
+    out = []
+    for n, line in enumerate((text or "").splitlines(), 1):
+        parts = line.replace("-", " ").replace("～", " ").split()
+        if not parts:
+            continue
+        if len(parts) != 4 or parts[0] not in BAND_WORDS:
+            raise InvalidInput(_("第 %(n)s 行应为：峰/平/谷 开始 结束 电价，如“峰 08:00 11:00 1.2”") % {"n": n},
+                               code="invalid_tariff")
+        out.append({"kind": BAND_WORDS[parts[0]], "start": parts[1], "end": parts[2], "price": parts[3]})
+    return out
+
+
+@login_required
+@require_POST
+def set_tariff(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    try:
+        services.set_tariff(actor=request.user, park=park, bands=_tariff_lines(request.POST.get("bands", "")))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("分时电价已保存"))
+    return redirect("park:dashboard", park.pk)
+
+
+@login_required
+@require_POST
+def detect_anomalies(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    try:
+        day = date.fromisoformat(request.POST.get("day", ""))
+    except ValueError:
+        day = timezone.localdate() - timedelta(days=1)
+    try:
+        found = services.detect_energy_anomalies(actor=request.user, park=park, day=day)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已检查 %(day)s 的能耗，发现异常 %(n)s 项") % {"day": day.isoformat(), "n": len(found)})
+    return redirect("park:dashboard", park.pk)
+
+
+# ---------------------------------------------------------------- visitors
+def _day(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+def _local_datetime(raw: str) -> datetime:
+    """A ``datetime-local`` field (no zone) read in the installation's time zone."""
+    try:
+        value = datetime.fromisoformat(raw or "")
+    except ValueError:
+        raise InvalidInput(_("时间格式不正确"), code="invalid_datetime") from None
+    return value if value.tzinfo else timezone.make_aware(value)
+
+
+def _masked(visits) -> list[dict]:
+    return [{"visit": v, "name": mask_name(v.name), "phone": mask_phone(v.phone),
+             "id_number": mask_id_number(v.id_number)} for v in visits]
+
+
+@login_required
+def visitors(request, park_id: int):
+    """访客: the day's log, pre-registration for a host enterprise, and the gate (scan a pass: in or out)."""
+    park = selectors.get_park_for(request.user, park_id)
+    day = _day(request)
+    rows = _masked(selectors.visit_log(request.user, park, day))
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    return render(request, "park/visitors.html", {
+        "park": park, "day": day, "rows": rows, "enterprises": list(park.enterprises.all()),
+        "today": selectors.visitors_today(park, timezone.localdate()), "now": now,
+        "until": now.replace(hour=23, minute=59) if now.hour < 23 else now})
+
+
+@login_required
+def visit_log(request, park_id: int):
+    """The log table alone, with today's figures swapped in out of band (htmx reloads both after a gate event)."""
+    park = selectors.get_park_for(request.user, park_id)
+    day = _day(request)
+    return render(request, "park/_visit_log.html", {"park": park, "day": day,
+                                                    "rows": _masked(selectors.visit_log(request.user, park, day)),
+                                                    "oob_today": selectors.visitors_today(park, timezone.localdate())})
+
+
+@login_required
+@require_POST
+def register_visit(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    p = request.POST
+    ent = park.enterprises.filter(pk=int(p["enterprise"])).first() if p.get("enterprise", "").isdigit() else None
+    try:
+        if ent is None:
+            raise InvalidInput(_("请选择被访企业"), code="enterprise_required")
+        visit = services.register_visit(actor=request.user, enterprise=ent, name=p.get("name", ""),
+                                        phone=p.get("phone", ""), id_number=p.get("id_number", ""),
+                                        purpose=p.get("purpose", ""), valid_from=_local_datetime(p.get("valid_from")),
+                                        valid_until=_local_datetime(p.get("valid_until")))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("park:visitors", park.pk)
+    messages.success(request, _("访客已登记，通行证已生成"))
+    return redirect("park:visit", visit.pk)
+
+
+@login_required
+@require_POST
+def gate(request, park_id: int):
+    """闸机: a scanned pass checked in or out; answers the result panel (htmx) and tells the log to reload."""
+    park = selectors.get_park_for(request.user, park_id)
+    p = request.POST
+    action = services.check_out if p.get("direction") == "out" else services.check_in
+    try:
+        visit = action(actor=request.user, token=p.get("token", ""), gate=p.get("gate", ""))
+    except DomainError as exc:
+        response = render(request, "park/_gate_result.html", {"park": park, "error": exc.message})
+    else:
+        response = render(request, "park/_gate_result.html", {"park": park, "visit": visit,
+                                                              "name": mask_name(visit.name)})
+        response["HX-Trigger"] = "visits-changed"
+    return response
+
+
+@login_required
+def visit(request, visit_id: int):
+    """A visitor's pass: the QR code of its signed token, the window, masked personal data."""
+    v = selectors.get_visit_for(request.user, visit_id)
+    # the SVG core.pdf draws from our own signed token: markup we made, not user text
+    qr = mark_safe(qr_svg(pass_token(v.pk), scale=5)) if v.status == VisitStatus.REGISTERED else ""  # noqa: S308
+    return render(request, "park/visit.html", {
+        "park": v.park, "v": v, "qr_svg": qr, "token": pass_token(v.pk), "name": mask_name(v.name),
+        "phone": mask_phone(v.phone), "id_number": mask_id_number(v.id_number),
+        "can_cancel": v.status == VisitStatus.REGISTERED})
+
+
+@login_required
+@require_POST
+def cancel_visit(request, visit_id: int):
+    v = selectors.get_visit_for(request.user, visit_id)
+    try:
+        services.cancel_visit(actor=request.user, visit=v)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("预约已取消"))
+    return redirect("park:visit", v.pk)

@@ -1,15 +1,22 @@
 """``smartgov park simulate`` — publish realistic telemetry for a park of N buildings over MQTT (the
-devices are provisioned first if missing); run ``smartgov iot ingest`` to store it."""
+devices are provisioned first if missing); run ``smartgov iot ingest`` to store it.
+``smartgov park import-leases --park CODE FILE.xlsx`` — existing leases from Excel, all or nothing
+(``smartgov park import-leases --template FILE.xlsx`` writes the empty workbook)."""
 
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 from django.core.management.base import BaseCommand, CommandError
 
+from smartgov.core.errors import DomainError
+from smartgov.core.permissions import system_actor
 from smartgov.iot import mqtt
 from smartgov.iot.readings import telemetry_topic
+from smartgov.park import excel
+from smartgov.park.models import Park
 
 
 class Command(BaseCommand):
@@ -31,8 +38,14 @@ class Command(BaseCommand):
         s.add_argument("--url", default=None)
         s.add_argument("--prefix", default=mqtt.DEFAULT_PREFIX)
         s.add_argument("--seed", type=int, default=7)
+        i = sub.add_parser("import-leases", help="从Excel导入存量租赁合同（全部或全不） / import existing leases")
+        i.add_argument("file", help=".xlsx in the layout of --template")
+        i.add_argument("--park", help="park code")
+        i.add_argument("--template", action="store_true", help="write the empty workbook to FILE instead")
 
     def handle(self, *args, action, **o):
+        if action == "import-leases":
+            return self.import_leases(**o)
         from smartgov.accounts.models import Department
         from smartgov.park.simulate import ensure_park, messages
 
@@ -72,3 +85,24 @@ class Command(BaseCommand):
             for info in pending:
                 info.wait_for_publish(30)
         self.stdout.write(f"{park.name}：{len(sims)} 台设备，已发布 {sent} 条遥测（{len(hot)} 台超限）")
+
+    def import_leases(self, *, file, park=None, template=False, **_):
+        if template:
+            Path(file).write_bytes(excel.lease_template())
+            self.stdout.write(f"已写出模板 {file}")
+            return
+        target = Park.objects.select_related("department").filter(code=park or "").first()
+        if target is None:
+            raise CommandError(f"没有园区 {park}（用 --park 指定园区编码）", returncode=2)
+        try:
+            data = Path(file).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"无法读取 {file}：{exc.strerror}", returncode=2) from exc
+        try:
+            done = excel.import_leases(actor=system_actor("park.import_leases"), park=target, data=data)
+        except DomainError as exc:
+            for line in exc.detail if isinstance(exc.detail, list) else []:
+                self.stderr.write(line)
+            raise CommandError(exc.message, returncode=1) from exc
+        self.stdout.write(f"{target.name}：导入合同 {done['leases']} 份，新登记企业 {done['enterprises']} 家，"
+                          f"生成账单 {done['bills']} 张")

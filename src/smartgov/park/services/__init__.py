@@ -1,7 +1,8 @@
 """Every write of the park: space, enterprises and their yearly reports, leases with their bills and
-payments, move-outs, devices (through the shared IoT layer), alarm rules and energy statements."""
+payments, move-outs, devices (through the shared IoT layer) and alarm rules here; energy (tariffs,
+statements, anomalies) in ``energy``; visitors in ``visitors``."""
 
-from datetime import date, datetime, time
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 
@@ -12,16 +13,14 @@ from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, InvalidInput
 from smartgov.core.permissions import require
 from smartgov.core.validators import is_valid_uscc
-from smartgov.iot import selectors as iot_selectors
 from smartgov.iot import services as iot
 
-from . import billing
-from .industry import parse_industry
-from .models import (
+from .. import billing
+from ..industry import parse_industry
+from ..models import (
     Bill,
     BillStatus,
     Building,
-    EnergyStatement,
     Enterprise,
     EnterpriseReport,
     Floor,
@@ -31,13 +30,18 @@ from .models import (
     Unit,
     UnitStatus,
 )
+from .energy import (  # noqa: F401 (the public names)
+    ENERGY_KEY,
+    GRID_EMISSION_FACTOR,
+    detect_energy_anomalies,
+    issue_energy_statement,
+    set_tariff,
+)
+from .visitors import cancel_visit, check_in, check_out, register_visit  # noqa: F401 (the public names)
 
 APP = "park"
 DEVICE_KINDS = {"meter": "三相电能表", "water_meter": "水表", "env": "环境传感器", "access": "门禁",
                 "parking": "车位检测器", "fire": "消防报警主机"}
-# 2022年度全国电网平均排放因子 0.5703 tCO₂/MWh (生态环境部、国家统计局公布), i.e. kgCO₂ per kWh
-GRID_EMISSION_FACTOR = Decimal("0.5703")
-ENERGY_KEY = "totalActiveEnergyImport"  # FIWARE ThreePhaseAcMeasurement, kWh, cumulative
 
 
 def _money(value, name) -> Decimal:
@@ -193,8 +197,6 @@ def create_lease(*, actor, park: Park, enterprise: Enterprise, code: str, units:
     Unit.objects.filter(pk__in=[u.pk for u in locked]).update(status=UnitStatus.LEASED)
     periods = billing.periods(start=start_date, end=end_date, monthly_rent=rent, escalation_pct=esc,
                               escalation_every_months=lease.escalation_every_months, rent_free=free)
-    from datetime import timedelta
-
     Bill.objects.bulk_create([Bill(lease=lease, period_start=p.start, period_end=p.end,
                                    due_date=p.start + timedelta(days=due_day_offset), amount=p.amount,
                                    status=BillStatus.PAID if p.amount == 0 else BillStatus.UNPAID)
@@ -279,34 +281,3 @@ def save_rule(*, actor, park: Park, data: dict, device=None):
 
 def import_rules(*, actor, park: Park, data):
     return iot.import_rules(actor=actor, department=park.department, app=APP, data=data)
-
-
-# ---------------------------------------------------------------- energy
-def _month_bounds(month: date) -> tuple[datetime, datetime]:
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(month.replace(day=1), time.min, tz)
-    nxt = billing.add_months(month.replace(day=1), 1)
-    return start, datetime.combine(nxt, time.min, tz)
-
-
-@transaction.atomic
-def issue_energy_statement(*, actor, enterprise: Enterprise, month: date) -> EnergyStatement:
-    """月度能耗账单: the rise of every meter in the units the enterprise leased that month, priced at the
-    park's tariff, with the carbon estimate. Issued again, it is recomputed (readings may have arrived late)."""
-    from . import selectors
-
-    require(actor, "park.lease", department=enterprise.park.department)
-    month = month.replace(day=1)
-    start, end = _month_bounds(month)
-    meters, total = [], 0.0
-    for device in selectors.enterprise_meters(enterprise, month):
-        delta, a, b = iot_selectors.counter_delta(device.id, ENERGY_KEY, start=start, end=end)
-        meters.append({"device": device.code, "from": a, "to": b, "kwh": round(delta, 3)})
-        total += delta
-    kwh = Decimal(str(round(total, 3)))
-    values = {"kwh": kwh, "amount": (kwh * enterprise.park.electricity_price).quantize(Decimal("0.01")),
-              "carbon_kg": (kwh * GRID_EMISSION_FACTOR).quantize(Decimal("0.01")), "meters": meters}
-    st, created = EnergyStatement.objects.update_or_create(enterprise=enterprise, month=month, defaults=values)
-    record(actor=actor, action="park.energy.statement", target=st,
-           changes={"month": month.isoformat(), "kwh": kwh, "amount": st.amount, "reissued": not created})
-    return st
