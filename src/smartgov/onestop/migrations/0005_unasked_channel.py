@@ -2,6 +2,9 @@
 
 from django.db import migrations, models
 
+# Only the choices change (a new channel value, same column type and length): no SQL, old code keeps working.
+CONTRACT = "choices only: adds the value 'unasked'; the column is unchanged"
+
 
 class Migration(migrations.Migration):
 
