@@ -214,3 +214,43 @@ def test_calibration_reports_both_accuracies_on_separately_written_sets():
 def test_hall_points_to_12345_when_the_guide_declines(client):
     html = client.get("/onestop/", {"q": "我想申请美国签证"}).content.decode()
     assert 'data-testid="guide-declined"' in html and "12345" in html
+
+
+# -- words it was not taught: homophone typos (pinyin) and 同义词词林 synonyms --------------------------
+
+
+def test_homophone_typos_stand_for_the_catalogue_word():
+    sounds = guide.SoundAlike(["身份证", "社保卡", "公积金", "积金", "营业执照"])
+    vocab = {"身份证", "社保卡", "公积金", "积金", "营业执照"}
+    assert sounds.corrections("身分证过期了", known=vocab) == [("身分证", "身份证")]
+    assert sounds.corrections("社宝卡丢了", known=vocab) == [("社宝卡", "社保卡")]
+    assert sounds.corrections("营业职照", known=vocab) == [("营业职照", "营业执照")]
+    # a real word is not a typo (基金 is not 积金), and a stretch never cuts through jieba's words
+    assert sounds.corrections("买基金要注意什么", known=vocab) == []
+    assert sounds.corrections("身份证过期了", known=vocab) == []
+    # two catalogue words that both sound like the stretch: no guess
+    assert guide.SoundAlike(["低保", "低堡"]).corrections("低宝", known=set()) == []
+
+
+def test_synonyms_come_from_cilin_not_from_our_questions():
+    related = guide.related_words(["药店", "餐馆", "理发店"])
+    assert "药店" in related["药铺"]
+    assert "餐馆" in related["馆子"]
+    assert "药铺" not in guide.EXPANSIONS and "馆子" not in guide.EXPANSIONS
+    assert all(len(group) >= 2 for group in guide.cilin_groups()[:100])
+
+
+def test_misspelled_and_dialect_questions_find_their_item():
+    assert top("身分证过期了怎么换", k=1) == [code_of("居民身份证换领")]
+    assert top("开个药铺", k=1) == [code_of("药品零售企业经营许可")]
+    assert top("公基金怎么提取", k=1) == [code_of("住房公积金提取")]
+    # a synonym counts for less than the word itself: 签证 (~签注 in 词林) still declines
+    assert index().answer("去日本旅游需要什么签证材料")[2]
+
+
+def test_variants_measured_apart():
+    variants = load_questions(guide.VARIANTS)
+    result = evaluate(index(), variants, k=3)
+    assert result["questions"] >= 30
+    assert result["top1"] >= 0.8, result["misses"]
+    assert not {q for q, _ in variants} & {q for q, _ in load_questions()}

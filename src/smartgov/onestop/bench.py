@@ -243,7 +243,15 @@ def bench_guide(*, progress=None, **_) -> dict:
     import json as _json
 
     from .demo import DATA
-    from .guide import GuideIndex, calibrate, docs_from_catalogue, evaluate, load_questions, load_unanswerable
+    from .guide import (
+        VARIANTS,
+        GuideIndex,
+        calibrate,
+        docs_from_catalogue,
+        evaluate,
+        load_questions,
+        load_unanswerable,
+    )
 
     docs = docs_from_catalogue(_json.loads(DATA.read_text(encoding="utf-8")))
     t0 = time.perf_counter()
@@ -261,7 +269,14 @@ def bench_guide(*, progress=None, **_) -> dict:
             "top3": round(result["top3"], 3), "build_s": round(build_s, 3),
             "search_p50_ms": round(times[len(times) // 2], 2), "search_p99_ms": round(times[int(len(times) * .99)], 2),
             "misses": result["misses"][:10],
-            "decline": calibrate(index, questions, load_unanswerable())}
+            "decline": calibrate(index, questions, load_unanswerable()),
+            "variants": _variants(evaluate(index, load_questions(VARIANTS), k=3))}
+
+
+def _variants(result: dict) -> dict:
+    """Misspelled, dialect and colloquial questions (``data/guide_variants.tsv``), kept apart."""
+    return {"questions": result["questions"], "top1": round(result["top1"], 3), "top3": round(result["top3"], 3),
+            "misses": [m["question"] for m in result["misses"]]}
 
 
 BENCHMARKS = {"onestop": bench_onestop, "guide": bench_guide}

