@@ -12,14 +12,10 @@ Raw = the very rows the workers stored, loaded straight into an identical table 
 size (``COPY`` on PostgreSQL, ``executemany`` in one transaction per batch on SQLite): the database's
 own speed for this data, the ceiling the pipeline is measured against (``ratio``).
 
-The publisher keeps at most ``lead`` scans ahead of the acknowledgements: Mosquitto drops QoS 1
-messages beyond ``max_queued_messages`` (default 1000) per subscriber, so a publisher must not outrun
-its consumers by more than that.
+The publisher keeps at most ``lead`` scans ahead of the acknowledgements (``iot.loadtest``).
 """
 
 import os
-import signal
-import subprocess
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -27,10 +23,8 @@ from datetime import UTC, datetime, timedelta
 import orjson
 from django.db import connection, transaction
 
-from smartgov.core.benchhttp import database_url
 from smartgov.core.permissions import system_actor
-from smartgov.core.processes import child_env
-from smartgov.iot import mqtt as iot_mqtt
+from smartgov.iot import loadtest
 
 from . import mqtt
 from .ingest import COLUMNS, TABLE
@@ -39,40 +33,10 @@ from .simulate import ensure_structure, generate, plan
 GRID = (12, 8, 4)  # a 58 m × 38 m flat warehouse: 96 cables, 4 layers — 384 points per scan
 
 
-def _start_workers(n: int, *, prefix: str, group: str, batch: int):
-    env = child_env({"DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"})
-    return iot_mqtt.start_ingest_workers(["grain", "ingest"], n, prefix=prefix, group=group, batch=batch, env=env)
-
-
 def _raw_load(batch: int) -> tuple[float, int]:
-    """Copy the stored rows into an identical empty table, ``batch`` rows per transaction; seconds, rows."""
-    cols = ", ".join(COLUMNS)
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT {cols} FROM {TABLE}")  # noqa: S608
-        rows = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in cur.fetchall()]
-        cur.execute("DROP TABLE IF EXISTS grain_scan_raw")
-        if connection.vendor == "postgresql":
-            cur.execute(f"CREATE TABLE grain_scan_raw (LIKE {TABLE} INCLUDING ALL)")
-        else:
-            cur.execute("SELECT sql FROM sqlite_master WHERE name = %s", [TABLE])
-            ddl = cur.fetchone()[0]
-            cur.execute(ddl.replace(f'"{TABLE}"', '"grain_scan_raw"', 1))
-            cur.execute('CREATE UNIQUE INDEX grain_scan_raw_once ON grain_scan_raw ("warehouse_id", "taken_at")')
-    marks = ", ".join(["%s"] * len(COLUMNS))
-    start = time.perf_counter()
-    for i in range(0, len(rows), batch):
-        chunk = rows[i:i + batch]
-        with transaction.atomic(), connection.cursor() as cur:
-            if connection.vendor == "postgresql":
-                with cur.cursor.copy(f"COPY grain_scan_raw ({cols}) FROM STDIN") as copy:
-                    for r in chunk:
-                        copy.write_row(r)
-            else:
-                cur.executemany(f"INSERT INTO grain_scan_raw ({cols}) VALUES ({marks})", chunk)  # noqa: S608
-    seconds = time.perf_counter() - start
-    with connection.cursor() as cur:
-        cur.execute("DROP TABLE grain_scan_raw")
-    return seconds, len(rows)
+    """The stored scans copied into an identical empty table, ``batch`` rows per transaction."""
+    return loadtest.raw_load(TABLE, COLUMNS, batch, unique=('"warehouse_id"', '"taken_at"'),
+                             convert=lambda r: tuple(bytes(v) if isinstance(v, memoryview) else v for v in r))
 
 
 def _raw_point_rows(limit_scans: int, batch_points: int) -> tuple[float, int]:
@@ -128,33 +92,9 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
     points = len(messages) * rows * cols * layers
     batch = 500
     lead = 800 * workers
-    procs, acked, batches = _start_workers(workers, prefix=prefix, group=group, batch=batch)
-    try:
-        with mqtt.Publisher() as pub:
-            start = time.perf_counter()
-            done_before = 0
-            for n, (topic, body) in enumerate(messages):
-                while n - sum(acked) >= lead:
-                    time.sleep(0.001)
-                pub.publish(topic, body)
-                if n % 200 == 0:
-                    now = sum(acked)
-                    progress(now - done_before)
-                    done_before = now
-            while sum(acked) < len(messages):
-                if time.perf_counter() - start > 600:
-                    raise RuntimeError(f"only {sum(acked)} of {len(messages)} scans acknowledged after 600 s")
-                time.sleep(0.002)
-            seconds = time.perf_counter() - start
-            progress(sum(acked) - done_before)
-    finally:
-        for p in procs:
-            p.send_signal(signal.SIGINT)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+    with loadtest.ingest_workers(["grain", "ingest"], workers, prefix=prefix, group=group, batch=batch) as (acked, batches):
+        seconds = loadtest.publish_acknowledged(messages, acked, lead=lead, progress=progress, timeout_s=600,
+                                                report_every=200)
     with connection.cursor() as cur:
         cur.execute(f"SELECT COUNT(*) FROM {TABLE}")  # noqa: S608
         stored = cur.fetchone()[0]

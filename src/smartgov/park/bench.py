@@ -16,60 +16,29 @@ batches of the same size (COPY / executemany): the database's own speed, the cei
 to the alarm's row being written in the worker's transaction (the PUBACK follows its commit)."""
 
 import os
-import signal
-import subprocess
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from django.db import connection, transaction
+from django.db import connection
 
-from smartgov.core.benchhttp import database_url
-from smartgov.core.processes import child_env
-from smartgov.iot import mqtt
+from smartgov.iot import loadtest
 from smartgov.iot.readings import telemetry_topic
 
 BUILDINGS, FLOORS, UNITS = 50, 10, 10
 
 
-def _start_workers(n: int, *, prefix: str, group: str, batch: int):
-    env = child_env({"DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"})
-    return mqtt.start_ingest_workers(["iot", "ingest"], n, prefix=prefix, group=group, batch=batch, env=env)
-
-
 def _raw_load(batch: int) -> tuple[float, int]:
+    """The stored telemetry copied into an identical empty table, ``batch`` rows per transaction."""
     from smartgov.iot.models import Telemetry
 
-    table = Telemetry._meta.db_table
-    cols = "device_id, ts, received_at, data"
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT {cols} FROM {table}")  # noqa: S608
-        rows = cur.fetchall()
-        if connection.vendor == "postgresql":
-            rows = [(d, ts, rc, orjson.dumps(data).decode() if not isinstance(data, str) else data)
-                    for d, ts, rc, data in rows]
-        cur.execute("DROP TABLE IF EXISTS iot_telemetry_raw")
-        if connection.vendor == "postgresql":
-            cur.execute(f"CREATE TABLE iot_telemetry_raw (LIKE {table} INCLUDING ALL)")
-        else:
-            cur.execute("SELECT sql FROM sqlite_master WHERE name = %s", [table])
-            cur.execute(cur.fetchone()[0].replace(f'"{table}"', '"iot_telemetry_raw"', 1))
-            cur.execute('CREATE UNIQUE INDEX iot_telemetry_raw_once ON iot_telemetry_raw ("device_id", "ts")')
-    start = time.perf_counter()
-    for i in range(0, len(rows), batch):
-        chunk = rows[i:i + batch]
-        with transaction.atomic(), connection.cursor() as cur:
-            if connection.vendor == "postgresql":
-                with cur.cursor.copy(f"COPY iot_telemetry_raw ({cols}) FROM STDIN") as copy:
-                    for r in chunk:
-                        copy.write_row(r)
-            else:
-                cur.executemany(f"INSERT INTO iot_telemetry_raw ({cols}) VALUES (%s, %s, %s, %s)", chunk)  # noqa: S608
-    seconds = time.perf_counter() - start
-    with connection.cursor() as cur:
-        cur.execute("DROP TABLE iot_telemetry_raw")
-    return seconds, len(rows)
+    def as_text(row):  # jsonb comes back decoded; COPY wants its text
+        d, ts, rc, data = row
+        return (d, ts, rc, data if isinstance(data, str) else orjson.dumps(data).decode())
+
+    return loadtest.raw_load(Telemetry._meta.db_table, ("device_id", "ts", "received_at", "data"), batch,
+                             unique=('"device_id"', '"ts"'), convert=as_text if connection.vendor == "postgresql" else None)
 
 
 def _p(values: list[float], q: float) -> float:
@@ -112,35 +81,15 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
     msgs = msgs[:total]
     lead = 900 * workers
     published: dict[tuple[str, float], float] = {}
-    procs, acked, batches = _start_workers(workers, prefix=prefix, group=group, batch=batch)
-    try:
-        with mqtt.Publisher() as pub:
-            start = time.perf_counter()
-            done_before = 0
-            for n, (code, ts, topic, body) in enumerate(msgs):
-                while n - sum(acked) >= lead:
-                    time.sleep(0.0005)
-                if code in hot:
-                    published[(code, ts.timestamp())] = time.time()
-                pub.publish(topic, body)
-                if n % 1000 == 0:
-                    now = sum(acked)
-                    progress(now - done_before)
-                    done_before = now
-            while sum(acked) < len(msgs):
-                if time.perf_counter() - start > 900:
-                    raise RuntimeError(f"only {sum(acked)} of {len(msgs)} messages acknowledged after 900 s")
-                time.sleep(0.002)
-            seconds = time.perf_counter() - start
-            progress(sum(acked) - done_before)
-    finally:
-        for p in procs:
-            p.send_signal(signal.SIGINT)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+
+    def mark(n):
+        code, ts, _topic, _body = msgs[n]
+        if code in hot:
+            published[(code, ts.timestamp())] = time.time()
+
+    with loadtest.ingest_workers(["iot", "ingest"], workers, prefix=prefix, group=group, batch=batch) as (acked, batches):
+        seconds = loadtest.publish_acknowledged([(t, b) for _c, _ts, t, b in msgs], acked, lead=lead, progress=progress,
+                                                timeout_s=900, on_publish=mark)
     stored = Telemetry.objects.count()
     if stored != len(msgs):
         raise RuntimeError(f"{stored} messages stored, {len(msgs)} published")
