@@ -346,6 +346,8 @@ MQTT_CA_FILE = env("SMARTGOV_MQTT_CA_FILE")
 # IoT telemetry (docs/iot.md): a message's time must lie within this window around the server clock.
 IOT_MAX_FUTURE_SECONDS = envint("SMARTGOV_IOT_MAX_FUTURE_SECONDS", "600")
 IOT_MAX_AGE_DAYS = envint("SMARTGOV_IOT_MAX_AGE_DAYS", "30")
+# Telemetry older than this is deleted hourly (whole months at once on PostgreSQL); at least 90 days.
+IOT_TELEMETRY_RETENTION_DAYS = envint("SMARTGOV_IOT_TELEMETRY_RETENTION_DAYS", "400")
 # The demo users' password (smartgov demo; documented, demo data only).
 DEMO_PASSWORD = env("SMARTGOV_DEMO_PASSWORD", "demo-SmartGov-2026")
 

@@ -8,11 +8,12 @@ once (``drop_months_before``) — a catalogue change, not a DELETE of millions o
 plain table: every function here is a no-op there.
 
 - ``convert_to_monthly`` (used once, by a migration): rebuilds a table as a partitioned one with the
-  same columns, indexes and foreign keys, the primary key widened by the partition column (PostgreSQL
+  same columns, indexes, unique constraints and foreign keys, the primary key widened by the partition column (PostgreSQL
   requires the partition key in every unique constraint; the row id stays unique because it comes
   from one counter), and moves the rows.
 - ``ensure_months``: the months from the current one ``ahead`` months on exist; rows of such a month
   waiting in DEFAULT are moved into the new partition first (PostgreSQL refuses to attach otherwise).
+  A ``timestamp with time zone`` column works too: its months are UTC months.
 - ``months``: the partitions with their bounds and row estimates, for pages and tests.
 """
 
@@ -74,10 +75,13 @@ def convert_to_monthly(table: str, column: str, *, pk: str) -> None:
         cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
                     "AND contype = 'f'", [table])
         foreign_keys = cur.fetchall()
+        cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                    "AND contype = 'u'", [table])
+        uniques = cur.fetchall()  # each must hold the partition column (PostgreSQL refuses otherwise)
         cur.execute(f'SELECT min("{column}"), max("{column}") FROM "{table}"')  # noqa: S608 (checked names)
-        first, last = cur.fetchone()
+        first, last = (_as_date(v) for v in cur.fetchone())
         cur.execute(f'ALTER TABLE "{table}" RENAME TO "{old}"')
-        for name, _definition in foreign_keys:
+        for name, _definition in [*foreign_keys, *uniques]:
             cur.execute(f'ALTER TABLE "{old}" DROP CONSTRAINT "{name}"')
         cur.execute(f'ALTER TABLE "{old}" DROP CONSTRAINT IF EXISTS "{table}_pkey"')
         for definition in indexes:  # free the index names for the new table
@@ -87,6 +91,8 @@ def convert_to_monthly(table: str, column: str, *, pk: str) -> None:
         cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_pkey" PRIMARY KEY ("{pk}", "{column}")')
         for definition in indexes:
             cur.execute(definition)  # CREATE INDEX … ON public.<table> …: now on the partitioned table
+        for name, definition in uniques:
+            cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         for name, definition in foreign_keys:
             cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         cur.execute(f'CREATE TABLE "{table}_default" PARTITION OF "{table}" DEFAULT')
@@ -98,6 +104,14 @@ def convert_to_monthly(table: str, column: str, *, pk: str) -> None:
             start = _next_month(start)
         cur.execute(f'INSERT INTO "{table}" SELECT * FROM "{old}"')  # noqa: S608 (checked names)
         cur.execute(f'DROP TABLE "{old}"')
+
+
+def _as_date(value) -> datetime.date | None:
+    """A partition column's value as a date: a timestamp column is cut by UTC months (the connection's
+    time zone, which Django sets to UTC)."""
+    if isinstance(value, datetime.datetime):
+        return (value.astimezone(datetime.UTC) if value.tzinfo else value).date()
+    return value
 
 
 def _index_name(definition: str) -> str:
@@ -155,7 +169,7 @@ def months(table: str) -> list[Month]:
                     "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass", [table])
         out = []
         for name, bound in cur.fetchall():
-            found = re.findall(r"'(\d{4}-\d{2}-\d{2})'", bound or "")
+            found = re.findall(r"'(\d{4}-\d{2}-\d{2})[^']*'", bound or "")  # a date, or a timestamp's
             if len(found) == 2:
                 out.append(Month(name, datetime.date.fromisoformat(found[0]), datetime.date.fromisoformat(found[1])))
     return sorted(out, key=lambda m: m.start)

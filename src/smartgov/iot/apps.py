@@ -12,10 +12,13 @@ class IotConfig(AppConfig):
         from . import permissions  # noqa: F401
         from .tasks import (  # deferred: the tasks import the services, which need the models loaded
             ESCALATE_EVERY_SECONDS,
+            EXPIRE_EVERY_SECONDS,
             SILENCE_EVERY_SECONDS,
             check_silent_devices,
             escalate_overdue_alarms,
+            expire_iot_telemetry,
         )
 
         register_periodic(check_silent_devices, SILENCE_EVERY_SECONDS)
         register_periodic(escalate_overdue_alarms, ESCALATE_EVERY_SECONDS)
+        register_periodic(expire_iot_telemetry, EXPIRE_EVERY_SECONDS)

@@ -8,4 +8,5 @@ register({
     "iot.manage_rules": {Role.DEPT_ADMIN},
     "iot.handle_alarm": {Role.OFFICER, Role.DEPT_ADMIN},
     "iot.ingest": {Role.DEPT_ADMIN},
+    "iot.expire_telemetry": set(),  # platform-wide retention: the system's hourly job only
 })

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from smartgov.accounts.selectors import users_for
 from smartgov.audit.services import record
+from smartgov.core import partitions
 from smartgov.core.errors import Conflict, InvalidInput, NotFound
 from smartgov.core.permissions import Role, covers_path, is_system, require
 from smartgov.onestop import notify  # the platform's notification senders (inbox + SMARTGOV_NOTIFY_SENDERS)
@@ -502,3 +504,42 @@ def escalate_overdue_alarms(*, actor, now: datetime | None = None) -> int:
                         "notified": alarm.escalated_to})
         escalated += 1
     return escalated
+
+
+# ---------------------------------------------------------------- retention
+
+RETENTION_MIN_DAYS = 90
+EXPIRE_CHUNK = 20_000  # rows a DELETE: short transactions beside the ingest workers
+
+
+def expire_telemetry(*, actor, today=None) -> dict:
+    """Delete telemetry older than ``SMARTGOV_IOT_TELEMETRY_RETENTION_DAYS`` (UTC days). On PostgreSQL the
+    table is partitioned by month (migration 0003, docs/adr/0022): whole months before the cutoff go with
+    their partitions, the months ahead are created, and only the cutoff month's older rows are deleted —
+    in chunks, as everything is on SQLite. Alarms keep their own copy of what raised them. Audited."""
+    require(actor, "iot.expire_telemetry")
+    days = settings.IOT_TELEMETRY_RETENTION_DAYS
+    if days < RETENTION_MIN_DAYS:
+        raise InvalidInput(f"遥测数据保留期不得少于{RETENTION_MIN_DAYS}天", code="retention_too_short",
+                           detail={"days": days})
+    today = today or timezone.now().astimezone(UTC).date()
+    cutoff = today - timedelta(days=days)
+    cut_dt = datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC)
+    table = Telemetry._meta.db_table
+    prepared = partitions.ensure_months(table, ahead=2, today=today)
+    old = [m for m in partitions.months(table) if m.end <= cutoff]
+    deleted = sum(Telemetry.objects.filter(ts__gte=datetime(m.start.year, m.start.month, 1, tzinfo=UTC),
+                                           ts__lt=datetime(m.end.year, m.end.month, 1, tzinfo=UTC)).count()
+                  for m in old)
+    dropped = partitions.drop_months_before(table, cutoff)
+    while True:
+        with transaction.atomic():
+            ids = list(Telemetry.objects.filter(ts__lt=cut_dt).values_list("id", flat=True)[:EXPIRE_CHUNK])
+            if not ids:
+                break
+            deleted += Telemetry.objects.filter(id__in=ids, ts__lt=cut_dt).delete()[0]
+    if deleted or dropped:
+        record(actor=actor, action="iot.telemetry.expire",
+               changes={"before": cutoff.isoformat(), "rows": deleted, "partitions_dropped": [m.table for m in dropped]})
+    return {"cutoff": cutoff.isoformat(), "deleted": deleted, "partitions_dropped": [m.table for m in dropped],
+            "partitions_created": prepared}

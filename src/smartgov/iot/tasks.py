@@ -8,6 +8,7 @@ from smartgov.core.tasks import schedule_next
 from . import services
 
 SILENCE_EVERY_SECONDS = 60
+EXPIRE_EVERY_SECONDS = 3600
 ESCALATE_EVERY_SECONDS = 60
 
 
@@ -27,3 +28,12 @@ def escalate_overdue_alarms() -> int:
         return services.escalate_overdue_alarms(actor=system_actor("iot.escalate"))
     finally:
         schedule_next(escalate_overdue_alarms, ESCALATE_EVERY_SECONDS)
+
+
+@task()
+def expire_iot_telemetry() -> dict:
+    """Telemetry retention, hourly (safe to run again): SMARTGOV_IOT_TELEMETRY_RETENTION_DAYS."""
+    try:
+        return services.expire_telemetry(actor=system_actor("iot.retention"))
+    finally:
+        schedule_next(expire_iot_telemetry, EXPIRE_EVERY_SECONDS)

@@ -29,6 +29,7 @@ class Command(BaseCommand):
         p.add_argument("--worker", action="append", default=[],
                        help="user:password of an ingest worker (may read every device's topic); repeatable")
         sub.add_parser("silent", help="检查无数据设备 / raise no-data alarms once")
+        sub.add_parser("expire", help="删除超过保留期的遥测数据 / delete telemetry past its retention, once")
 
     def handle(self, *args, action, **o):
         if action == "passwd":
@@ -38,6 +39,17 @@ class Command(BaseCommand):
 
             n = check_silent_devices(actor=system_actor("iot.no_data"))
             self.stdout.write(f"无数据告警 {n} 条")
+            return
+        if action == "expire":
+            from smartgov.core.errors import InvalidInput
+            from smartgov.iot.services import expire_telemetry
+
+            try:
+                done = expire_telemetry(actor=system_actor("iot.retention"))
+            except InvalidInput as exc:
+                raise CommandError(str(exc), returncode=2) from exc
+            self.stdout.write(f"删除 {done['cutoff']} 之前的遥测数据 {done['deleted']} 条，"
+                              f"整月分区 {len(done['partitions_dropped'])} 个")
             return
         try:
             mqtt.parse_broker_url(o["url"])
