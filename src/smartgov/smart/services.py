@@ -505,8 +505,8 @@ def prereview_material(*, actor, stored, material_name: str, expected: dict) -> 
     if kind is None or not has_perm(actor, "smart.prereview"):
         return None
     unread = {"id": None, "kind": kind, "kind_label": ocr.KINDS[kind], "fields": [], "problems": []}
-    if not stored.content_type.startswith("image/"):
-        return {**unread, "unread": "PDF 文件暂不能自动预审，提交后由工作人员人工核对"}
+    if not (stored.content_type.startswith("image/") or stored.content_type == "application/pdf"):
+        return {**unread, "unread": "该文件格式不能自动预审，提交后由工作人员人工核对"}
     with stored.file.open("rb") as fh:
         data = fh.read()
     try:
