@@ -7,7 +7,7 @@ This module holds what the park adds: the items' content, and ``validate_applica
 ``onestop.hooks.on_validate`` — which checks that the park exists under the item's department, that the
 applying enterprise is resident there and, for a repair, that the unit is one it leases. It only reads."""
 
-from .models import Lease, LeaseStatus, Park, Unit
+from .models import LeaseStatus, Park, Unit
 
 PARK_FIELD = {"key": "park", "label": "园区编码", "type": "text"}
 PHONE = {"key": "contact_phone", "label": "联系电话", "type": "phone"}
@@ -50,6 +50,10 @@ BASIC_CODES = tuple(KIND_OF_CODE)
 KIND_LABELS = {"repair": "报修", "policy": "政策申报", "complaint": "投诉"}
 
 
+def field_choices(kind: str, key: str) -> list[str]:
+    return next(f.get("choices", []) for f in SERVICES[kind][3]["fields"] if f["key"] == key)
+
+
 def unit_label(unit: Unit) -> str:
     return f"{unit.floor.building.code}-{unit.code}"
 
@@ -80,5 +84,9 @@ def validate_application(*, item, form: dict, enterprise, actor) -> dict[str, st
     return {}
 
 
-def has_active_lease(enterprise) -> bool:
-    return Lease.objects.filter(enterprise=enterprise, status=LeaseStatus.ACTIVE).exists()
+def summary(form: dict) -> str:
+    """One line of a case's form for lists: what is broken, which policy, what about (plain fields only)."""
+    parts = [form.get(k, "") for k in ("category", "policy", "period", "subject")]
+    text = " · ".join(str(p) for p in parts if p)
+    detail = str(form.get("description") or form.get("content") or "")
+    return f"{text}：{detail[:40]}" if text and detail else text or detail[:40]
