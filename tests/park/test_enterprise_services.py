@@ -192,3 +192,18 @@ def test_service_case_list_takes_a_fixed_number_of_queries(django_assert_max_num
     with django_assert_max_num_queries(12):
         r = officer.get(f"/api/park/parks/{w['park'].pk}/service-cases")
     assert r.json()["count"] == 5
+
+
+def test_cli_opens_the_items_and_lists_the_cases():
+    import io
+
+    from django.core.management import call_command
+
+    w = _world()
+    services.raise_service(actor=w["boss"], enterprise=w["ent"], kind="repair", form=REPAIR)
+    out = io.StringIO()
+    call_command("park", "service-items", "--park", w["park"].code, stdout=out)
+    assert out.getvalue().count("\n") == 3
+    out = io.StringIO()
+    call_command("park", "service-cases", "--park", w["park"].code, stdout=out)
+    assert "报修" in out.getvalue() and "光谷智能装备有限公司" in out.getvalue()

@@ -164,3 +164,119 @@ def test_another_operator_cannot_request_or_act_and_sees_nothing():
     citizen = factories.user(Role.CITIZEN)
     with pytest.raises(Forbidden):
         services.request_move_out(actor=citizen, lease=lease, move_out_on=date(2026, 6, 30))
+
+
+# ---------------------------------------------------------------- API and pages
+def test_api_renewal_through_its_steps_with_stable_codes_and_scope():
+    p, _u, _ent, lease, officer, admin = _world()
+    oc, ac = factories.staff_client(officer), factories.staff_client(admin)
+    bad = oc.post(f"/api/park/leases/{lease.pk}/renewal", {"end_date": "2026-06-30"}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_renewal_end" and bad.json()["message"]
+    r = oc.post(f"/api/park/leases/{lease.pk}/renewal", {"end_date": "2027-12-31", "reason": "扩产"},
+                content_type="application/json")
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["kind"] == "renewal" and body["status"] == "running" and [s["step"] for s in body["steps"]] == ["review"]
+    cid = body["id"]
+    again = oc.post(f"/api/park/leases/{lease.pk}/move-out", {"move_out_on": "2026-06-30"},
+                    content_type="application/json")
+    assert again.status_code == 409 and again.json()["code"] == "lease_change_open"
+    r = oc.post(f"/api/park/lease-changes/{cid}/act", {"outcome": "approve"}, content_type="application/json")
+    assert r.status_code == 200 and [s["status"] for s in r.json()["steps"]] == ["done", "open"]
+    r = oc.post(f"/api/park/lease-changes/{cid}/act", {"outcome": "approve"}, content_type="application/json")
+    assert r.status_code == 403 and r.json()["code"] == "not_task_actor"
+    bad = ac.post(f"/api/park/lease-changes/{cid}/act", {"outcome": "maybe"}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_outcome"
+    r = ac.post(f"/api/park/lease-changes/{cid}/act", {"outcome": "approve"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["status"] == "approved"
+    lease.refresh_from_db()
+    assert lease.end_date == date(2027, 12, 31)
+    listed = oc.get(f"/api/park/parks/{p.pk}/lease-changes").json()
+    assert listed["count"] == 1 and listed["results"][0]["colour"] == "done"
+    other = factories.staff_client(pf.officer(pf.park()))
+    missing = other.get(f"/api/park/lease-changes/{cid}")
+    assert missing.status_code == 404 and missing.json()["code"] == "lease_change_not_found"
+    assert other.get("/api/park/lease-changes/999999").json() == missing.json()
+    r = other.post(f"/api/park/leases/{lease.pk}/move-out", {"move_out_on": "2026-06-30"},
+                   content_type="application/json")
+    assert r.status_code == 404 and r.json()["code"] == "lease_not_found"
+
+
+def test_api_move_out_settles_the_deposit_and_cancel():
+    p, _u, _ent, lease, officer, admin = _world(deposit="50000")
+    oc, ac = factories.staff_client(officer), factories.staff_client(admin)
+    cid = oc.post(f"/api/park/leases/{lease.pk}/move-out", {"move_out_on": "2026-01-31"},
+                  content_type="application/json").json()["id"]
+    r = oc.post(f"/api/park/lease-changes/{cid}/act", {"outcome": "approve", "inspection": "完好", "damages": "-5"},
+                content_type="application/json")
+    assert r.status_code == 422 and r.json()["code"] == "invalid_amount"
+    oc.post(f"/api/park/lease-changes/{cid}/act", {"outcome": "approve", "inspection": "完好", "damages": "500"},
+            content_type="application/json")
+    oc.post(f"/api/park/lease-changes/{cid}/act", {"outcome": "approve", "deductions": "100"},
+            content_type="application/json")
+    r = ac.post(f"/api/park/lease-changes/{cid}/act", {"outcome": "approve"}, content_type="application/json")
+    assert r.json()["settlement"]["refund"] == "39400.00" and r.json()["status"] == "approved"
+    lease.refresh_from_db()
+    assert lease.status == LeaseStatus.ENDED and lease.bills.count() == 1
+    r = ac.post(f"/api/park/lease-changes/{cid}/cancel", {"reason": "x"}, content_type="application/json")
+    assert r.status_code == 409 and r.json()["code"] == "lease_change_closed"
+
+
+def test_pages_request_act_and_show_the_case():
+    p, _u, ent, lease, officer, admin = _world()
+    oc, ac = factories.staff_client(officer), factories.staff_client(admin)
+    page = oc.get(f"/park/enterprises/{ent.pk}/").content.decode()
+    assert "renewal-submit" in page and "move-out-submit" in page
+    r = oc.post(f"/park/leases/{lease.pk}/move-out/", {"date": "not a date"})
+    assert r.status_code == 302 and not LeaseChange.objects.exists()
+    r = oc.post(f"/park/leases/{lease.pk}/move-out/", {"date": "2026-04-30", "reason": "搬迁"})
+    change = LeaseChange.objects.get()
+    assert r["Location"] == f"/park/lease-changes/{change.pk}/"
+    page = oc.get(r["Location"]).content.decode()
+    assert "act-inspection" in page and "现场验收" in page
+    oc.post(f"/park/lease-changes/{change.pk}/act/", {"outcome": "approve"})  # no inspection notes: refused
+    assert change.instance.tasks.get(step_key="inspect").status == TaskStatus.OPEN
+    oc.post(f"/park/lease-changes/{change.pk}/act/", {"outcome": "approve", "inspection": "完好"})
+    oc.post(f"/park/lease-changes/{change.pk}/act/", {"outcome": "approve"})
+    assert "act-form" not in oc.get(f"/park/lease-changes/{change.pk}/").content.decode()  # the admin's step
+    ac.post(f"/park/lease-changes/{change.pk}/act/", {"outcome": "approve"})
+    page = ac.get(f"/park/lease-changes/{change.pk}/").content.decode()
+    assert 'data-testid="settlement"' in page and "已办结" in page
+    assert str(change.lease.code) in ac.get(f"/park/{p.pk}/lease-changes/").content.decode()
+    other = factories.staff_client(pf.officer(pf.park()))
+    assert other.get(f"/park/lease-changes/{change.pk}/").status_code == 404
+    assert other.post(f"/park/leases/{lease.pk}/renewal/", {"date": "2027-12-31"}).status_code == 404
+
+
+def test_lease_change_list_takes_a_fixed_number_of_queries(django_assert_max_num_queries):
+    p = pf.park()
+    b = pf.building(p)
+    officer = pf.officer(p)
+    for i in range(4):
+        lease = pf.lease(p, pf.enterprise(p, name=f"企业{i}"), [pf.unit(b, code=f"10{i}")], code=f"L-{i}")
+        services.request_renewal(actor=officer, lease=lease, end_date=date(2027, 12, 31))
+    client = factories.staff_client(officer)
+    with django_assert_max_num_queries(8):
+        r = client.get(f"/api/park/parks/{p.pk}/lease-changes")
+    assert r.json()["count"] == 4
+
+
+def test_cli_opens_renewal_and_move_out_cases_and_lists_them():
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    p, _u, _ent, lease, _officer, _admin = _world()
+    out = io.StringIO()
+    call_command("park", "renew", "--park", p.code, "--lease", lease.code, "--until", "2027-12-31", stdout=out)
+    assert "续租申请" in out.getvalue()
+    with pytest.raises(CommandError) as twice:
+        call_command("park", "move-out", "--park", p.code, "--lease", lease.code, "--on", "2026-06-30")
+    assert "lease_change_open" in str(twice.value)
+    with pytest.raises(CommandError):
+        call_command("park", "renew", "--park", p.code, "--lease", "nope", "--until", "2027-12-31")
+    out = io.StringIO()
+    call_command("park", "lease-changes", "--park", p.code, stdout=out)
+    assert lease.code in out.getvalue() and "续租" in out.getvalue()
+    lease.refresh_from_db()
+    assert lease.end_date == date(2026, 12, 31)  # not until approved
