@@ -203,7 +203,7 @@ def test_api_renewal_through_its_steps_with_stable_codes_and_scope():
 
 
 def test_api_move_out_settles_the_deposit_and_cancel():
-    p, _u, _ent, lease, officer, admin = _world(deposit="50000")
+    _p, _u, _ent, lease, officer, admin = _world(deposit="50000")
     oc, ac = factories.staff_client(officer), factories.staff_client(admin)
     cid = oc.post(f"/api/park/leases/{lease.pk}/move-out", {"move_out_on": "2026-01-31"},
                   content_type="application/json").json()["id"]
