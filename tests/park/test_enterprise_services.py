@@ -207,3 +207,16 @@ def test_cli_opens_the_items_and_lists_the_cases():
     out = io.StringIO()
     call_command("park", "service-cases", "--park", w["park"].code, stdout=out)
     assert "报修" in out.getvalue() and "光谷智能装备有限公司" in out.getvalue()
+
+
+def test_pages_in_english(settings):
+    w = _world()
+    services.raise_service(actor=w["boss"], enterprise=w["ent"], kind="repair", form=REPAIR)
+    boss = _client(w["boss"])
+    boss.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = boss.get("/park/my/").content.decode()
+    assert "My park" in page and "Report the repair" in page and "Air conditioning and heating" in page
+    officer = factories.staff_client(w["officer"])
+    officer.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = officer.get(f"/park/{w['park'].pk}/services/").content.decode()
+    assert "Enterprise services" in page and "Repair" in page
