@@ -280,3 +280,14 @@ def test_cli_opens_renewal_and_move_out_cases_and_lists_them():
     assert lease.code in out.getvalue() and "续租" in out.getvalue()
     lease.refresh_from_db()
     assert lease.end_date == date(2026, 12, 31)  # not until approved
+
+
+def test_a_lease_ending_on_29_february_renews():
+    p = pf.park()
+    lease = pf.lease(p, pf.enterprise(p), [pf.unit(pf.building(p))], start=date(2027, 3, 1), end=date(2028, 2, 29))
+    change = services.request_renewal(actor=pf.officer(p), lease=lease, end_date=date(2038, 2, 28))
+    assert change.new_end_date == date(2038, 2, 28)
+    with pytest.raises(InvalidInput):
+        services.request_renewal(actor=pf.SYS, lease=pf.lease(p, pf.enterprise(p, name="乙"), [pf.unit(pf.building(p, code="B"))],
+                                                              code="L-2", end=date(2028, 2, 29)),
+                                 end_date=date(2038, 3, 1))

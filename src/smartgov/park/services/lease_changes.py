@@ -87,7 +87,7 @@ def request_renewal(*, actor, lease: Lease, end_date: date, reason: str = "") ->
     locked = _locked_active_lease(lease)
     if not isinstance(end_date, date) or end_date <= locked.end_date:
         raise InvalidInput("续租到期日应晚于原到期日", code="invalid_renewal_end")
-    if end_date > locked.end_date.replace(year=locked.end_date.year + MAX_RENEWAL_YEARS) - timedelta(days=1):
+    if end_date > billing.add_months(locked.end_date, 12 * MAX_RENEWAL_YEARS):
         raise InvalidInput(f"续租期不超过{MAX_RENEWAL_YEARS}年", code="invalid_renewal_end")
     return _start(actor=actor, lease=locked, kind=LeaseChangeKind.RENEWAL, new_end_date=end_date,
                   reason=reason.strip()[:500], context={"end_date": end_date.isoformat()})
