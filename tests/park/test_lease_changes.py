@@ -291,3 +291,12 @@ def test_a_lease_ending_on_29_february_renews():
         services.request_renewal(actor=pf.SYS, lease=pf.lease(p, pf.enterprise(p, name="乙"), [pf.unit(pf.building(p, code="B"))],
                                                               code="L-2", end=date(2028, 2, 29)),
                                  end_date=date(2038, 3, 1))
+
+
+def test_the_workflow_monitor_links_the_case_page():
+    from smartgov.workflow.views import subject_url
+
+    _p, _u, _ent, lease, officer, _admin = _world()
+    change = services.request_renewal(actor=officer, lease=lease, end_date=date(2027, 12, 31))
+    assert change.instance.subject == f"park.lease_change:{change.pk}"
+    assert subject_url(change.instance.subject) == f"/park/lease-changes/{change.pk}/"

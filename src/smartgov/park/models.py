@@ -329,8 +329,9 @@ class LeaseChange(TimeStampedModel):
     kind = models.CharField("类型", max_length=16, choices=LeaseChangeKind.choices)
     status = models.CharField("状态", max_length=16, choices=LeaseChangeStatus.choices,
                               default=LeaseChangeStatus.RUNNING)
+    # set in the same transaction as the row (the instance's subject names the case: park.lease_change:<id>)
     instance = models.OneToOneField("workflow.Instance", verbose_name="审批流程", on_delete=models.PROTECT,
-                                    related_name="+")
+                                    related_name="+", null=True, blank=True)
     new_end_date = models.DateField("续租到期日", null=True, blank=True)
     move_out_on = models.DateField("退租日", null=True, blank=True)
     reason = models.CharField("申请事由", max_length=500, blank=True)

@@ -64,16 +64,17 @@ def _locked_active_lease(lease: Lease) -> Lease:
 
 def _start(*, actor, lease: Lease, kind: str, context: dict, **fields) -> LeaseChange:
     ensure_processes()
-    instance = workflow.start_instance(
-        actor=actor, process_code=PROCESS_OF[kind], subject=f"park.lease:{lease.pk}",
-        title=f"{LeaseChangeKind(kind).label}（{lease.enterprise.name} {lease.code}）", department=lease.park.department,
-        context=context, time_limit_days=TIME_LIMIT_DAYS)
     try:
         with transaction.atomic():  # savepoint: the constraint answers a race the lock did not
-            change = LeaseChange.objects.create(park=lease.park, lease=lease, kind=kind, instance=instance,
-                                                requested_by=user_of(actor), **fields)
+            change = LeaseChange.objects.create(park=lease.park, lease=lease, kind=kind, requested_by=user_of(actor),
+                                                **fields)
     except IntegrityError:
         raise Conflict("该合同已有办理中的续租或退租申请", code="lease_change_open") from None
+    change.instance = instance = workflow.start_instance(
+        actor=actor, process_code=PROCESS_OF[kind], subject=f"park.lease_change:{change.pk}",
+        title=f"{LeaseChangeKind(kind).label}（{lease.enterprise.name} {lease.code}）", department=lease.park.department,
+        context=context, time_limit_days=TIME_LIMIT_DAYS)
+    change.save(update_fields=["instance"])
     record(actor=actor, action=f"park.lease_change.{kind}", target=change,
            changes={"lease": lease.code, "due_on": instance.due_on, **context})
     return change
