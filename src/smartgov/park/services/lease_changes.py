@@ -37,6 +37,7 @@ PROCESSES = {
         {"name": "审批", "steps": [{"key": "approve", "name": "退租审批", "role": "dept_admin"}]}]}),
 }
 PROCESS_OF = {LeaseChangeKind.RENEWAL: "park_lease_renewal", LeaseChangeKind.MOVE_OUT: "park_move_out"}
+TITLES = {LeaseChangeKind.RENEWAL: "续租", LeaseChangeKind.MOVE_OUT: "退租"}  # stored: not in the caller's language
 
 
 def _money(value, name) -> Decimal:
@@ -72,7 +73,7 @@ def _start(*, actor, lease: Lease, kind: str, context: dict, **fields) -> LeaseC
         raise Conflict("该合同已有办理中的续租或退租申请", code="lease_change_open") from None
     change.instance = instance = workflow.start_instance(
         actor=actor, process_code=PROCESS_OF[kind], subject=f"park.lease_change:{change.pk}",
-        title=f"{LeaseChangeKind(kind).label}（{lease.enterprise.name} {lease.code}）", department=lease.park.department,
+        title=f"{TITLES[kind]}（{lease.enterprise.name} {lease.code}）", department=lease.park.department,
         context=context, time_limit_days=TIME_LIMIT_DAYS)
     change.save(update_fields=["instance"])
     record(actor=actor, action=f"park.lease_change.{kind}", target=change,
