@@ -220,3 +220,10 @@ def test_pages_in_english(settings):
     officer.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = officer.get(f"/park/{w['park'].pk}/services/").content.decode()
     assert "Enterprise services" in page and "Repair" in page
+
+
+def test_the_citizen_home_links_my_park_for_a_legal_representative():
+    w = _world()
+    page = _client(w["boss"]).get("/my/").content.decode()
+    assert 'data-testid="my-park"' in page and "/park/my/" in page and "光谷智能装备有限公司" in page
+    assert 'data-testid="my-park"' not in _client(factories.user(Role.CITIZEN)).get("/my/").content.decode()
