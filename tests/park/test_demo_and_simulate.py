@@ -35,3 +35,25 @@ def test_simulated_meters_count_up_and_follow_the_working_day():
     hot = list(messages([SimDevice("m2", "meter", base_kw=5)], start=datetime(2026, 12, 1, tzinfo=UTC), rounds=3,
                         interval_s=60, hot_codes=frozenset({"m2"})))
     assert all(v["activePower"] > 900 for _, _, v in hot)
+
+
+def test_demo_opens_the_enterprise_services_and_a_renewal_case_once():
+    from smartgov.core.permissions import Role, system_actor
+    from smartgov.identity.services import link_account, register_person
+    from smartgov.onestop.models import Application
+    from smartgov.park.models import LeaseChange
+    from tests import factories
+
+    citizen = factories.user(Role.CITIZEN, username="zhangsan")
+    link_account(person=register_person(actor=system_actor("test"), name="张三", id_number=factories.id_number(),
+                                        phone="13800000001"), user=citizen)
+    demo.load_demo(stdout=io.StringIO())
+    demo.load_demo(stdout=io.StringIO())
+    assert sorted(Application.objects.values_list("item__basic_code", "state")) == [
+        ("GG09101000", "submitted"), ("JF09102000", "submitted")]
+    assert LeaseChange.objects.count() == 1 and LeaseChange.objects.get().kind == "renewal"
+    citizen.refresh_from_db()
+    from smartgov.park import selectors
+
+    [ent] = selectors.resident_enterprises_for(citizen)
+    assert ent.name == "云栖智造科技有限公司"

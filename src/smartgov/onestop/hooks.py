@@ -3,6 +3,11 @@
 - ``on_submitted``: act on a submitted application (the smart app's 秒批). Each hook gets the
   application's primary key after the submission has committed; a hook that fails is logged and leaves
   the case where it was (in the officers' queue).
+- ``on_validate``: an app's own checks of an application to one of its items (park: the unit of a repair
+  request must be one the applying enterprise leases). A validator gets ``item``, ``form`` (the submitted
+  values), ``enterprise`` (the register record applied for, or None) and ``actor``, and returns the problems
+  keyed by field (empty when it has nothing to say); they are reported with the form's own errors and
+  nothing is written.
 - ``on_material_review``: 智能预审 of an uploaded material (the smart app's OCR). ``run`` reads a
   stored upload as the applicant chose it and returns what it found; ``read`` gives the officer the
   results kept for the files of a case. Without a registered reviewer, uploads are simply not
@@ -19,6 +24,7 @@ from django.db import transaction
 
 log = logging.getLogger("smartgov.onestop.hooks")
 SUBMITTED: list[Callable[[int], None]] = []
+VALIDATORS: list[Callable[..., dict[str, str]]] = []
 # run(actor=, stored=, material_name=, expected=) -> review | None; read(stored_ids) -> {stored_id: review}
 MATERIAL_REVIEWERS: list[tuple[Callable[..., dict | None], Callable[[list[int]], dict[int, dict]]]] = []
 
@@ -39,6 +45,20 @@ def _run(fn, pk: int) -> None:
         fn(pk)
     except Exception:
         log.exception("submitted hook %s failed for application %s", getattr(fn, "__name__", fn), pk)
+
+
+def on_validate(fn: Callable[..., dict[str, str]]) -> None:
+    if fn not in VALIDATORS:
+        VALIDATORS.append(fn)
+
+
+def validate(*, item, form: dict, enterprise, actor) -> dict[str, str]:
+    """Every registered validator's problems with this application (a validator that fails is a bug: it
+    raises, and the application is not filed)."""
+    errors: dict[str, str] = {}
+    for fn in VALIDATORS:
+        errors.update(fn(item=item, form=form, enterprise=enterprise, actor=actor) or {})
+    return errors
 
 
 def on_material_review(*, run: Callable[..., dict | None], read: Callable[[list[int]], dict[int, dict]]) -> None:

@@ -273,6 +273,14 @@ def represented_enterprise(user, enterprise_uscc: str | None) -> Enterprise | No
     return enterprise
 
 
+def represented_enterprises(user) -> list[Enterprise]:
+    """The register's enterprises ``user`` may apply for (those whose legal representative they are)."""
+    person_id = getattr(getattr(user, "person", None), "pk", None)
+    if person_id is None:
+        return []
+    return list(Enterprise.objects.filter(legal_representative_id=person_id).order_by("name"))
+
+
 # --------------------------------------------------------------------------- form values
 
 
@@ -341,6 +349,19 @@ def case_visible_to(user, app: Application) -> bool:
     if app.applicant_user_id == user.pk:
         return True
     return has_perm(user, "onestop.view_case") and cases_for(user).filter(pk=app.pk).exists()
+
+
+def item_cases(user, *, basic_codes, department=None, form_equals: dict | None = None) -> QuerySet[Application]:
+    """Cases of the items with these basic codes that ``user`` may see (``cases_for``), newest first, with
+    their evaluations — for an app that files its own services as catalogue items (the park's 报修、政策申报、
+    投诉). ``department``: the implementing department only; ``form_equals``: form values the case must
+    have (e.g. ``{"park": "demo-park"}``; plain fields only, never sealed ones)."""
+    qs = cases_for(user).filter(item__basic_code__in=list(basic_codes)).exclude(state=State.DRAFT)
+    if department is not None:
+        qs = qs.filter(department=department)
+    for key, value in (form_equals or {}).items():
+        qs = qs.filter(**{f"form_data__{key}": value})
+    return qs.prefetch_related("evaluations").order_by("-submitted_at", "-id")
 
 
 def applicant_cases(user, *, limit: int = 300) -> list[Application]:

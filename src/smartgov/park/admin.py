@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Bill, Building, EnergyStatement, Enterprise, Lease, Park, Unit
+from .models import Bill, Building, EnergyStatement, Enterprise, Lease, LeaseChange, Park, Unit
 
 
 @admin.register(Park)
@@ -35,6 +35,19 @@ class LeaseAdmin(admin.ModelAdmin):
     readonly_fields = ("rent_free",)
 
     def has_change_permission(self, request, obj=None):  # leases change through the services (bills, audit)
+        return False
+
+
+@admin.register(LeaseChange)
+class LeaseChangeAdmin(admin.ModelAdmin):
+    list_display = ("lease", "kind", "status", "new_end_date", "move_out_on", "created_at")
+    list_filter = ("kind", "status")
+    list_select_related = ("lease",)
+
+    def has_add_permission(self, request):  # a case is opened, acted on and decided through the services
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

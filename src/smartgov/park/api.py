@@ -252,3 +252,82 @@ def check_out(request, payload: s.GateIn):
 @router.post("/visits/{visit_id}/cancel", response=s.VisitOut, summary="取消访客预约")
 def cancel_visit(request, visit_id: int):
     return services.cancel_visit(actor=request.user, visit=selectors.get_visit_for(request.user, visit_id))
+
+
+# ---------------------------------------------------------------- 续租 / 退租 as workflow cases
+@router.post("/leases/{lease_id}/renewal", response={201: s.LeaseChangeDetailOut},
+             summary="续租申请（审核、审批通过后合同才延期）")
+def request_renewal(request, lease_id: int, payload: s.RenewalIn):
+    lease = selectors.get_lease_for(request.user, lease_id)
+    change = services.request_renewal(actor=request.user, lease=lease, end_date=payload.end_date,
+                                      reason=payload.reason)
+    return Status(201, selectors.get_lease_change_for(request.user, change.pk))
+
+
+@router.post("/leases/{lease_id}/move-out", response={201: s.LeaseChangeDetailOut},
+             summary="退租申请（现场验收、押金结算、审批通过后才退租）")
+def request_move_out(request, lease_id: int, payload: s.MoveOutIn):
+    lease = selectors.get_lease_for(request.user, lease_id)
+    change = services.request_move_out(actor=request.user, lease=lease, move_out_on=payload.move_out_on,
+                                       reason=payload.reason)
+    return Status(201, selectors.get_lease_change_for(request.user, change.pk))
+
+
+@router.get("/parks/{park_id}/lease-changes", response=list[s.LeaseChangeOut], summary="续租、退租办件")
+@paginate(PageNumber)
+def list_lease_changes(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    return selectors.lease_changes_for(request.user, park)
+
+
+@router.get("/lease-changes/{change_id}", response=s.LeaseChangeDetailOut, summary="续租、退租办件详情（含流程环节）")
+def get_lease_change(request, change_id: int):
+    return selectors.get_lease_change_for(request.user, change_id)
+
+
+@router.post("/lease-changes/{change_id}/act", response=s.LeaseChangeDetailOut,
+             summary="办理当前环节（同意/不同意；现场验收填写验收意见与损坏赔偿，押金结算填写其他扣款）")
+def act_on_lease_change(request, change_id: int, payload: s.LeaseChangeActIn):
+    change = selectors.get_lease_change_for(request.user, change_id)
+    services.act_on_lease_change(actor=request.user, change=change, outcome=payload.outcome, opinion=payload.opinion,
+                                 inspection=payload.inspection, damages=payload.damages,
+                                 deductions=payload.deductions)
+    return selectors.get_lease_change_for(request.user, change_id)
+
+
+@router.post("/lease-changes/{change_id}/cancel", response=s.LeaseChangeDetailOut, summary="撤销续租、退租申请")
+def cancel_lease_change(request, change_id: int, payload: s.CancelIn):
+    change = selectors.get_lease_change_for(request.user, change_id)
+    services.cancel_lease_change(actor=request.user, change=change, reason=payload.reason)
+    return selectors.get_lease_change_for(request.user, change_id)
+
+
+# ---------------------------------------------------------------- 企业服务 (one-stop cases of the operator's items)
+@router.post("/parks/{park_id}/service-items", response={201: list[dict]},
+             summary="开通企业服务事项（报修、政策申报、投诉：运营单位的一网通办事项）")
+def publish_service_items(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    items = services.publish_service_items(actor=request.user, park=park)
+    return Status(201, [{"code": i.implementation_code, "name": i.name, "active": i.active} for i in items])
+
+
+@router.get("/parks/{park_id}/service-cases", response=list[s.ServiceCaseOut],
+            summary="本园区企业服务办件（报修、政策申报、投诉，含时限与好差评）")
+@paginate(PageNumber)
+def list_service_cases(request, park_id: int):
+    park = selectors.get_park_for(request.user, park_id)
+    return selectors.service_cases(request.user, park)
+
+
+@router.post("/enterprise-services", response={201: s.ServiceCaseOut},
+             summary="入驻企业提出报修、政策申报或投诉（法定代表人以企业名义）")
+def raise_service(request, payload: s.ServiceRaiseIn):
+    ent = selectors.get_resident_enterprise_for(request.user, payload.enterprise)
+    app = services.raise_service(actor=request.user, enterprise=ent, kind=payload.kind, form=payload.form)
+    return Status(201, selectors.my_service_cases(request.user).get(pk=app.pk))
+
+
+@router.get("/my/service-cases", response=list[s.ServiceCaseOut], summary="我的企业服务办件")
+@paginate(PageNumber)
+def my_service_cases(request):
+    return selectors.my_service_cases(request.user)

@@ -1,6 +1,8 @@
 """Demo data of the park: 示范市高新区管委会 with a park of two buildings, a meter and an environment sensor
 per unit, three resident enterprises with leases (one with a rent-free quarter and 5 % escalation) and
-yearly reports, the alarm rules, and users park_admin / park_officer. Safe to run twice."""
+yearly reports, the alarm rules, and users park_admin / park_officer; the 企业服务 items (报修、政策申报、投诉) of the
+管委会 with the demo citizen (zhangsan) as legal representative of the first tenant, who has raised a repair and
+a rent-subsidy application, and a renewal of the second tenant's lease waiting for approval. Safe to run twice."""
 
 from datetime import date
 
@@ -34,6 +36,43 @@ def _uscc(org8: str) -> str:
     return body + uscc_check_char(body)
 
 
+def _dept_uscc() -> str:
+    body = "11330100" + "00269000" + org_code_check_char("00269000")  # 11: a state organ
+    return body + uscc_check_char(body)
+
+
+def _enterprise_services(park, tenants, stdout) -> str:
+    """The 企业服务 items, zhangsan as the first tenant's legal representative in the register, a repair and a
+    policy application of that tenant, and a renewal case of the second tenant's lease."""
+    from smartgov.accounts.models import Department, User
+    from smartgov.identity.models import Enterprise as Registered
+    from smartgov.identity.services import register_enterprise
+
+    from . import selectors, services
+    from .service_items import leased_units, unit_label
+
+    if not park.department.uscc:
+        return "（运营单位没有统一社会信用代码，未开通企业服务事项）"
+    services.publish_service_items(actor=ACTOR, park=park)
+    citizen = User.objects.filter(username="zhangsan").select_related("person").first()
+    first = tenants[0]
+    if citizen is not None and getattr(citizen, "person", None) is not None:
+        if not Registered.objects.filter(uscc=first.uscc).exists():
+            register_enterprise(actor=ACTOR, name=first.name, uscc=first.uscc, legal_representative=citizen.person,
+                                region_code="330100", address="示范市高新区科技园路1号",
+                                department=Department.objects.filter(code="SFC-SJJ").first() or park.department)
+        if not selectors.service_cases(ACTOR, park).exists():
+            unit = unit_label(leased_units(first)[0])
+            services.raise_service(actor=citizen, enterprise=first, kind="repair", form={
+                "unit": unit, "category": "空调暖通", "description": "会议室空调不制冷", "contact_phone": "13800000001"})
+            services.raise_service(actor=citizen, enterprise=first, kind="policy", form={
+                "policy": "租金补贴", "period": "2026年度", "amount": "108000", "description": "高新技术企业租金补贴"})
+    lease = tenants[1].leases.filter(status="active").first()
+    if lease is not None and not lease.changes.exists():
+        services.request_renewal(actor=ACTOR, lease=lease, end_date=date(2030, 12, 31), reason="企业扩产，续租两年")
+    return "，企业服务事项 3 项（zhangsan 为云栖智造法定代表人：/park/my/）"
+
+
 def load_demo(*, stdout) -> None:
     from smartgov.accounts.models import Department, Level, User
     from smartgov.accounts.services import create_department, create_user
@@ -45,7 +84,8 @@ def load_demo(*, stdout) -> None:
     dept = Department.objects.filter(code=DEPARTMENT[0]).first()
     if dept is None:
         parent = Department.objects.filter(code="SFC-ZWJ").first()
-        dept = create_department(actor=ACTOR, name=DEPARTMENT[1], code=DEPARTMENT[0], level=Level.CITY, parent=parent)
+        dept = create_department(actor=ACTOR, name=DEPARTMENT[1], code=DEPARTMENT[0], level=Level.CITY, parent=parent,
+                                 uscc=_dept_uscc())
     park, sims = ensure_park(department=dept, code="demo-park", name="示范高新园", buildings=2, floors=3,
                              units_per_floor=4)
     existing = set(User.objects.values_list("username", flat=True))
@@ -53,6 +93,7 @@ def load_demo(*, stdout) -> None:
         if username not in existing:
             create_user(actor=ACTOR, username=username, password=settings.DEMO_PASSWORD, role=role, name=name,
                         department=dept)
+    tenants = []
     units = list(Unit.objects.filter(floor__building__park=park).order_by("floor__building__code", "floor__number",
                                                                           "code"))
     for n, (name, industry, staff, org8) in enumerate(TENANTS):
@@ -60,6 +101,7 @@ def load_demo(*, stdout) -> None:
             actor=ACTOR, park=park, name=name, uscc=_uscc(org8), industry=industry, employees=staff)
         for year, output, tax in ((2023, 800, 52), (2024, 950, 61), (2025, 1100, 73)):
             services.report_output(actor=ACTOR, enterprise=ent, year=year, output=output * (n + 1), tax=tax * (n + 1))
+        tenants.append(ent)
         code = f"YQ-2026-{n + 1:03d}"
         if not Lease.objects.filter(park=park, code=code).exists():
             free = [["2026-01-01", "2026-03-31"]] if n == 0 else []
@@ -69,5 +111,6 @@ def load_demo(*, stdout) -> None:
                                   escalation_pct=5 if n == 0 else 3)
     services.import_rules(actor=ACTOR, park=park, data=RULES)
     services.set_tariff(actor=ACTOR, park=park, bands=TARIFF)
-    stdout.write(f"智慧园区演示数据：{park.name}，{len(sims)} 台设备，{len(TENANTS)} 家企业"
+    services_note = _enterprise_services(park, tenants, stdout)
+    stdout.write(f"智慧园区演示数据：{park.name}，{len(sims)} 台设备，{len(TENANTS)} 家企业{services_note}"
                  "（smartgov park simulate --park demo-park 发布遥测，smartgov iot ingest 入库）")

@@ -304,3 +304,50 @@ class EnergyAnomaly(models.Model):
 
     def __str__(self):
         return f"{self.device_id} {self.day} {self.kind}"
+
+
+class LeaseChangeKind(models.TextChoices):
+    RENEWAL = "renewal", _("续租")
+    MOVE_OUT = "move_out", _("退租")
+
+
+class LeaseChangeStatus(models.TextChoices):
+    RUNNING = "running", _("办理中")
+    APPROVED = "approved", _("已办结")
+    REJECTED = "rejected", _("未通过")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class LeaseChange(TimeStampedModel):
+    """A renewal (续租) or move-out (退租: 现场验收, 押金结算) of a lease as a case on the shared workflow
+    (``instance``). The lease changes only when the case is approved, through the lease services
+    (``renew_lease``/``end_lease``); one open case per lease. ``settlement`` is the deposit settlement
+    written when a move-out is approved: deposit, arrears, deposit applied to them, damages, refund."""
+
+    park = models.ForeignKey(Park, verbose_name="园区", on_delete=models.CASCADE, related_name="lease_changes")
+    lease = models.ForeignKey(Lease, verbose_name="合同", on_delete=models.PROTECT, related_name="changes")
+    kind = models.CharField("类型", max_length=16, choices=LeaseChangeKind.choices)
+    status = models.CharField("状态", max_length=16, choices=LeaseChangeStatus.choices,
+                              default=LeaseChangeStatus.RUNNING)
+    # set in the same transaction as the row (the instance's subject names the case: park.lease_change:<id>)
+    instance = models.OneToOneField("workflow.Instance", verbose_name="审批流程", on_delete=models.PROTECT,
+                                    related_name="+", null=True, blank=True)
+    new_end_date = models.DateField("续租到期日", null=True, blank=True)
+    move_out_on = models.DateField("退租日", null=True, blank=True)
+    reason = models.CharField("申请事由", max_length=500, blank=True)
+    inspection = models.TextField("现场验收意见", blank=True)
+    damages = models.DecimalField("损坏赔偿（元）", max_digits=12, decimal_places=2, default=0)
+    deductions = models.DecimalField("其他扣款（元）", max_digits=12, decimal_places=2, default=0)
+    settlement = models.JSONField("押金结算", default=dict, blank=True)
+    requested_by = models.ForeignKey("accounts.User", verbose_name="申请登记人", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = verbose_name_plural = "续租退租办件"
+        constraints = [models.UniqueConstraint(fields=["lease"], condition=models.Q(status="running"),
+                                               name="park_lease_change_open")]
+
+    def __str__(self):
+        return f"{self.lease.code} {self.get_kind_display()}"

@@ -253,3 +253,162 @@ class VisitorsToday(Schema):
     expected: int
     arrived: int
     on_site: int
+
+
+# ---------------------------------------------------------------- 续租 / 退租 on the workflow
+class RenewalIn(Schema):
+    end_date: date
+    reason: str = ""
+
+
+class MoveOutIn(Schema):
+    move_out_on: date
+    reason: str = ""
+
+
+class LeaseChangeActIn(Schema):
+    outcome: str  # approve | reject
+    opinion: str = ""
+    inspection: str = ""  # 现场验收: required when agreeing
+    damages: str = "0"  # 现场验收: 损坏赔偿（元）
+    deductions: str = "0"  # 押金结算: 其他扣款（元）
+
+
+class CancelIn(Schema):
+    reason: str
+
+
+class LeaseChangeStepOut(Schema):
+    step: str
+    name: str
+    status: str
+    outcome: str
+    opinion: str
+    due_on: date | None
+    completed_at: datetime | None
+
+
+class LeaseChangeOut(Schema):
+    id: int
+    lease: str
+    enterprise: str
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    new_end_date: date | None
+    move_out_on: date | None
+    reason: str
+    inspection: str
+    damages: Decimal
+    deductions: Decimal
+    settlement: dict
+    due_on: date
+    colour: str
+    created_at: datetime
+    decided_at: datetime | None
+
+    @staticmethod
+    def resolve_lease(obj):
+        return obj.lease.code
+
+    @staticmethod
+    def resolve_enterprise(obj):
+        return obj.lease.enterprise.name
+
+    @staticmethod
+    def resolve_kind_label(obj):
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_status_label(obj):
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_due_on(obj):
+        return obj.instance.due_on
+
+    @staticmethod
+    def resolve_colour(obj):
+        from smartgov.workflow.selectors import colour
+
+        return colour(obj.instance)
+
+
+class LeaseChangeDetailOut(LeaseChangeOut):
+    steps: list[LeaseChangeStepOut]
+
+    @staticmethod
+    def resolve_steps(obj):
+        from .selectors import lease_change_steps
+
+        return [{"step": t.step_key, "name": t.name, "status": t.status, "outcome": t.outcome, "opinion": t.opinion,
+                 "due_on": t.due_on, "completed_at": t.completed_at} for t in lease_change_steps(obj)]
+
+
+# ---------------------------------------------------------------- 企业服务 (one-stop cases)
+class ServiceRaiseIn(Schema):
+    enterprise: int  # the resident enterprise (park id of it)
+    kind: str  # repair | policy | complaint
+    form: dict = {}
+
+
+class ServiceCaseOut(Schema):
+    number: str
+    kind: str
+    kind_label: str
+    item: str
+    enterprise: str
+    unit: str
+    summary: str
+    state: str
+    state_label: str
+    submitted_at: datetime | None
+    due_on: date | None
+    colour: str | None
+    grade: int | None
+
+    @staticmethod
+    def resolve_kind(obj):
+        from .service_items import KIND_OF_CODE
+
+        return KIND_OF_CODE.get(obj.item.basic_code, "")
+
+    @staticmethod
+    def resolve_kind_label(obj):
+        from .service_items import KIND_LABELS, KIND_OF_CODE
+
+        return KIND_LABELS.get(KIND_OF_CODE.get(obj.item.basic_code, ""), "")
+
+    @staticmethod
+    def resolve_item(obj):
+        return obj.item.name
+
+    @staticmethod
+    def resolve_enterprise(obj):
+        return obj.applicant_name
+
+    @staticmethod
+    def resolve_unit(obj):
+        return obj.form_data.get("unit", "")
+
+    @staticmethod
+    def resolve_summary(obj):
+        from .service_items import summary
+
+        return summary(obj.form_data)
+
+    @staticmethod
+    def resolve_state_label(obj):
+        return obj.get_state_display()
+
+    @staticmethod
+    def resolve_colour(obj):
+        from smartgov.onestop.selectors import sla_colour
+
+        return sla_colour(obj)
+
+    @staticmethod
+    def resolve_grade(obj):
+        grades = [e.grade for e in obj.evaluations.all() if e.visit == 0]
+        return grades[0] if grades else None

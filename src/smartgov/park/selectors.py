@@ -3,7 +3,7 @@
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, Q, Sum, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +21,8 @@ from .models import (
     EnergyAnomaly,
     Enterprise,
     Lease,
+    LeaseChange,
+    LeaseChangeStatus,
     Park,
     TariffBand,
     Unit,
@@ -58,6 +60,80 @@ def bills_for(user):
     require(user, "park.view")
     return scope(user, Bill.objects.select_related("lease", "lease__enterprise", "lease__park__department"),
                  field="lease__park__department")
+
+
+def leases_for(user):
+    require(user, "park.view")
+    return scope(user, Lease.objects.select_related("park__department", "enterprise"), field="park__department")
+
+
+def get_lease_for(user, lease_id: int) -> Lease:
+    lease = leases_for(user).filter(pk=lease_id).first()
+    if lease is None:
+        raise NotFound("没有这份合同", code="lease_not_found")
+    return lease
+
+
+def lease_changes_for(user, park: Park | None = None):
+    """续租/退租 cases in the user's scope (one park's, given one), running first, newest first."""
+    require(user, "park.view")
+    qs = scope(user, LeaseChange.objects.select_related("park__department", "lease__enterprise", "instance",
+                                                        "requested_by"), field="park__department")
+    if park is not None:
+        qs = qs.filter(park=park)
+    return qs.order_by(Case(When(status=LeaseChangeStatus.RUNNING, then=0), default=1), "-created_at", "-id")
+
+
+def get_lease_change_for(user, change_id: int) -> LeaseChange:
+    change = lease_changes_for(user).filter(pk=change_id).first()
+    if change is None:
+        raise NotFound("没有这件续租或退租申请", code="lease_change_not_found")
+    return change
+
+
+def lease_change_steps(change: LeaseChange) -> list:
+    """The case's workflow steps in order (open, done, withdrawn), for its page and the API."""
+    return list(change.instance.tasks.select_related("actor", "department").order_by("stage", "id"))
+
+
+def service_cases(user, park: Park):
+    """企业服务 cases (报修、政策申报、投诉) of one park: the one-stop cases of the operator's park service
+    items whose form names this park, as the one-stop service lets ``user`` see them."""
+    from smartgov.onestop import selectors as onestop_selectors
+
+    from .service_items import BASIC_CODES
+
+    require(user, "park.view", department=park.department, hide=True)
+    return onestop_selectors.item_cases(user, basic_codes=BASIC_CODES, department=park.department,
+                                        form_equals={"park": park.code})
+
+
+def resident_enterprises_for(user) -> list[Enterprise]:
+    """The resident enterprises ``user`` may act for: those whose register record (same USCC) has ``user`` as
+    its legal representative (the one-stop service's rule for applying in an enterprise's name)."""
+    from smartgov.onestop import selectors as onestop_selectors
+
+    usccs = [e.uscc for e in onestop_selectors.represented_enterprises(user)]
+    if not usccs:
+        return []
+    return list(Enterprise.objects.filter(uscc__in=usccs).select_related("park__department").order_by("park", "name"))
+
+
+def get_resident_enterprise_for(user, enterprise_id: int) -> Enterprise:
+    ent = next((e for e in resident_enterprises_for(user) if e.pk == enterprise_id), None)
+    if ent is None:
+        raise NotFound("没有这家企业", code="enterprise_not_found")
+    return ent
+
+
+def my_service_cases(user):
+    """The applicant's own 企业服务 cases (every park), newest first (applicants see only their own cases)."""
+    from smartgov.onestop import selectors as onestop_selectors
+
+    from .service_items import BASIC_CODES
+
+    require(user, "onestop.apply")
+    return onestop_selectors.item_cases(user, basic_codes=BASIC_CODES)
 
 
 def visits_for(user):

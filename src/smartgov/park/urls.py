@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import cases
 
 app_name = "park"
 urlpatterns = [
@@ -25,4 +26,16 @@ urlpatterns = [
     path("<int:park_id>/visitors/gate/", views.gate, name="gate"),
     path("visits/<int:visit_id>/", views.visit, name="visit"),
     path("visits/<int:visit_id>/cancel/", views.cancel_visit, name="cancel_visit"),
+    # 续租 / 退租 on the workflow
+    path("leases/<int:lease_id>/renewal/", cases.request_lease_change, {"kind": "renewal"}, name="request_renewal"),
+    path("leases/<int:lease_id>/move-out/", cases.request_lease_change, {"kind": "move_out"}, name="request_move_out"),
+    path("<int:park_id>/lease-changes/", cases.lease_changes, name="lease_changes"),
+    path("lease-changes/<int:change_id>/", cases.lease_change, name="lease_change"),
+    path("lease-changes/<int:change_id>/act/", cases.act_on_lease_change, name="act_on_lease_change"),
+    path("lease-changes/<int:change_id>/cancel/", cases.cancel_lease_change, name="cancel_lease_change"),
+    # 企业服务: the operator's list, opening the items; the enterprise's own page
+    path("<int:park_id>/services/", cases.service_cases, name="service_cases"),
+    path("<int:park_id>/services/items/", cases.publish_service_items, name="publish_service_items"),
+    path("my/", cases.my_park, name="my"),
+    path("my/<int:enterprise_id>/services/", cases.raise_service, name="raise_service"),
 ]

@@ -61,13 +61,15 @@ def signin(request):
 
 @login_required
 def citizen_home(request):
-    """我的: a citizen's own home — cases with their next step, licences, the inbox, the EID."""
+    """我的: a citizen's own home — cases with their next step, licences, the inbox, the EID, and the park
+    enterprises they represent (企业服务 on 我的园区)."""
     user = request.user
     if user.is_staff_role:
         return redirect("portal:workbench")
     from smartgov.eid.selectors import eid_summary
     from smartgov.licences.selectors import wallet_for
     from smartgov.onestop.selectors import applicant_home_cases
+    from smartgov.park.selectors import resident_enterprises_for
 
     cases = applicant_home_cases(user, limit=8)
     return render(request, "portal/citizen.html", {
@@ -75,6 +77,7 @@ def citizen_home(request):
         "licences": list(wallet_for(user).order_by("-issued_on")[:6]),
         "inbox": inbox_messages(user)[:5], "unread": unread_count(user),
         "eid": eid_summary(user), "in_register": hasattr(user, "person"),
+        "park_enterprises": resident_enterprises_for(user),  # 我的园区: the enterprise's services
     })
 
 

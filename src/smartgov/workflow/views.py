@@ -19,12 +19,16 @@ from .models import Task, TaskStatus
 COLOUR_TONE = {"green": "ok", "yellow": "yellow", "red": "red", "paused": "paused", "done": "soon"}
 
 
+# the page of each kind of subject, by URL name (the engine imports none of the apps that use it)
+SUBJECT_PAGES = {"onestop.application": "onestop:work_by_id", "park.lease_change": "park:lease_change"}
+
+
 def subject_url(subject: str) -> str | None:
     """The page of the thing an instance runs for (``onestop.application:<id>`` → the case page)."""
     kind, _sep, ident = subject.partition(":")
-    if kind == "onestop.application" and ident.isdigit():
+    if kind in SUBJECT_PAGES and ident.isdigit():
         try:
-            return reverse("onestop:work_by_id", args=[int(ident)])
+            return reverse(SUBJECT_PAGES[kind], args=[int(ident)])
         except NoReverseMatch:
             return None
     return None

@@ -235,6 +235,8 @@ def _apply_one(*, actor, item, version, answers, form_data, provided, plan, chan
                       fee_total=content.fee_total(answers), state=State.DRAFT if draft else State.SUBMITTED,
                       state_since=now, submitted_at=None if draft else now,
                       visits=0 if channel in (Channel.ONLINE, Channel.MOBILE) else 1)
+    if hooks.VALIDATORS and not draft:
+        errors.update(hooks.validate(item=item, form=form_data, enterprise=enterprise, actor=actor))
     rows, material_errors = _materials_for(app, content, answers, provided, plan, awaiting or {})
     errors.update({k: f"{v}（{fetch_errors[k]}）" if k in fetch_errors else v for k, v in material_errors.items()})
     if errors and not draft:

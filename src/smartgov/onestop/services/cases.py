@@ -42,6 +42,9 @@ def submit_draft(*, actor, application: Application) -> Application:
     errors = _field_errors(content, app.answers, selectors.form_values(app, reveal=True))
     errors.update({f"materials.{m.key}": f"请提供{m.name}" for m in app.materials.all()
                    if m.required and m.source == MaterialSource.MISSING})
+    if hooks.VALIDATORS:
+        errors.update(hooks.validate(item=app.item, form=selectors.form_values(app, reveal=True),
+                                     enterprise=app.applicant_enterprise, actor=actor))
     if errors:
         raise InvalidInput("申请内容有误，请按提示修改", code="application_invalid", detail=errors)
     app.submitted_at = _now()

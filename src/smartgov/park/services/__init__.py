@@ -1,6 +1,7 @@
 """Every write of the park: space, enterprises and their yearly reports, leases with their bills and
 payments, move-outs, devices (through the shared IoT layer) and alarm rules here; energy (tariffs,
-statements, anomalies) in ``energy``; visitors in ``visitors``."""
+statements, anomalies) in ``energy``; visitors in ``visitors``; renewals and move-outs as workflow cases in
+``lease_changes``; enterprise services (报修、政策申报、投诉 as one-stop cases) in ``enterprise_services``."""
 
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -36,6 +37,14 @@ from .energy import (  # noqa: F401 (the public names)
     detect_energy_anomalies,
     issue_energy_statement,
     set_tariff,
+)
+from .enterprise_services import publish_service_items, raise_service  # noqa: F401 (the public names)
+from .lease_changes import (  # noqa: F401 (the public names; they use _money and end_lease below)
+    act_on_lease_change,
+    cancel_lease_change,
+    renew_lease,
+    request_move_out,
+    request_renewal,
 )
 from .visitors import cancel_visit, check_in, check_out, register_visit  # noqa: F401 (the public names)
 

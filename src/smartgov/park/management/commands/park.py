@@ -1,7 +1,12 @@
 """``smartgov park simulate`` — publish realistic telemetry for a park of N buildings over MQTT (the
 devices are provisioned first if missing); run ``smartgov iot ingest`` to store it.
 ``smartgov park import-leases --park CODE FILE.xlsx`` — existing leases from Excel, all or nothing
-(``smartgov park import-leases --template FILE.xlsx`` writes the empty workbook)."""
+(``smartgov park import-leases --template FILE.xlsx`` writes the empty workbook).
+``smartgov park renew --park CODE --lease CODE --until DATE`` / ``smartgov park move-out --park CODE --lease CODE
+--on DATE`` — open a renewal or move-out case on the workflow (the operator's officers and admin approve it);
+``smartgov park lease-changes --park CODE`` lists them. ``smartgov park service-items --park CODE`` opens the
+企业服务 items (报修、政策申报、投诉) for the park's operator; ``smartgov park service-cases --park CODE`` lists
+the park's 企业服务 cases."""
 
 import random
 import time
@@ -42,10 +47,32 @@ class Command(BaseCommand):
         i.add_argument("file", help=".xlsx in the layout of --template")
         i.add_argument("--park", help="park code")
         i.add_argument("--template", action="store_true", help="write the empty workbook to FILE instead")
+        r = sub.add_parser("renew", help="续租申请（进入审批流程） / open a lease renewal case")
+        r.add_argument("--park", required=True)
+        r.add_argument("--lease", required=True, help="lease code (合同编号)")
+        r.add_argument("--until", required=True, help="new end date YYYY-MM-DD")
+        r.add_argument("--reason", default="")
+        m = sub.add_parser("move-out", help="退租申请（验收、押金结算、审批） / open a move-out case")
+        m.add_argument("--park", required=True)
+        m.add_argument("--lease", required=True, help="lease code (合同编号)")
+        m.add_argument("--on", required=True, dest="day", help="move-out day YYYY-MM-DD")
+        m.add_argument("--reason", default="")
+        lc = sub.add_parser("lease-changes", help="续租退租办件 / list renewal and move-out cases")
+        lc.add_argument("--park", required=True)
+        si = sub.add_parser("service-items", help="开通企业服务事项 / open the enterprise service items")
+        si.add_argument("--park", required=True)
+        sc = sub.add_parser("service-cases", help="企业服务办件 / list the park's enterprise service cases")
+        sc.add_argument("--park", required=True)
 
     def handle(self, *args, action, **o):
         if action == "import-leases":
             return self.import_leases(**o)
+        if action in ("renew", "move-out", "lease-changes", "service-items", "service-cases"):
+            try:
+                park = self._park(o.pop("park"))
+                return getattr(self, action.replace("-", "_"))(park, **o)
+            except DomainError as exc:
+                raise CommandError(f"{exc.message}（{exc.code}）", returncode=1) from exc
         from smartgov.accounts.models import Department
         from smartgov.park.simulate import ensure_park, messages
 
@@ -106,3 +133,63 @@ class Command(BaseCommand):
             raise CommandError(exc.message, returncode=1) from exc
         self.stdout.write(f"{target.name}：导入合同 {done['leases']} 份，新登记企业 {done['enterprises']} 家，"
                           f"生成账单 {done['bills']} 张")
+
+    # ------------------------------------------------------------ cases: 续租/退租, 企业服务
+    ACTOR = "park.cli"
+
+    def _park(self, code: str) -> Park:
+        park = Park.objects.select_related("department").filter(code=code or "").first()
+        if park is None:
+            raise CommandError(f"没有园区 {code}", returncode=2)
+        return park
+
+    def _lease(self, park: Park, code: str):
+        lease = park.leases.select_related("enterprise", "park__department").filter(code=code).first()
+        if lease is None:
+            raise CommandError(f"{park.name}没有合同 {code}", returncode=2)
+        return lease
+
+    @staticmethod
+    def _day(raw: str):
+        from datetime import date
+
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise CommandError(f"日期应为 YYYY-MM-DD：{raw}", returncode=2) from None
+
+    def renew(self, park, *, lease, until, reason, **_):
+        from smartgov.park import services
+
+        change = services.request_renewal(actor=system_actor(self.ACTOR), lease=self._lease(park, lease),
+                                          end_date=self._day(until), reason=reason)
+        self.stdout.write(f"续租申请 #{change.pk} 已进入审批（办结时限 {change.instance.due_on}）")
+
+    def move_out(self, park, *, lease, day, reason, **_):
+        from smartgov.park import services
+
+        change = services.request_move_out(actor=system_actor(self.ACTOR), lease=self._lease(park, lease),
+                                           move_out_on=self._day(day), reason=reason)
+        self.stdout.write(f"退租申请 #{change.pk} 已进入现场验收（办结时限 {change.instance.due_on}）")
+
+    def lease_changes(self, park, **_):
+        from smartgov.park import selectors
+
+        for c in selectors.lease_changes_for(system_actor(self.ACTOR), park):
+            day = c.new_end_date or c.move_out_on
+            self.stdout.write(f"#{c.pk}\t{c.lease.code}\t{c.lease.enterprise.name}\t{c.get_kind_display()}\t{day}\t"
+                              f"{c.get_status_display()}\t{c.instance.due_on}")
+
+    def service_items(self, park, **_):
+        from smartgov.park import services
+
+        for item in services.publish_service_items(actor=system_actor(self.ACTOR), park=park):
+            self.stdout.write(f"{item.implementation_code}\t{item.name}")
+
+    def service_cases(self, park, **_):
+        from smartgov.park import selectors
+        from smartgov.park.service_items import KIND_LABELS, KIND_OF_CODE, summary
+
+        for app in selectors.service_cases(system_actor(self.ACTOR), park):
+            self.stdout.write(f"{app.number}\t{KIND_LABELS[KIND_OF_CODE[app.item.basic_code]]}\t{app.applicant_name}\t"
+                              f"{app.get_state_display()}\t{app.due_on or ''}\t{summary(app.form_data)}")

@@ -22,10 +22,10 @@ from smartgov.iot import selectors as iot_selectors
 from smartgov.iot import services as iot_services
 from smartgov.iot.readings import telemetry_topic
 
-from . import excel, selectors, services
-from .industry import SECTIONS
-from .models import BandKind, Building, EnergyStatement, Floor, LeaseStatus, Unit, VisitStatus
-from .passes import pass_token
+from .. import excel, selectors, services
+from ..industry import SECTIONS
+from ..models import BandKind, Building, EnergyStatement, Floor, LeaseStatus, Unit, VisitStatus
+from ..passes import pass_token
 
 
 def _month(request) -> date:
@@ -141,7 +141,7 @@ def create_lease(request, enterprise_id: int):
 @login_required
 def enterprise(request, enterprise_id: int):
     ent = selectors.get_enterprise_for(request.user, enterprise_id)
-    leases = list(ent.leases.prefetch_related("units__floor__building", "bills"))
+    leases = list(ent.leases.prefetch_related("units__floor__building", "bills", "changes"))
     month = timezone.localdate().replace(day=1)
     meters = selectors.enterprise_meters(ent, month)
     return render(request, "park/enterprise.html", {
