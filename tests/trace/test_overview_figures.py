@@ -77,6 +77,7 @@ def test_doses_leave_circulation_when_given_destroyed_or_decommissioned_and_reca
     tile = _tile(mayor, city)
     assert tile["value"] == 17  # recalled doses are still out there until destroyed; a returned one too
     assert {r["name"]: r["value"] for r in tile["breakdown"]} == {"召回中（待退回）": 16, "已召回退回": 1}
+    assert {r["name_en"] for r in tile["breakdown"]} == {"Recalled (to be returned)", "Recalled and returned"}
 
     leader_b = factories.user(Role.SUPERVISOR, department=b)
     assert _tile(leader_b, b)["value"] == 0 and _tile(leader_b, b)["breakdown"] == []

@@ -181,7 +181,8 @@ def indicators(*, actor, department) -> list[dict]:
         indicator(key="open_alerts", name="粮情预警", name_en="Open grain alerts", unit="条", value=a["open"], **common),
         indicator(key="stock_agreement", name="账实相符率", name_en="Book-to-stock agreement", unit="%",
                   value=round(100 * checks["ok"] / checks["n"], 1) if checks["n"] else None,
-                  breakdown=[{"name": "相符", "value": checks["ok"]}, {"name": "不符", "value": checks["n"] - checks["ok"]}],
+                  breakdown=[{"name": "相符", "name_en": "agree", "value": checks["ok"]},
+                             {"name": "不符", "name_en": "disagree", "value": checks["n"] - checks["ok"]}],
                   **common),
     ]
 

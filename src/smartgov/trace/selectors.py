@@ -989,10 +989,13 @@ def indicators(*, actor, department) -> list[dict]:
         in_question=Sum("doses_in_question", filter=Q(released_at__isnull=True, kind__in=TEMPERATURE_ALERTS)))
     r = Recall.objects.filter(department__path__startswith=department.path, status="open").aggregate(
         n=Count("id"), reach=Sum("codes_total"), given=Sum("codes_administered"))
-    with translation.override(settings.LANGUAGE_CODE):  # the figures are shared by every viewer: one language
-        circulating = [{"name": str(s.label), "value": n} for s, n in
-                       sorted(doses_by_status(department).items(), key=lambda x: list(DoseStatus).index(x[0]))
-                       if in_circulation(s) and n]
+    circulating = []
+    for s, n in sorted(doses_by_status(department).items(), key=lambda x: list(DoseStatus).index(x[0])):
+        if in_circulation(s) and n:  # the figures are shared by every viewer: both languages, not the active one
+            with translation.override(settings.LANGUAGE_CODE):
+                name = str(s.label)
+            with translation.override("en"):
+                circulating.append({"name": name, "name_en": str(s.label), "value": n})
     url = reverse("trace:dashboard")
     common = {"app": "trace", "department": department}
     return [

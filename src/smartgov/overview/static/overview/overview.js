@@ -57,7 +57,7 @@
         const c = change(ind); if (c) tile.append(el('div', 'ov-change', c));
         if (ind.note) tile.append(el('div', 'ov-change', en ? ind.note_en || ind.note : ind.note));
         if (ind.breakdown && ind.breakdown.length) {
-          tile.append(el('div', 'ov-breakdown', ind.breakdown.slice(0, 4).map(b => b.name + ' ' + b.value).join(' · ')));
+          tile.append(el('div', 'ov-breakdown', ind.breakdown.slice(0, 4).map(b => (en && b.name_en ? b.name_en : b.name) + ' ' + b.value).join(' · ')));
         }
         tiles.append(tile);
         if (ind.series && window.echarts) {
