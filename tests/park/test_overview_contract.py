@@ -109,7 +109,7 @@ def test_energy_today_is_what_the_meters_of_the_scope_counted_since_midnight(dis
     # 900 kWh two days ago, 1000 an hour before midnight, 1010 and 1050 today: 100 yesterday, 50 today
     _meter(park_a, "em-a1", [(midnight - timedelta(hours=36), 900.0), (midnight - timedelta(hours=1), 1000.0),
                              (today1, 1010.0), (today2, 1050.0)])
-    # a meter replaced today (its counter fell): nothing for today, like the monthly statement
+    # a meter replaced today (its counter fell): nothing for today (iot.counter_delta's rule)
     _meter(park_a, "em-a2", [(midnight - timedelta(hours=1), 800.0), (today1, 20.0), (today2, 30.0)])
     # a meter that started reporting today counts from its first reading
     _meter(park_a, "em-a3", [(today1, 5.0), (today2, 12.5)])
