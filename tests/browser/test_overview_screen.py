@@ -7,6 +7,8 @@ import re
 
 from playwright.sync_api import expect
 
+from smartgov.audit.services import verify_and_keep
+from smartgov.core.permissions import system_actor
 from smartgov.onestop.models import Application
 from smartgov.workflow.models import Instance
 from tests import factories as f
@@ -34,6 +36,7 @@ def test_leader_sees_every_app_a_red_card_and_a_cold_chain_alert_and_a_new_case_
     Instance.objects.filter(pk=late.instance_id).update(due_on=ten_days_ago)
     Application.objects.filter(pk=late.pk).update(due_on=ten_days_ago)
     cold_chain_excursion(world["regulator"])
+    verify_and_keep(actor=system_actor("test"))  # the audit chain's kept verification
 
     page = page_as(browser, live_server, f.staff_client(world["chief"]))
     page.goto(live_server.url + "/overview/")
@@ -42,6 +45,8 @@ def test_leader_sees_every_app_a_red_card_and_a_cold_chain_alert_and_a_new_case_
     apps_shown = {page.locator(".ov-tile").nth(i).get_attribute("data-key").split(".")[0]
                   for i in range(page.locator(".ov-tile").count())}
     assert {"onestop", "workflow", "trace", "grain", "licences", "audit"} <= apps_shown
+    # a status tile: the audit chain in words and colour, not a number and unit
+    expect(page.locator(".ov-tile.ov-status-ok[data-key='seccloud.audit_chain'] .ov-value")).to_have_text("通过")
     alerts = page.locator("#overview-alerts")
     assert late.number in alerts.inner_text() and "冷链超温" in alerts.inner_text()
     # Polled with locators, not wait_for_function: the page's CSP forbids the eval that a string predicate needs.

@@ -92,7 +92,7 @@ def test_the_wall_page_is_dark_and_carries_its_data_as_json(city):
     assert "grain.hot_spot_warehouses" in body
 
 
-@pytest.mark.parametrize("label", ["onestop", "workflow", "trace", "grain", "licences", "audit", "smart", "hall", "eid", "exchange", "seccloud"])
+@pytest.mark.parametrize("label", ["onestop", "workflow", "trace", "grain", "licences", "audit", "smart", "hall", "eid", "exchange", "seccloud", "park"])
 def test_indicator_selectors_take_a_constant_number_of_queries(city, label):
     city, a, b = city
     mayor = factories.user(Role.DEPT_ADMIN, department=city)

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from smartgov.accounts.models import Level
 from smartgov.core.errors import NotFound
+from smartgov.core.indicators import day_starts
 from smartgov.core.permissions import Role
 from smartgov.iot import services as iot
 from smartgov.overview.registry import marker_sources, providers
@@ -53,7 +54,8 @@ def test_the_park_joins_the_overview_with_its_figures_alarms_and_places(district
     _alarming_park(a, "PA")
     mayor = factories.user(Role.DEPT_ADMIN, department=city)
     assert "park" in {p.label for p in providers()} and "park" in {label for label, _ in marker_sources()}
-    assert _figures(mayor, city) == {"park.occupancy": 75.0, "park.enterprises": 1, "park.open_alarms": 1}
+    assert _figures(mayor, city) == {"park.occupancy": 75.0, "park.enterprises": 1, "park.open_alarms": 1,
+                                     "park.energy_today": 0.0}
     [alarm] = selectors.alerts(actor=mayor, department=city)
     assert alarm["app"] == "park" and "功率过高" in alarm["title"] and alarm["url"].endswith("/alarms/")
     [place] = selectors.map_markers(actor=mayor, department=city)
@@ -64,7 +66,8 @@ def test_a_district_leader_never_sees_another_districts_park(districts):
     _city, a, b = districts
     _alarming_park(b, "PB")
     leader_a = factories.user(Role.SUPERVISOR, department=a)
-    assert _figures(leader_a, a) == {"park.occupancy": 0.0, "park.enterprises": 0, "park.open_alarms": 0}
+    assert _figures(leader_a, a) == {"park.occupancy": 0.0, "park.enterprises": 0, "park.open_alarms": 0,
+                                     "park.energy_today": 0.0}
     assert selectors.alerts(actor=leader_a, department=a) == []
     assert selectors.map_markers(actor=leader_a, department=a) == []
     for fn in (selectors.indicators, selectors.alerts, selectors.map_markers):
@@ -88,3 +91,35 @@ def test_the_contract_takes_a_constant_number_of_queries(districts):
     for code in ("PB", "PC"):
         _alarming_park(b, code)
     assert count() == before <= 8
+
+
+def _meter(p, code, points):
+    services.provision_device(actor=SYS, park=p, kind="meter", code=code, name="电表",
+                              unit=pf.unit(pf.building(p, code=code), code="101"))
+    iot.ingest_telemetry(actor=SYS, source="test", readings=_meter_readings(
+        code, [(t, {"totalActiveEnergyImport": v}) for t, v in points]))
+
+
+def test_energy_today_is_what_the_meters_of_the_scope_counted_since_midnight(districts):
+    city, a, b = districts
+    bounds = day_starts()
+    midnight, now = bounds[-2], datetime.now(UTC)
+    today1, today2 = midnight + (now - midnight) / 3, midnight + 2 * (now - midnight) / 3
+    park_a = pf.park(a, code="PA")
+    # 900 kWh two days ago, 1000 an hour before midnight, 1010 and 1050 today: 100 yesterday, 50 today
+    _meter(park_a, "em-a1", [(midnight - timedelta(hours=36), 900.0), (midnight - timedelta(hours=1), 1000.0),
+                             (today1, 1010.0), (today2, 1050.0)])
+    # a meter replaced today (its counter fell): nothing for today (iot.counter_delta's rule)
+    _meter(park_a, "em-a2", [(midnight - timedelta(hours=1), 800.0), (today1, 20.0), (today2, 30.0)])
+    # a meter that started reporting today counts from its first reading
+    _meter(park_a, "em-a3", [(today1, 5.0), (today2, 12.5)])
+    _meter(pf.park(b, code="PB"), "em-b1", [(midnight - timedelta(hours=1), 5000.0), (today2, 5500.0)])
+
+    mayor = factories.user(Role.DEPT_ADMIN, department=city)
+    leader_a = factories.user(Role.SUPERVISOR, department=a)
+    [tile] = [i for i in selectors.indicators(actor=leader_a, department=a) if i["key"] == "park.energy_today"]
+    assert (tile["value"], tile["yesterday"], tile["last_week"], tile["unit"]) == (57.5, 100.0, 0.0, "kWh")
+    assert [v for _d, v in tile["series"]] == [0.0, 0.0, 0.0, 0.0, 0.0, 100.0, 57.5]
+    assert tile["series"][-1][0] == midnight.date().isoformat() and tile["url"] == "/park/"
+    assert _figures(mayor, city)["park.energy_today"] == 557.5
+    assert _figures(factories.user(Role.SUPERVISOR, department=b), b)["park.energy_today"] == 500.0

@@ -104,3 +104,5 @@ def test_precedence_of_the_one_rule():
     assert dose_status(flags=2, disposition="in_progress", expired=True) == DoseStatus.IN_QUESTION
     assert dose_status(flags=0, disposition="active", expired=True) == DoseStatus.EXPIRED
     assert dose_status(flags=8, disposition="recalled") == DoseStatus.DESTROYED
+    assert dose_status(flags=1, disposition="urn:epcglobal:cbv:disp:inactive") == DoseStatus.DECOMMISSIONED
+    assert dose_status(flags=4, disposition="inactive") == DoseStatus.ADMINISTERED

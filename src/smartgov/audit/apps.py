@@ -7,9 +7,13 @@ class AuditConfig(AppConfig):
     verbose_name = "审计"
 
     def ready(self):
+        from django.conf import settings
+
         from smartgov.core.tasks import register_periodic
 
         from . import permissions  # noqa: F401  (registers the app's permissions)
-        from .tasks import CHECKPOINT_EVERY_SECONDS, cut_audit_checkpoint
+        from .tasks import CHECKPOINT_EVERY_SECONDS, cut_audit_checkpoint, verify_audit_trail
 
         register_periodic(cut_audit_checkpoint, CHECKPOINT_EVERY_SECONDS)
+        if settings.AUDIT_VERIFY_SECONDS > 0:
+            register_periodic(verify_audit_trail, settings.AUDIT_VERIFY_SECONDS)

@@ -84,3 +84,26 @@ class Checkpoint(models.Model):
 
     def __str__(self):
         return f"checkpoint {self.tree_size}"
+
+
+class Verification(models.Model):
+    """The result of one full verification of the trail (``selectors.verify_trail``), kept so that screens show
+    the chain's status without re-hashing every entry on each look (the city overview's 审计链状态)."""
+
+    checked_at = models.DateTimeField("校验时间", db_index=True)
+    ok = models.BooleanField("通过")
+    entries = models.BigIntegerField("校验条目数")
+    checkpoints = models.IntegerField("检查点数")
+    first_bad_seq = models.BigIntegerField("首个问题条目", null=True, blank=True)
+    problems = models.JSONField("问题", default=list, blank=True)
+    uncovered_entries = models.BigIntegerField("未签名条目数", default=0)
+    seconds = models.FloatField("用时(秒)")
+    actor = models.CharField("执行人", max_length=150)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        verbose_name = "审计链校验"
+        verbose_name_plural = "审计链校验"
+
+    def __str__(self):
+        return f"verify {self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'FAILED'}"

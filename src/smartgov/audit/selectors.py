@@ -14,7 +14,7 @@ from smartgov.core.crypto.sm3 import new_sm3
 from smartgov.core.merkle import Frontier, frontier_at, subtree_levels
 
 from .chain import GENESIS, checkpoint_message
-from .models import AuditEntry, AuditHead, Checkpoint
+from .models import AuditEntry, AuditHead, Checkpoint, Verification
 from .signing import trusted_keys
 
 _COLUMNS = ("seq, at_us, actor_id, actor, actor_role, department_id, action, target_type, target_id,"
@@ -348,3 +348,10 @@ def checkpoint_age_seconds() -> float | None:
 def trail_length() -> int:
     head = AuditHead.objects.values_list("seq", flat=True).first()
     return head or 0
+
+
+def latest_verification() -> Verification | None:
+    """The newest kept verification of the whole trail (``services.verify_and_keep``: the worker's periodic job,
+    ``smartgov audit verify``, ``POST /api/audit/verify``, the 等保 self-check): what screens show as the chain's
+    status without re-hashing it on each look."""
+    return Verification.objects.order_by("-checked_at", "-id").first()

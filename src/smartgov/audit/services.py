@@ -19,7 +19,7 @@ from smartgov.core.permissions import is_system
 
 from .chain import GENESIS, checkpoint_message
 from .context import current
-from .models import AuditEntry, AuditHead, Checkpoint
+from .models import AuditEntry, AuditHead, Checkpoint, Verification
 
 # Keys whose values never enter the trail in clear (个人信息): masked, or dropped for secrets.
 SECRET_KEYS = frozenset({"password", "totp_secret", "secret", "otp", "token", "api_key"})
@@ -209,3 +209,27 @@ def cut_checkpoint() -> Checkpoint | None:
             return None
         frontier = Frontier.loads(head.seq, head.frontier)
         return _sign_checkpoint(head.seq, frontier.root().hex(), bytes(head.hash).hex())
+
+
+def verify_and_keep(*, actor, workers: int | None = 1, progress=None):
+    """Verify the whole trail (``selectors.verify_trail``) and keep the result (``Verification``, with its audit
+    entry ``audit.verify``), which screens read instead of verifying again. The verification runs outside any
+    transaction (it may fork workers and takes seconds at millions of entries); only the result is written in one.
+    Returns the ``VerifyResult``."""
+    from django.utils import timezone
+
+    from smartgov.core.permissions import require
+
+    from .selectors import verify_trail
+
+    require(actor, "audit.verify")
+    result = verify_trail(workers=workers, progress=progress)
+    with transaction.atomic():
+        kept = Verification.objects.create(
+            checked_at=timezone.now(), ok=result.ok, entries=result.entries, checkpoints=result.checkpoints,
+            first_bad_seq=result.first_bad_seq, problems=result.problems[:20], uncovered_entries=result.uncovered_entries,
+            seconds=round(result.seconds, 3), actor=(actor.get_username() if hasattr(actor, "get_username") else str(actor))[:150])
+        record(actor=actor, action="audit.verify", target=kept,
+               changes={"ok": result.ok, "entries": result.entries, "checkpoints": result.checkpoints,
+                        "first_bad_seq": result.first_bad_seq})
+    return result

@@ -261,6 +261,9 @@ AUDIT_CHECKPOINT_EVERY = envint("SMARTGOV_AUDIT_CHECKPOINT_EVERY", "1000")
 AUDIT_CHECKPOINT_SECONDS = envint("SMARTGOV_AUDIT_CHECKPOINT_SECONDS", "60")
 AUDIT_PUBLISH_FILE = env("SMARTGOV_AUDIT_PUBLISH_FILE")
 AUDIT_TRUSTED_KEYS_DIR = env("SMARTGOV_AUDIT_TRUSTED_KEYS_DIR")
+# The worker verifies the whole trail this often and keeps the result (the overview's 审计链状态 reads it rather
+# than re-hashing on every look); 0 turns the periodic verification off.
+AUDIT_VERIFY_SECONDS = envint("SMARTGOV_AUDIT_VERIFY_SECONDS", "3600")
 SIGNING_KEY_FILE = Path(env("SMARTGOV_SIGNING_KEY_FILE", str(VAR_DIR / "keys" / "platform-sm2.pem")))
 # Field encryption: SMARTGOV_MASTER_KEYS(_FILE) is read by smartgov.core.crypto.keys; `smartgov setup`
 # writes a development key file here when nothing is configured.

@@ -46,10 +46,16 @@ def series_of(row: dict, prefix: str, bounds: list[datetime.datetime]) -> dict:
 
 
 def indicator(*, app: str, key: str, name: str, name_en: str, unit: str, value, department, url: str = "",
-              yesterday=None, last_week=None, series=None, breakdown=None) -> dict:
-    """One figure of an app for a department's scope (``department`` and below)."""
+              yesterday=None, last_week=None, series=None, breakdown=None, text: str = "", text_en: str = "",
+              status: str = "", note: str = "", note_en: str = "") -> dict:
+    """One figure of an app for a department's scope (``department`` and below).
+
+    A status rather than a number (the audit chain verifies or not) gives ``text``/``text_en`` shown in place of
+    the value (``value`` stays a number for the API and reports: 1 yes, 0 no, None unknown), ``status`` ``"ok"``,
+    ``"warn"`` or ``"alert"`` to colour the tile, and ``note``/``note_en`` for the line beneath (as of when)."""
     return {"app": app, "key": f"{app}.{key}", "name": name, "name_en": name_en, "unit": unit, "value": value,
             "yesterday": yesterday, "last_week": last_week, "series": series, "breakdown": breakdown,
+            "text": text, "text_en": text_en, "status": status, "note": note, "note_en": note_en,
             "department": department.path, "department_name": department.name, "url": url}
 
 

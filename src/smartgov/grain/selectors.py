@@ -150,13 +150,15 @@ HEAT_ALERTS = ("hot_spot", "high_temp", "rising")
 
 
 def indicators(*, actor, department) -> list[dict]:
-    """粮库 figures of ``department`` and below: stock by variety, warehouses with hot spots, open alerts (2 queries)."""
-    from django.db.models import Q
+    """粮库 figures of ``department`` and below: stock by variety, warehouses with hot spots, open alerts, and the
+    账实相符 rate — the share of warehouses whose latest 库存检查 found the measured stock within tolerance of the
+    book (``services.check_stock``; warehouses never checked are left out) (3 queries)."""
+    from django.db.models import OuterRef, Q, Subquery
     from django.urls import reverse
 
     from smartgov.core.indicators import check_scope, indicator
 
-    from .models import Variety
+    from .models import StockCheck, Variety
 
     check_scope(actor, department)
     stock = list(Lot.objects.filter(active=True, warehouse__depot__department__path__startswith=department.path)
@@ -164,6 +166,9 @@ def indicators(*, actor, department) -> list[dict]:
     a = Alert.objects.filter(warehouse__depot__department__path__startswith=department.path).exclude(
         status=AlertStatus.RESOLVED).aggregate(
         open=Count("id"), hot=Count("warehouse", distinct=True, filter=Q(kind="hot_spot")))
+    latest = StockCheck.objects.filter(warehouse=OuterRef("warehouse")).order_by("-checked_on", "-pk").values("pk")[:1]
+    checks = StockCheck.objects.filter(warehouse__depot__department__path__startswith=department.path,
+                                       pk=Subquery(latest)).aggregate(n=Count("pk"), ok=Count("pk", filter=Q(within_tolerance=True)))
     url = reverse("grain:supervision")
     common = {"app": "grain", "department": department, "url": url}
     return [
@@ -174,6 +179,11 @@ def indicators(*, actor, department) -> list[dict]:
         indicator(key="hot_spot_warehouses", name="发热仓房", name_en="Warehouses with hot spots", unit="栋",
                   value=a["hot"], **common),
         indicator(key="open_alerts", name="粮情预警", name_en="Open grain alerts", unit="条", value=a["open"], **common),
+        indicator(key="stock_agreement", name="账实相符率", name_en="Book-to-stock agreement", unit="%",
+                  value=round(100 * checks["ok"] / checks["n"], 1) if checks["n"] else None,
+                  breakdown=[{"name": "相符", "name_en": "agree", "value": checks["ok"]},
+                             {"name": "不符", "name_en": "disagree", "value": checks["n"] - checks["ok"]}],
+                  **common),
     ]
 
 

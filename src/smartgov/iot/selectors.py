@@ -82,3 +82,33 @@ def counter_series(device_ids: list[int], key: str, *, start: datetime, end: dat
             if isinstance(v, int | float) and not isinstance(v, bool):
                 out[device_id].insert(0, (row[0], float(v)))
     return out
+
+
+def counter_rises(devices, key: str, bounds: list[datetime]) -> list[float]:
+    """How much cumulative counters rose, summed over ``devices`` (a Device queryset), in each interval
+    [bounds[i], bounds[i + 1]) — ``counter_delta``'s rule for each device and interval (the last reading in the
+    interval minus the last one before it, or the first in it for a counter that starts there; a fall counts 0).
+    One query: for each device, its last reading before every bound and its first reading."""
+    from django.db.models import JSONField, OuterRef, Subquery
+
+    readings = Telemetry.objects.filter(device=OuterRef("pk"), data__has_key=key)
+
+    def value(data):
+        v = data.get(key) if isinstance(data, dict) else None
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+    rows = devices.annotate(
+        first_ts=Subquery(readings.order_by("ts").values("ts")[:1]),
+        first=Subquery(readings.order_by("ts").values("data")[:1], output_field=JSONField()),
+        **{f"before_{i}": Subquery(readings.filter(ts__lt=b).order_by("-ts").values("data")[:1], output_field=JSONField())
+           for i, b in enumerate(bounds)}).values("first_ts", "first", *(f"before_{i}" for i in range(len(bounds))))
+    totals = [0.0] * (len(bounds) - 1)
+    for row in rows:
+        last = [value(row[f"before_{i}"]) for i in range(len(bounds))]
+        for i in range(len(bounds) - 1):
+            start = last[i]
+            if start is None and row["first_ts"] is not None and bounds[i] <= row["first_ts"] < bounds[i + 1]:
+                start = value(row["first"])
+            if start is not None and last[i + 1] is not None:
+                totals[i] += max(0.0, last[i + 1] - start)
+    return totals

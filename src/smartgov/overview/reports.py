@@ -46,8 +46,12 @@ def rows(snapshot: dict) -> list[dict]:
     out = []
     for group in snapshot["apps"]:
         for ind in group["indicators"]:
+            # a status (the audit chain) is reported in its words, with when it was established
+            text = ind.get("text") or ""
+            if text and ind.get("note"):
+                text = f"{text}（{ind['note']}）"
             out.append({"app": group["name"], "key": ind["key"], "name": ind["name"], "value": ind["value"],
-                        "unit": ind["unit"], "vs_yesterday": _change(ind, "yesterday"),
+                        "text": text, "unit": ind["unit"], "vs_yesterday": _change(ind, "yesterday"),
                         "vs_last_week": _change(ind, "last_week")})
     return out
 
@@ -126,7 +130,8 @@ def render_pdf(*, title: str, department_name: str, generated_at: datetime.datet
              Paragraph("指标", h2)]
     table = [["应用", "指标", "数值", "单位", "较昨日", "较上周"]]
     for r in rows(snapshot):
-        table.append([Paragraph(r["app"], body), Paragraph(r["name"], body), _fmt(r["value"]), r["unit"],
+        table.append([Paragraph(r["app"], body), Paragraph(r["name"], body),
+                      Paragraph(r["text"], body) if r["text"] else _fmt(r["value"]), r["unit"],
                       r["vs_yesterday"], r["vs_last_week"]])
     t = Table(table, colWidths=[42 * mm, 52 * mm, 26 * mm, 16 * mm, 20 * mm, 20 * mm], repeatRows=1)
     t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), CJK), ("FONTSIZE", (0, 0), (-1, -1), 9),
@@ -173,7 +178,7 @@ def render_xlsx(*, title: str, department_name: str, generated_at: datetime.date
     for cell in ws[4]:
         cell.font = Font(bold=True)
     for r in rows(snapshot):
-        ws.append([r["app"], r["name"], r["value"], r["unit"], r["vs_yesterday"], r["vs_last_week"], r["key"]])
+        ws.append([r["app"], r["name"], r["text"] or r["value"], r["unit"], r["vs_yesterday"], r["vs_last_week"], r["key"]])
     for col, width in zip("ABCDEFG", (28, 24, 14, 8, 10, 10, 34), strict=True):
         ws.column_dimensions[col].width = width
 

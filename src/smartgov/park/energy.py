@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
+ENERGY_KEY = "totalActiveEnergyImport"  # FIWARE ThreePhaseAcMeasurement, kWh, cumulative
 PEAK, FLAT, VALLEY = "peak", "flat", "valley"
 BAND_NAMES = {PEAK: "峰", FLAT: "平", VALLEY: "谷"}
 DAY_MINUTES = 24 * 60

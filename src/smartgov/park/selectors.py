@@ -254,8 +254,17 @@ def active_leases(park: Park):
 
 def indicators(*, actor, department) -> list[dict]:
     """园区 figures of ``department`` and below for the city overview (docs/overview.md): occupancy of the
-    parks' leasable area, resident enterprises, open device alarms (3 queries)."""
+    parks' leasable area, resident enterprises, open device alarms, and today's energy — what the parks' meters
+    (``totalActiveEnergyImport``) counted since local midnight, with yesterday, last week and 7 days (4 queries)."""
+    from smartgov.core.indicators import day_starts
+    from smartgov.iot import selectors as iot_selectors
+
+    from .energy import ENERGY_KEY
+
     check_scope(actor, department)
+    bounds = day_starts()
+    meters = Device.objects.filter(app="park", kind="meter", department__path__startswith=department.path)
+    kwh = [round(v, 1) for v in iot_selectors.counter_rises(meters, ENERGY_KEY, bounds)]
     units = Unit.objects.filter(floor__building__park__department__path__startswith=department.path).aggregate(
         total=Sum("area"), leased=Sum("area", filter=Q(status=UnitStatus.LEASED)))
     enterprises = Enterprise.objects.filter(park__department__path__startswith=department.path).count()
@@ -269,6 +278,9 @@ def indicators(*, actor, department) -> list[dict]:
         indicator(key="enterprises", name="入驻企业", name_en="Resident enterprises", unit="家", value=enterprises,
                   **common),
         indicator(key="open_alarms", name="园区设备告警", name_en="Open park alarms", unit="条", value=alarms, **common),
+        indicator(key="energy_today", name="今日用电", name_en="Energy today", unit="kWh", value=kwh[-1],
+                  yesterday=kwh[-2], last_week=kwh[0],
+                  series=[[b.date().isoformat(), v] for b, v in zip(bounds[1:-1], kwh[1:], strict=True)], **common),
     ]
 
 

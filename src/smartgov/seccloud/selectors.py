@@ -146,8 +146,8 @@ ALERTING_LEVELS = ("high", "critical")  # incidents that reach the leaders' roll
 
 
 def indicators(*, actor, department) -> list[dict]:
-    """安全云 figures of ``department`` and below (two queries): open incidents with their breakdown by severity,
-    and rule alerts per day."""
+    """安全云 figures of ``department`` and below (three queries): open incidents with their breakdown by severity,
+    rule alerts per day, and the platform's audit chain status (``audit_chain_indicator``)."""
     check_scope(actor, department)
     bounds = day_starts()
     by_level = dict(Incident.objects.filter(department__path__startswith=department.path)
@@ -162,15 +162,51 @@ def indicators(*, actor, department) -> list[dict]:
                              for lvl in reversed(LEVELS) if by_level.get(lvl)], **common),
         indicator(key="alerts_today", name="今日安全告警", name_en="Security alerts today", unit="条",
                   url=reverse("seccloud:dashboard"), **series_of(a, "alerts", bounds), **common),
+        audit_chain_indicator(department),
     ]
 
 
+def audit_chain_indicator(department) -> dict:
+    """审计链状态: whether the platform's tamper-evident audit trail verified, from the **latest kept verification**
+    (``audit.services.verify_and_keep``: the worker's hourly job, ``smartgov audit verify``, the self-check) —
+    re-hashing millions of entries on each look at a screen is not affordable. The chain is the platform's, not a
+    department's: every scope shows the same status. ``value`` is 1 (verified), 0 (failed) or None (never
+    verified); a verification older than twice ``AUDIT_VERIFY_SECONDS`` shows as overdue (one query)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from smartgov.audit.selectors import latest_verification
+
+    v = latest_verification()
+    common = {"app": "seccloud", "key": "audit_chain", "name": "审计链状态", "name_en": "Audit chain", "unit": "",
+              "department": department, "url": reverse("seccloud:self_check")}
+    if v is None:
+        return indicator(value=None, text="未校验", text_en="Not verified yet", status="warn", **common)
+    every = settings.AUDIT_VERIFY_SECONDS
+    when = timezone.localtime(v.checked_at)
+    note, note_en = f"{when:%m-%d %H:%M} 校验 {v.entries} 条", f"{v.entries} entries, {when:%m-%d %H:%M}"
+    if not v.ok:
+        return indicator(value=0, text="未通过", text_en="Failed", status="alert",
+                         note=f"{note} · 第 {v.first_bad_seq} 条起", note_en=f"{note_en} · from #{v.first_bad_seq}", **common)
+    if every and (timezone.now() - v.checked_at).total_seconds() > 2 * every:
+        return indicator(value=1, text="校验过期", text_en="Verification overdue", status="warn", note=note,
+                         note_en=note_en, **common)
+    return indicator(value=1, text="通过", text_en="Verified", status="ok", note=note, note_en=note_en, **common)
+
+
 def alerts(*, actor, department, limit: int = 20) -> list[dict]:
-    """Open incidents of high or critical severity of ``department`` and below, newest first (one query)."""
+    """Open incidents of high or critical severity of ``department`` and below, newest first, and — on every
+    scope — the latest kept verification of the platform's audit trail when it failed (two queries)."""
+    from smartgov.audit.selectors import latest_verification
+
     check_scope(actor, department)
     rows = (Incident.objects.filter(department__path__startswith=department.path, severity__in=ALERTING_LEVELS)
             .exclude(status=Incident.Status.CLOSED).select_related("department").order_by("-created_at")[:limit])
-    return [alert(app="seccloud", key=f"incident:{i.pk}", kind="安全事件", kind_en="Security incident",
-                  title=f"{SEVERITY_LABELS.get(i.severity, i.severity)} · {i.title}", at=i.created_at,
-                  url=reverse("seccloud:incident", args=[i.pk]), department_name=i.department.name,
-                  level="red" if i.severity == "critical" else "orange") for i in rows]
+    v = latest_verification()
+    failed = [alert(app="seccloud", key=f"audit_chain:{v.pk}", kind="审计链校验失败", kind_en="Audit chain failed",
+                    title=f"审计日志第 {v.first_bad_seq} 条起校验未通过", at=v.checked_at,
+                    url=reverse("seccloud:self_check"))] if v is not None and not v.ok else []
+    return (failed + [alert(app="seccloud", key=f"incident:{i.pk}", kind="安全事件", kind_en="Security incident",
+                            title=f"{SEVERITY_LABELS.get(i.severity, i.severity)} · {i.title}", at=i.created_at,
+                            url=reverse("seccloud:incident", args=[i.pk]), department_name=i.department.name,
+                            level="red" if i.severity == "critical" else "orange") for i in rows])[:limit]

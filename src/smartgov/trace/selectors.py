@@ -21,6 +21,7 @@ from .epcis.hashing import parse_time
 from .epcis.vocab import STANDARD_PREFIXES, VocabularyError, normalize_term
 from .models import (
     FLAG_ADMINISTERED,
+    FLAG_DESTROYED,
     FLAG_NAMES,
     AefiReport,
     Alert,
@@ -42,7 +43,7 @@ from .models import (
     RuleFlag,
     Vaccination,
 )
-from .status import DoseStatus, dose_status
+from .status import DoseStatus, dose_status, in_circulation
 from .status import as_dict as status_dict
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -806,6 +807,47 @@ def recall_doses(recall, *, page: int = 1, page_size: int = 50) -> dict:
                         for r in rows]}
 
 
+# _newest_disposition()'s rule inside SQL, for aggregates over many codes (a row per code would not do at a million
+# doses): a container's disposition counts when its last event is newer than the code's and than every inner
+# container's that counted before it (the running maximum); an empty disposition keeps the one before.
+_NEWER_1 = "c1.last_event_time > d.last_event_time"
+_MAX_1 = f"CASE WHEN {_NEWER_1} THEN c1.last_event_time ELSE d.last_event_time END"
+_NEWER_2 = f"c2.last_event_time > ({_MAX_1})"
+_MAX_2 = f"CASE WHEN {_NEWER_2} THEN c2.last_event_time ELSE {_MAX_1} END"
+_NEWER_3 = f"c3.last_event_time > ({_MAX_2})"
+_EFFECTIVE_DISPOSITION = (f"CASE WHEN {_NEWER_3} AND c3.disposition <> '' THEN c3.disposition "
+                          f"WHEN {_NEWER_2} AND c2.disposition <> '' THEN c2.disposition "
+                          f"WHEN {_NEWER_1} AND c1.disposition <> '' THEN c1.disposition ELSE d.disposition END")
+
+
+def doses_by_status(department) -> dict[DoseStatus, int]:
+    """Doses (codes commissioned into a batch) whose place now — their top-most container's, else their own — is
+    an organisation of ``department`` and below, counted by :func:`status.dose_status` (the one rule every page
+    uses), one aggregate query. Administered and destroyed doses are left out before counting: their flags are
+    final in that rule, so they could only be counted out of circulation."""
+    from django.utils import timezone
+
+    final = FLAG_ADMINISTERED | FLAG_DESTROYED
+    dept_table = type(department)._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(f"""SELECT d.flags, {_EFFECTIVE_DISPOSITION}, b.expiry_date < %s, COUNT(*)
+                        FROM trace_codestate d
+                        JOIN trace_batch b ON b.id = d.batch_id
+                        LEFT JOIN trace_codestate c1 ON c1.epc = d.container
+                        LEFT JOIN trace_codestate c2 ON c2.epc = c1.container
+                        LEFT JOIN trace_codestate c3 ON c3.epc = c2.container
+                        WHERE d.batch_id IS NOT NULL AND (d.flags & {final}) = 0
+                          AND {_WHERE_NOW} IN (SELECT o.location_uri FROM {Organisation._meta.db_table} o
+                                               JOIN {dept_table} p ON p.id = o.department_id WHERE p.path LIKE %s)
+                        GROUP BY 1, 2, 3""", [timezone.localdate(), department.path + "%"])  # noqa: S608 (table names, flag bits and SQL fragments are constants)
+        rows = cur.fetchall()
+    out: dict[DoseStatus, int] = {}
+    for flags, disposition, expired, n in rows:
+        status = dose_status(flags=flags, disposition=disposition, expired=bool(expired))
+        out[status] = out.get(status, 0) + n
+    return out
+
+
 def _newest_disposition(own, rest) -> str | None:
     """effective_state()'s rule on a joined row: a container's disposition counts when its last
     event is newer (rest: own time, then (disposition, time) of each container outwards)."""
@@ -927,9 +969,12 @@ TEMPERATURE_ALERTS = ("instant", "consecutive", "cumulative")
 
 
 def indicators(*, actor, department) -> list[dict]:
-    """追溯 figures of ``department`` and below: vaccinations, open cold-chain alerts, active recalls (3 queries)."""
+    """追溯 figures of ``department`` and below: doses in circulation (by state), vaccinations, open cold-chain alerts,
+    active recalls and the doses they reach (4 queries)."""
+    from django.conf import settings
     from django.db.models import Count, Q, Sum
     from django.urls import reverse
+    from django.utils import translation
 
     from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
 
@@ -944,9 +989,18 @@ def indicators(*, actor, department) -> list[dict]:
         in_question=Sum("doses_in_question", filter=Q(released_at__isnull=True, kind__in=TEMPERATURE_ALERTS)))
     r = Recall.objects.filter(department__path__startswith=department.path, status="open").aggregate(
         n=Count("id"), reach=Sum("codes_total"), given=Sum("codes_administered"))
+    circulating = []
+    for s, n in sorted(doses_by_status(department).items(), key=lambda x: list(DoseStatus).index(x[0])):
+        if in_circulation(s) and n:  # the figures are shared by every viewer: both languages, not the active one
+            with translation.override(settings.LANGUAGE_CODE):
+                name = str(s.label)
+            with translation.override("en"):
+                circulating.append({"name": name, "name_en": str(s.label), "value": n})
     url = reverse("trace:dashboard")
     common = {"app": "trace", "department": department}
     return [
+        indicator(key="doses_in_circulation", name="在流通剂次", name_en="Doses in circulation", unit="剂", url=url,
+                  value=sum(r["value"] for r in circulating), breakdown=circulating, **common),
         indicator(key="vaccinations_today", name="今日接种", name_en="Doses given today", unit="剂", url=url,
                   **series_of(v, "v", bounds), **common),
         indicator(key="cold_chain_alerts", name="冷链告警未确认", name_en="Open cold-chain alerts", unit="条",
@@ -1047,8 +1101,8 @@ def is_issued(epc: str) -> bool:
 
 
 def recall_outstanding(recall: Recall) -> int:
-    """Doses of the recalled batch neither administered nor returned/destroyed yet."""
+    """Doses of the recalled batch neither administered nor returned/destroyed (nor decommissioned) yet."""
     with connection.cursor() as cur:
         cur.execute(f"SELECT COUNT(*) FROM trace_codestate WHERE batch_id = %s AND (flags & {FLAG_ADMINISTERED}) = 0 "  # noqa: S608 (table/column names and flag bits are constants)
-                    "AND disposition NOT IN ('destroyed', 'returned')", [recall.batch_id])
+                    "AND disposition NOT IN ('destroyed', 'returned', 'inactive')", [recall.batch_id])
         return cur.fetchone()[0]

@@ -380,8 +380,9 @@ def recall_batch(*, actor, batch: Batch, reason: str, level: str = "一级") -> 
         raise Conflict("该批次已在召回中", code="recall_open")
     now = timezone.now()
     with connection.cursor() as cur:
-        cur.execute(f"UPDATE trace_codestate SET disposition = 'recalled', flags = flags | {FLAG_RECALLED} "  # noqa: S608 (table/column names and flag bits are constants)
-                    "WHERE batch_id = %s", [batch.pk])
+        # a decommissioned code (CBV ``inactive``) keeps saying so: it no longer stands for a dose to bring back
+        cur.execute("UPDATE trace_codestate SET disposition = CASE WHEN disposition = 'inactive' THEN disposition "  # noqa: S608 (table/column names and flag bits are constants)
+                    f"ELSE 'recalled' END, flags = flags | {FLAG_RECALLED} WHERE batch_id = %s", [batch.pk])
         total = cur.rowcount
         cur.execute(f"SELECT COUNT(*) FROM trace_codestate WHERE batch_id = %s AND (flags & {FLAG_ADMINISTERED}) <> 0",  # noqa: S608 (table/column names and flag bits are constants)
                     [batch.pk])

@@ -17,6 +17,7 @@ from .models import FLAG_ADMINISTERED, FLAG_DESTROYED, FLAG_IN_QUESTION, FLAG_RE
 class DoseStatus(models.TextChoices):
     DESTROYED = "destroyed", _("已销毁")
     ADMINISTERED = "administered", _("已接种")
+    DECOMMISSIONED = "decommissioned", _("已注销")
     RETURNED = "returned", _("已召回退回")
     RECALLED = "recalled", _("召回中（待退回）")
     IN_QUESTION = "in_question", _("温度存疑（暂停使用）")
@@ -26,7 +27,8 @@ class DoseStatus(models.TextChoices):
     UNKNOWN = "unknown", _("状态未知")
 
 
-_CLASS = {DoseStatus.DESTROYED: "bad", DoseStatus.ADMINISTERED: "ok", DoseStatus.RETURNED: "muted",
+_CLASS = {DoseStatus.DESTROYED: "bad", DoseStatus.ADMINISTERED: "ok", DoseStatus.DECOMMISSIONED: "muted",
+          DoseStatus.RETURNED: "muted",
           DoseStatus.RECALLED: "bad", DoseStatus.IN_QUESTION: "warn", DoseStatus.IN_TRANSIT: "info",
           DoseStatus.EXPIRED: "bad", DoseStatus.AVAILABLE: "ok", DoseStatus.UNKNOWN: "muted"}
 
@@ -42,6 +44,8 @@ def dose_status(*, flags: int | None, disposition: str | None, expired: bool = F
         return DoseStatus.DESTROYED
     if flags & FLAG_ADMINISTERED:
         return DoseStatus.ADMINISTERED
+    if disposition == "inactive":  # CBV decommissioning (注销): the code no longer stands for a dose in the chain
+        return DoseStatus.DECOMMISSIONED
     if flags & FLAG_RECALLED:
         return DoseStatus.RETURNED if disposition == "returned" else DoseStatus.RECALLED
     if flags & FLAG_IN_QUESTION:
@@ -51,6 +55,17 @@ def dose_status(*, flags: int | None, disposition: str | None, expired: bool = F
     if disposition == "in_transit":
         return DoseStatus.IN_TRANSIT
     return DoseStatus.AVAILABLE
+
+
+# What is still in the supply chain (在流通): commissioned and neither administered/dispensed, decommissioned nor
+# destroyed. A recalled dose stays in circulation until it is destroyed (returned doses included); an expired one
+# until it is destroyed or decommissioned.
+OUT_OF_CIRCULATION = frozenset({DoseStatus.DESTROYED, DoseStatus.ADMINISTERED, DoseStatus.DECOMMISSIONED,
+                                DoseStatus.UNKNOWN})
+
+
+def in_circulation(status: DoseStatus) -> bool:
+    return status not in OUT_OF_CIRCULATION
 
 
 def as_dict(status: DoseStatus) -> dict:

@@ -16,7 +16,7 @@ from ..models import EnergyAnomaly, EnergyStatement, Enterprise, Park, TariffBan
 
 # 2022年度全国电网平均排放因子 0.5703 tCO₂/MWh (生态环境部、国家统计局公布), i.e. kgCO₂ per kWh
 GRID_EMISSION_FACTOR = Decimal("0.5703")
-ENERGY_KEY = "totalActiveEnergyImport"  # FIWARE ThreePhaseAcMeasurement, kWh, cumulative
+ENERGY_KEY = energy.ENERGY_KEY
 FEN = Decimal("0.01")
 
 

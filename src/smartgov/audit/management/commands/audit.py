@@ -1,4 +1,5 @@
-"""``smartgov audit verify`` — re-compute the hash chain and signed checkpoints;
+"""``smartgov audit verify`` — re-compute the hash chain and signed checkpoints (the result is kept: the city
+overview's 审计链状态 shows the latest);
 ``smartgov audit checkpoint`` — sign a checkpoint at the current head now."""
 
 import sys
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from smartgov.audit import selectors, services
+from smartgov.core.permissions import system_actor
 
 
 class Command(BaseCommand):
@@ -28,7 +30,7 @@ class Command(BaseCommand):
         total = selectors.entry_count()
         show = not options["json"] and not options["no_progress"] and sys.stderr.isatty()
         with tqdm(total=total, unit="条", desc="校验审计链", disable=not show, file=sys.stderr) as bar:
-            result = selectors.verify_trail(progress=bar.update)
+            result = services.verify_and_keep(actor=system_actor("audit verify"), workers=None, progress=bar.update)
         if options["json"]:
             self.stdout.write(orjson.dumps(result.__dict__).decode())
         elif result.ok:

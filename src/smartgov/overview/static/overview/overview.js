@@ -48,9 +48,17 @@
         if (ind.url) tile.href = ind.url;
         tile.dataset.key = ind.key;
         tile.append(el('div', 'ov-app', group.name), el('div', 'ov-name', en ? ind.name_en : ind.name));
-        const v = el('div', 'ov-value', ind.value == null ? '—' : String(ind.value));
-        v.append(el('span', 'ov-unit', ind.unit)); tile.append(v);
+        if (ind.status) tile.classList.add('ov-status-' + ind.status);
+        // a status (the audit chain verifies or not) is shown as its words; a figure as its number and unit
+        const shown = ind.text ? (en ? ind.text_en || ind.text : ind.text) : (ind.value == null ? '—' : String(ind.value));
+        const v = el('div', 'ov-value', shown);
+        if (!ind.text) v.append(el('span', 'ov-unit', ind.unit));
+        tile.append(v);
         const c = change(ind); if (c) tile.append(el('div', 'ov-change', c));
+        if (ind.note) tile.append(el('div', 'ov-change', en ? ind.note_en || ind.note : ind.note));
+        if (ind.breakdown && ind.breakdown.length) {
+          tile.append(el('div', 'ov-breakdown', ind.breakdown.slice(0, 4).map(b => (en && b.name_en ? b.name_en : b.name) + ' ' + b.value).join(' · ')));
+        }
         tiles.append(tile);
         if (ind.series && window.echarts) {
           const box = el('div', 'ov-chart'); box.append(el('div', 'ov-name', en ? ind.name_en : ind.name));
