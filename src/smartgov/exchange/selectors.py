@@ -132,19 +132,11 @@ def dead_letters_for(user):
 
 # --- event subjects (personal ones are encrypted; shown masked unless the agreement grants them) ---------
 
-_IDENTIFYING: dict[tuple[int, int], frozenset[str]] = {}  # versions never change: cached per process
-
-
 def identifying_keys(resource: Resource) -> frozenset[str]:
     """The data items of ``resource`` that name the person an event is about: those checked as 公民身份号码,
     or, for a resource that returns none (the licence directory's ``holder``), its personal items."""
-    key = (resource.pk, resource.current_version)
-    keys = _IDENTIFYING.get(key)
-    if keys is None:
-        content = resource.versions.get(version=resource.current_version).parsed
-        keys = frozenset(i.key for i in content.items if i.check == "id_number") or frozenset(content.personal_keys())
-        _IDENTIFYING[key] = keys
-    return keys
+    content = resource.versions.get(version=resource.current_version).parsed
+    return frozenset(i.key for i in content.items if i.check == "id_number") or frozenset(content.personal_keys())
 
 
 def clear_subject_consumers(resource: Resource, consumer_ids) -> set[int]:
