@@ -139,3 +139,15 @@ def test_the_migration_encrypts_subjects_published_before_it_and_is_safe_to_run_
         assert ev.subject_id_number_bidx == keys.blind_index(idn, purpose="id_number")
     assert tables_holding(idn) == []
     assert Event.objects.get(pk=other.pk).subject == "123456789012345678"
+
+
+def test_a_residence_permit_number_is_personal_too():
+    from smartgov.core.validators import id_number_check_char
+
+    res, _sub, _ = _subscribed()
+    first17 = "830000199001011234"[:17]
+    permit = first17 + id_number_check_char(first17)
+    ev = services.publish_event(actor=xf.SYSTEM, resource=res, event_type="person.deceased", subject=permit)
+    ev.refresh_from_db()
+    assert ev.personal_subject and ev.clear_subject == permit and ev.subject == mask_id_number(permit)
+    assert tables_holding(permit) == []

@@ -22,7 +22,7 @@ def encrypt_id_number_subjects(apps, schema_editor):
         for event in rows:
             last = event.pk
             value = event.subject.strip().upper()
-            if not is_valid_id_number(value):
+            if not is_valid_id_number(value, allow_residence_permit=True):
                 continue
             event.subject_id_number = value
             event.subject_id_number_bidx = keys.blind_index(value, purpose="id_number")

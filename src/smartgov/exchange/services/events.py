@@ -38,6 +38,11 @@ from ..models import (
 )
 
 ID_NUMBER_SHAPE = re.compile(r"^[0-9]{17}[0-9Xx]$")
+
+
+def _is_id_number(value: str) -> bool:
+    """A 公民身份号码, or a 港澳台居民居住证 number (83…, the same format): personal either way."""
+    return is_valid_id_number(value, allow_residence_permit=True)
 SIGNATURE_HEADER = "X-SmartGov-Signature"  # "hmac-sm3=<hex>" over "<timestamp>.<body>"
 HANDLERS: dict[str, Callable[[dict], None]] = {}
 
@@ -95,9 +100,9 @@ def _checked_subject(subject: str) -> tuple[str, str | None]:
     subject = (subject or "").strip()
     if not subject or len(subject) > 100:
         raise InvalidInput("请填写事件主体（不超过100字）", code="subject_required")
-    if is_valid_id_number(subject):
+    if _is_id_number(subject):
         return subject, subject.upper()
-    if ID_NUMBER_SHAPE.match(subject) and is_valid_id_number(subject[:17] + id_number_check_char(subject[:17])):
+    if ID_NUMBER_SHAPE.match(subject) and _is_id_number(subject[:17] + id_number_check_char(subject[:17])):
         # a 公民身份号码 whose check character is wrong: refused rather than kept in clear
         raise InvalidInput("事件主体的公民身份号码校验不通过", code="invalid_subject_id_number")
     return subject, None
@@ -269,7 +274,7 @@ def _audit_handler(event: dict) -> None:
     record(actor=system_actor("exchange.handler"), action="exchange.event.received",
            target=("exchange.event", event["offset"], event["event_id"]),
            changes={"resource": event["resource"], "type": event["type"],
-                    "subject": mask_id_number(event["subject"]) if is_valid_id_number(event["subject"])
+                    "subject": mask_id_number(event["subject"]) if _is_id_number(event["subject"])
                     else event["subject"]})
 
 
