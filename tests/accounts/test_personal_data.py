@@ -102,6 +102,27 @@ def test_id_number_never_in_clear_in_the_database_file(tmp_path):
             assert id17[:14].encode() not in data  # not even the birth-date part
         if phone:
             assert phone.encode() not in data
+    # the demo's licences were published on the exchange as they were issued (licence.issued, the holder's
+    # ID number the subject) and delivered: the subjects are encrypted, and the smart demo's people too
+    import sqlite3
+
+    from django.utils import timezone
+
+    from smartgov.smart.demo import id_number_born, years_ago
+
+    db = sqlite3.connect(Path(tmp_path) / "smartgov.sqlite3")
+    try:
+        rows = db.execute("SELECT subject, subject_id_number, subject_id_number_bidx FROM exchange_event"
+                          " WHERE event_type = 'licence.issued'").fetchall()
+        delivered = db.execute("SELECT count(*) FROM exchange_delivery WHERE status = 'delivered'").fetchone()[0]
+    finally:
+        db.close()
+    assert len(rows) >= 2 and delivered >= 2
+    assert all("*" in subject and stored.startswith("v") and len(bidx) == 64 for subject, stored, bidx in rows)
+    today = timezone.localdate()
+    for years, seq in ((80, 11), (92, 22), (101, 33), (79, 44)):
+        idn = id_number_born(years_ago(today, years), seq)
+        assert idn.encode() not in data and idn[:14].encode() not in data
 
 
 def test_reencrypt_command_moves_old_rows_to_the_current_key(monkeypatch):

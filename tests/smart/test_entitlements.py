@@ -7,7 +7,9 @@ import pytest
 
 from smartgov.audit.models import AuditEntry as Entry
 from smartgov.core.errors import Conflict, InvalidInput, NotFound
+from smartgov.core.masking import mask_id_number
 from smartgov.exchange import services as exchange
+from smartgov.exchange.models import Event as XEvent
 from smartgov.exchange.models import Message
 from smartgov.licences.models import HolderKind, LicenceType
 from smartgov.licences.services import create_licence_type, issue_licence
@@ -16,6 +18,7 @@ from smartgov.onestop.models import Application, Channel, Notification, State
 from smartgov.smart import services
 from smartgov.smart.models import Decision, Grant, GrantStatus
 from tests import factories as f
+from tests.cleartext import tables_holding
 from tests.smart import world as sw
 
 pytestmark = pytest.mark.django_db
@@ -168,17 +171,20 @@ def _disability_entitlement(w):
 
 
 def test_a_new_fact_on_the_exchange_decides_for_that_person_at_once(w):
+    """Issuing a licence publishes licence.issued on the licence directory (in the same transaction); the
+    entitlement whose decide_on names that type decides for the holder as the event is delivered."""
     ent = _disability_entitlement(w)
-    issue_licence(actor=sw.SYSTEM, licence_type=LicenceType.objects.get(code="TCJRZ"), holder_person=w["young"],
-                  data={"level": "二级"})
-    assert not Grant.objects.filter(entitlement=ent).exists()  # no screen has run
-    # another kind of licence issued: not this entitlement's fact, nothing is asked
-    exchange.publish_event(actor=sw.SYSTEM, resource=w["licence_res"], event_type="licence.issued",
-                           subject=w["young"].id_number, data={"type_code": "TJSZ"})
+    # another kind of licence issued: published, but not this entitlement's fact — nothing is decided
+    issue_licence(actor=sw.SYSTEM, licence_type=w["jsz"], holder_person=w["young"], data={"licence_class": "C1"})
     exchange.deliver_due(actor=sw.SYSTEM)
     assert not Decision.objects.filter(rule_code="TCJLXBT").exists()
-    event = exchange.publish_event(actor=sw.SYSTEM, resource=w["licence_res"], event_type="licence.issued",
-                                   subject=w["young"].id_number, data={"type_code": "TCJRZ"})
+    issue_licence(actor=sw.SYSTEM, licence_type=LicenceType.objects.get(code="TCJRZ"), holder_person=w["young"],
+                  data={"level": "二级"})
+    event = XEvent.objects.get(event_type="licence.issued", data__type_code="TCJRZ")
+    idn = w["young"].id_number
+    assert (event.resource_id, event.clear_subject, event.subject) == (w["licence_res"].pk, idn, mask_id_number(idn))
+    assert tables_holding(idn) == []  # the holder's ID number is encrypted in the event too
+    assert not Grant.objects.filter(entitlement=ent).exists()  # decided when delivered, not before
     assert exchange.deliver_due(actor=sw.SYSTEM)["delivered"] == 1
     grant = Grant.objects.get(entitlement=ent)
     assert (grant.person_id, grant.status) == (w["young"].pk, GrantStatus.OFFERED)

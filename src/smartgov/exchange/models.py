@@ -219,12 +219,19 @@ class Subscription(TimeStampedModel):
 
 
 class Event(models.Model):
-    """A change event (the outbox): written in the provider's transaction; its id is the offset."""
+    """A change event (the outbox): written in the provider's transaction; its id is the offset.
+
+    A subject that is a 公民身份号码 is personal data: it is kept SM4-encrypted in ``subject_id_number``
+    with its blind index (the same key as every other ID number's index, so it matches the register's),
+    and ``subject`` holds only its masked form (``110105********0021``). Any other subject (a USCC, a
+    traceability code) is kept in ``subject`` as given. Read it through ``clear_subject``."""
 
     event_id = models.CharField(max_length=36, unique=True)
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="events")
     event_type = models.CharField(max_length=60)
-    subject = models.CharField(max_length=100)
+    subject = models.CharField(max_length=100)  # as shown: masked when the subject is an ID number
+    subject_id_number = EncryptedField("主体身份号码", purpose="id_number", normalize=str.upper, null=True, blank=True)
+    subject_id_number_bidx = BlindIndexField(source="subject_id_number", db_default="")
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -233,6 +240,14 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.event_id}"
+
+    @property
+    def clear_subject(self) -> str:
+        return self.subject_id_number or self.subject
+
+    @property
+    def personal_subject(self) -> bool:
+        return bool(self.subject_id_number)
 
 
 class DeliveryStatus(models.TextChoices):

@@ -130,6 +130,56 @@ def dead_letters_for(user):
         status=DeliveryStatus.DEAD, subscription__in=subscriptions_for(user)).order_by("-pk")
 
 
+# --- event subjects (personal ones are encrypted; shown masked unless the agreement grants them) ---------
+
+def identifying_keys(resource: Resource) -> frozenset[str]:
+    """The data items of ``resource`` that name the person an event is about: those checked as 公民身份号码,
+    or, for a resource that returns none (the licence directory's ``holder``), its personal items."""
+    content = resource.versions.get(version=resource.current_version).parsed
+    return frozenset(i.key for i in content.items if i.check == "id_number") or frozenset(content.personal_keys())
+
+
+def clear_subject_consumers(resource: Resource, consumer_ids) -> set[int]:
+    """Of ``consumer_ids``, the departments that may see ``resource``'s personal event subjects in clear:
+    the provider itself, and consumers whose active, unexpired agreement grants in clear an item that
+    names the person (the exchange's rule for personal fields: masked unless granted in clear). One
+    query, none when only the provider asks."""
+    wanted = set(consumer_ids)
+    out = {resource.department_id} & wanted
+    others = wanted - out
+    if not others:
+        return out
+    keys = identifying_keys(resource)
+    for consumer_id, clear in Agreement.objects.filter(
+            resource=resource, consumer_id__in=others, status=AgreementStatus.ACTIVE,
+            valid_until__gte=timezone.localdate()).values_list("consumer_id", "clear_fields"):
+        if keys & set(clear or []):
+            out.add(consumer_id)
+    return out
+
+
+def shown_subject(event, *, clear: bool) -> str:
+    """The event's subject as one party may see it: in clear when entitled, else masked."""
+    return event.clear_subject if clear else event.subject
+
+
+def dead_letters_shown(user, deliveries) -> list[tuple[Delivery, str]]:
+    """Dead letters with the subject each may show to ``user``: in clear only to staff of the subscribing
+    department itself whose agreement grants it (a supervisor above sees it masked)."""
+    own = getattr(user, "department_id", None)
+    clear: dict[int, set[int]] = {}
+    out = []
+    for d in deliveries:
+        event = d.event
+        entitled = False
+        if event.personal_subject and own is not None and d.subscription.consumer_id == own:
+            if event.resource_id not in clear:
+                clear[event.resource_id] = clear_subject_consumers(event.resource, [own])
+            entitled = own in clear[event.resource_id]
+        out.append((d, shown_subject(event, clear=entitled)))
+    return out
+
+
 def can(user, perm: str, department=None) -> bool:
     return has_perm(user, perm) and (department is None or covers_department(user, department))
 

@@ -159,7 +159,7 @@ def evidence(request, message_id):
 @login_required
 def subscriptions(request):
     subs = list(selectors.subscriptions_for(request.user))
-    dead = list(selectors.dead_letters_for(request.user)[:100])
+    dead = selectors.dead_letters_shown(request.user, selectors.dead_letters_for(request.user)[:100])
     options = selectors.agreements_for(request.user, side="consumer").filter(status=AgreementStatus.ACTIVE)
     return render(request, "exchange/subscriptions.html", {
         "subscriptions": subs, "dead": dead, "options": options, "handlers": sorted(services.events.HANDLERS),

@@ -26,6 +26,17 @@ def person_by_id_number(queryset, id_number: str):
     return queryset.filter(**blind_lookup(Person, "id_number", id_number))
 
 
+def id_number_index(id_number: str) -> str:
+    """The blind index of a (checked) ID number, as the register and exchange events keep it."""
+    return blind_lookup(Person, "id_number", id_number)["id_number_bidx"]
+
+
+def person_by_id_number_index(queryset, index: str):
+    """Narrow ``queryset`` to the person whose ID number has this blind index (an exchange event about a
+    person carries it, so a subscriber matches the person without the clear number)."""
+    return queryset.filter(id_number_bidx=index) if index else queryset.none()
+
+
 def get_person_for(actor, person_id: int) -> Person:
     """One person, or 404 when it does not exist or is outside the actor's departments."""
     person = Person.objects.select_related("department").filter(pk=person_id).first()

@@ -16,7 +16,7 @@ from smartgov.core.errors import Conflict, InvalidInput, validated
 from smartgov.core.permissions import require
 from smartgov.core.validators import is_valid_id_number
 
-from . import payload
+from . import hooks, payload
 from .identifiers import build_identifier
 from .models import (
     FIELD_VALUE_MAX,
@@ -172,6 +172,7 @@ def issue_licence(*, actor, licence_type: LicenceType, holder_person=None, holde
                     "holder": holder["id"], "valid_from": valid_from.isoformat(),
                     "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
                     "trust_level": trust_level, "key_id": licence.key_id})
+    hooks.changed(licence=licence, event_type="licence.issued")
     return licence
 
 
@@ -194,6 +195,8 @@ def _end(*, actor, licence: Licence, reason: str, status: str, action: str) -> L
            changes={"status": [before, status], "reason": reason})
     for field in ("status", "revocation_reason", "revoked_at", "revoked_by"):
         setattr(licence, field, getattr(locked, field))
+    hooks.changed(licence=locked, event_type="licence.revoked" if status == LicenceStatus.REVOKED
+                  else "licence.cancelled")
     return locked
 
 

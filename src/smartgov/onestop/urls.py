@@ -13,6 +13,7 @@ urlpatterns = [
     path("items/<str:code>/apply/", views.item_apply, name="apply"),
     path("items/<str:code>/apply/materials/<str:key>/", views.item_material_review, name="apply_material"),  # 智能预审
     path("bundles/<str:code>/", views.bundle_apply, name="bundle"),
+    path("bundles/<str:code>/materials/<str:key>/", views.bundle_material_review, name="bundle_material"),  # 智能预审
     path("mine/", views.mine, name="mine"),
     path("cases/<str:number>/", views.case_detail, name="case"),
     path("cases/<str:number>/supplement/", views.case_supplement, name="supplement"),
@@ -27,6 +28,7 @@ urlpatterns = [
     # officers: 我的待办, acting on a case, rectification tickets, measures
     path("work/", views.work_queue, name="work"),
     path("work/counter/", views.counter_intake, name="counter"),  # 窗口受理
+    path("work/counter/materials/<str:key>/", views.counter_material_review, name="counter_material"),  # 智能预审
     path("work/case/<int:pk>/", views.work_by_id, name="work_by_id"),
     path("work/<str:number>/", views.work_case, name="work_case"),
     path("work/<str:number>/act/<str:action>/", views.work_act, name="work_act"),

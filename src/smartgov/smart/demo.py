@@ -89,7 +89,8 @@ INSTANT_RULES = {
 # consumer → resources it needs (有条件共享 ones are approved here as the provider would)
 AGREEMENTS = {"DC-JD1": ["JC-SFC-GAJ-00001", "JC-SFC-GAJ-00002"], "SFC-YBJ": ["BM-SFC-ZWJ-00001"],
               "SFC-MZJ": ["BM-SFC-ZWJ-00001", "JC-SFC-GAJ-00001"], "SFC-GAJ": ["BM-SFC-ZWJ-00001"]}
-SUBSCRIPTIONS = [("DC-JD1", "JC-SFC-GAJ-00001"), ("SFC-MZJ", "BM-SFC-ZWJ-00001"), ("SFC-MZJ", "JC-SFC-GAJ-00001")]
+SUBSCRIPTIONS = [("DC-JD1", "JC-SFC-GAJ-00001"), ("SFC-MZJ", "BM-SFC-ZWJ-00001"), ("SFC-MZJ", "JC-SFC-GAJ-00001"),
+                 ("SFC-YBJ", "BM-SFC-ZWJ-00001")]
 
 
 def id_number_born(born: datetime.date, seq: int, region: str = "330102") -> str:
@@ -168,14 +169,15 @@ def _certifications(today) -> None:
              (granny, "CJRZ", {"disability_category": "肢体残疾二级"})]
     for person, code, data in plans:
         if person and code in types and not Licence.objects.filter(holder_person=person, licence_type=types[code]).exists():
+            # the licence library's directory publishes licence.issued to its subscribers as it is issued
+            # (the entitlements' decide_on decides for the holder at once)
             issue_licence(actor=ACTOR, licence_type=types[code], holder_person=person, data=data)
-            # (not published on the exchange here: an event's subject is kept in clear, and the demo's people
-            # must not have their ID numbers stored unencrypted; the screening job decides for them)
 
 
 def load_demo(*, stdout) -> None:
     from smartgov.accounts.models import Department
     from smartgov.exchange.models import Subscription
+    from smartgov.exchange.services import deliver_due as exchange_deliver_due
     from smartgov.exchange.services import subscribe
     from smartgov.onestop.models import ServiceItem
 
@@ -200,6 +202,9 @@ def load_demo(*, stdout) -> None:
             publish_instant_rules(actor=ACTOR, item=item, definition=INSTANT_RULES)
         _people(by_code, today)
         _certifications(today)
+    # the licences just issued were published on the directory (licence.issued, with the holder's ID number
+    # kept encrypted): delivering them decides 生育津贴 and 残疾人两项补贴 for their holders, as the worker would
+    delivered = exchange_deliver_due(actor=system_actor("demo"), limit=500)["delivered"]
     counts = screen(actor=system_actor("demo"), today=today)
     stdout.write(f"用数赋智演示数据：{agreements} 个共享协议，{Entitlement.objects.count()} 个免申即享事项，"
-                 f"筛查 {counts['screened']} 人、新认定 {counts['offered']} 人；驾驶证换证已设秒批规则。")
+                 f"投递事件 {delivered} 条，筛查 {counts['screened']} 人、新认定 {counts['offered']} 人；驾驶证换证已设秒批规则。")

@@ -10,7 +10,7 @@ from smartgov.core.errors import NotFound
 from smartgov.core.masking import mask_id_number
 from smartgov.core.permissions import require, scope
 from smartgov.identity.models import Person
-from smartgov.identity.selectors import person_by_id_number
+from smartgov.identity.selectors import person_by_id_number_index
 from smartgov.licences.models import Licence, LicenceStatus
 from smartgov.onestop import selectors as onestop_selectors
 from smartgov.onestop.models import Application, State
@@ -81,8 +81,9 @@ def grants_due(*, today: datetime.date, limit: int, department=None):
     return list(qs.select_related("entitlement", "person", "user").order_by("next_check_on", "pk")[:limit])
 
 
-def open_grants_of(id_number: str) -> list[Grant]:
-    person = person_by_id_number(Person.objects.all(), id_number).first()
+def open_grants_of(id_index: str) -> list[Grant]:
+    """Open grants of the person whose ID number has the blind index ``id_index`` (an exchange event's)."""
+    person = person_by_id_number_index(Person.objects.all(), id_index).first()
     if person is None:
         return []
     return list(Grant.objects.filter(person=person, status__in=OPEN_GRANTS).select_related("entitlement", "person"))
@@ -104,9 +105,10 @@ def entitlements_deciding_on(event: dict) -> list[tuple[Entitlement, dict]]:
     return out
 
 
-def person_to_decide(entitlement: Entitlement, id_number: str) -> Person | None:
-    """The register person with this ID number, unless they already hold an open grant of it."""
-    person = person_by_id_number(Person.objects.select_related("user"), id_number).first()
+def person_to_decide(entitlement: Entitlement, id_index: str) -> Person | None:
+    """The register person whose ID number has the blind index ``id_index``, unless they already hold an
+    open grant of it."""
+    person = person_by_id_number_index(Person.objects.select_related("user"), id_index).first()
     if person is None or Grant.objects.filter(entitlement=entitlement, person=person, status__in=OPEN_GRANTS).exists():
         return None
     return person

@@ -20,6 +20,7 @@ from smartgov.core.masking import mask_id_number
 from smartgov.core.permissions import has_perm, require, system_actor
 from smartgov.core.validators import is_valid_id_number
 from smartgov.exchange import services as exchange
+from smartgov.identity.selectors import id_number_index
 from smartgov.licences.services import revoke_licence
 from smartgov.onestop import notify
 from smartgov.onestop import selectors as onestop_selectors
@@ -320,17 +321,20 @@ def handle_exchange_event(event: dict) -> None:
     the entitlement's ``decide_on``) decides for them at once, as the scheduled screen would."""
     actor = system_actor("smart.events")
     event_type, subject = event.get("type", ""), (event.get("subject") or "").strip()
-    if not is_valid_id_number(subject):
+    # the exchange keeps and delivers a person's ID number encrypted or masked: the person is matched
+    # through the blind index the event carries (or, for a caller holding the clear number, its index)
+    index = event.get("subject_index") or (id_number_index(subject) if is_valid_id_number(subject) else "")
+    if not index:
         return
-    _end_or_recheck_on_event(event, event_type, subject, actor)
+    _end_or_recheck_on_event(event, event_type, index, actor)
     for ent, _defn in selectors.entitlements_deciding_on(event):
-        person = selectors.person_to_decide(ent, subject)
+        person = selectors.person_to_decide(ent, index)
         if person is not None:  # an event delivered twice (at least once) finds the grant and stops here
             decide_entitlement(actor=actor, entitlement=ent, person=person)
 
 
-def _end_or_recheck_on_event(event: dict, event_type: str, subject: str, actor) -> None:
-    for grant in selectors.open_grants_of(subject):
+def _end_or_recheck_on_event(event: dict, event_type: str, index: str, actor) -> None:
+    for grant in selectors.open_grants_of(index):
         defn = grant.entitlement.versions.get(version=grant.entitlement.current_version).definition
         if event_type in defn.get("ends_on", {}):
             with transaction.atomic():

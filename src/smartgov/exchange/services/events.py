@@ -6,6 +6,7 @@ worker sends each row at least once (HMAC-SM3 signed body, retries with backoff,
 ``EXCHANGE_WEBHOOK_MAX_ATTEMPTS``), and consumers deduplicate on the event ID."""
 
 import http.client
+import re
 import secrets
 import urllib.parse
 import uuid
@@ -21,8 +22,11 @@ from django.utils import timezone
 from smartgov.audit.services import record
 from smartgov.core.crypto.sm3 import hmac_sm3
 from smartgov.core.errors import Conflict, InvalidInput, NotFound
+from smartgov.core.masking import mask_id_number
 from smartgov.core.permissions import is_system, require
+from smartgov.core.validators import id_number_check_char, is_valid_id_number
 
+from .. import selectors
 from ..models import (
     Agreement,
     AgreementStatus,
@@ -33,6 +37,12 @@ from ..models import (
     Subscription,
 )
 
+ID_NUMBER_SHAPE = re.compile(r"^[0-9]{17}[0-9Xx]$")
+
+
+def _is_id_number(value: str) -> bool:
+    """A 公民身份号码, or a 港澳台居民居住证 number (83…, the same format): personal either way."""
+    return is_valid_id_number(value, allow_residence_permit=True)
 SIGNATURE_HEADER = "X-SmartGov-Signature"  # "hmac-sm3=<hex>" over "<timestamp>.<body>"
 HANDLERS: dict[str, Callable[[dict], None]] = {}
 
@@ -85,32 +95,48 @@ def unsubscribe(*, actor, subscription: Subscription) -> Subscription:
     return subscription
 
 
+def _checked_subject(subject: str) -> tuple[str, str | None]:
+    """The subject, and the ID number when it is one (kept encrypted, shown masked)."""
+    subject = (subject or "").strip()
+    if not subject or len(subject) > 100:
+        raise InvalidInput("请填写事件主体（不超过100字）", code="subject_required")
+    if _is_id_number(subject):
+        return subject, subject.upper()
+    if ID_NUMBER_SHAPE.match(subject) and _is_id_number(subject[:17] + id_number_check_char(subject[:17])):
+        # a 公民身份号码 whose check character is wrong: refused rather than kept in clear
+        raise InvalidInput("事件主体的公民身份号码校验不通过", code="invalid_subject_id_number")
+    return subject, None
+
+
 def publish_event(*, actor, resource: Resource, event_type: str, subject: str, data: dict | None = None) -> Event:
     """Publish a change of ``resource`` (its provider's staff, or the platform). Joins the caller's
     transaction: call it inside the transaction that makes the change (the outbox)."""
+    subject, id_number = _checked_subject(subject)  # before joining the caller's transaction: a refusal breaks nothing
     with transaction.atomic(savepoint=False):
         require(actor, "exchange.publish_event", department=resource.department, include_descendants=False)
         content = resource.versions.get(version=resource.current_version).parsed
         if event_type not in content.events:
             raise InvalidInput(f"资源 {resource.code} 不发布 {event_type} 事件", code="unknown_event_type",
                                detail={"events": content.events})
-        subject = (subject or "").strip()
-        if not subject or len(subject) > 100:
-            raise InvalidInput("请填写事件主体（不超过100字）", code="subject_required")
         event = Event.objects.create(event_id=str(uuid.uuid4()), resource=resource, event_type=event_type,
-                                     subject=subject, data=data or {})
+                                     subject=mask_id_number(id_number) if id_number else subject,
+                                     subject_id_number=id_number, data=data or {})
         now = timezone.now()
         Delivery.objects.bulk_create([Delivery(event=event, subscription=s, next_attempt_at=now)
                                       for s in resource.subscriptions.filter(active=True)])
         record(actor=actor, action="exchange.event.publish", target=event,
-               changes={"resource": resource.code, "type": event_type, "subject": subject})
+               changes={"resource": resource.code, "type": event_type, "subject": event.subject})
     return event
 
 
-def event_document(event: Event) -> dict:
+def event_document(event: Event, *, clear: bool = False) -> dict:
+    """The event as a subscriber receives it. A personal subject (an ID number) is in clear only when
+    ``clear`` (the subscriber's agreement grants it: ``selectors.clear_subject_consumers``), otherwise
+    masked, with ``subject_masked`` set."""
+    masked = event.personal_subject and not clear
     return {"event_id": event.event_id, "offset": event.pk, "resource": event.resource.code,
-            "type": event.event_type, "subject": event.subject, "data": event.data,
-            "published_at": event.created_at.isoformat()}
+            "type": event.event_type, "subject": event.subject if masked else event.clear_subject,
+            "subject_masked": masked, "data": event.data, "published_at": event.created_at.isoformat()}
 
 
 # --- delivery -------------------------------------------------------------------------------------------
@@ -156,16 +182,22 @@ def deliver_one(delivery_id: int, *, actor) -> str:
     """Send one claimed delivery; record success, a retry with backoff, or a dead letter."""
     d = Delivery.objects.select_related("event__resource", "subscription").get(pk=delivery_id)
     sub, event = d.subscription, d.event
-    doc = event_document(event)
     error = ""
     try:
+        clear = event.personal_subject and sub.consumer_id in selectors.clear_subject_consumers(
+            event.resource, [sub.consumer_id])
+        doc = event_document(event, clear=clear)
         if not sub.active:
             raise OSError("subscription ended")
         if sub.handler:
             handler = HANDLERS.get(sub.handler)
             if handler is None:
                 raise OSError(f"unknown handler {sub.handler}")
-            handler({**doc, "consumer": sub.consumer_id})
+            extra = {"consumer": sub.consumer_id}
+            if event.personal_subject:
+                # in-platform subscribers match the person through the register's blind index, in clear or not
+                extra["subject_index"] = event.subject_id_number_bidx
+            handler({**doc, **extra})
         else:
             body = orjson.dumps(doc)
             ts = str(int(timezone.now().timestamp()))
@@ -241,7 +273,9 @@ def _audit_handler(event: dict) -> None:
 
     record(actor=system_actor("exchange.handler"), action="exchange.event.received",
            target=("exchange.event", event["offset"], event["event_id"]),
-           changes={"resource": event["resource"], "type": event["type"], "subject": event["subject"]})
+           changes={"resource": event["resource"], "type": event["type"],
+                    "subject": mask_id_number(event["subject"]) if _is_id_number(event["subject"])
+                    else event["subject"]})
 
 
 register_handler("exchange.audit", _audit_handler)

@@ -1,10 +1,18 @@
 """Changes that providers make in the platform's own registers, published on the exchange in the same
 transaction (the outbox): the market regulator cancels or revokes a market entity (注销/吊销), and
-every resource served from the enterprise register that declares that event publishes it."""
+every resource served from the enterprise register that declares that event publishes it; a licence is
+issued, revoked or cancelled, and every resource served from the licence library for that kind of
+holder that declares the event publishes it (``licence_changed``, registered on ``licences.hooks``)."""
 
-from django.db import transaction
+from django.db import models, transaction
 
-from ..models import Event, Resource
+from smartgov.core.permissions import system_actor
+
+from ..models import Event, Resource, ResourceVersion
+
+# the licence library's adapters (exchange/providers.py), by the kind of holder they answer for
+LICENCE_ADAPTERS = {"person": "licences.person", "enterprise": "licences.enterprise"}
+PUBLISHER = system_actor("exchange.publisher")
 
 
 @transaction.atomic
@@ -25,4 +33,26 @@ def change_enterprise_status(*, actor, enterprise, status: str) -> list[Event]:
             events.append(publish_event(actor=actor, resource=resource, event_type=event_type,
                                         subject=enterprise.uscc,
                                         data={"name": enterprise.name, "status": enterprise.get_status_display()}))
+    return events
+
+
+def licence_changed(*, licence, event_type: str) -> list[Event]:
+    """Publish ``event_type`` about ``licence`` on every active resource served from the licence library
+    for its kind of holder that declares that event: subject the holder's ID number or USCC, data the
+    licence type's code and the identifier. Runs inside the licence's own transaction (one query when
+    no resource declares it)."""
+    from .events import publish_event
+
+    person = licence.holder_person
+    adapter = LICENCE_ADAPTERS["person" if person is not None else "enterprise"]
+    versions = (ResourceVersion.objects.select_related("resource", "resource__department")
+                .filter(resource__active=True, version=models.F("resource__current_version"),
+                        content__served_by__adapter=adapter))
+    subject = person.id_number if person is not None else licence.holder_enterprise.uscc
+    events = []
+    for version in versions:
+        if version.parsed.served_by.kind == "internal" and event_type in version.parsed.events:
+            events.append(publish_event(actor=PUBLISHER, resource=version.resource, event_type=event_type,
+                                        subject=subject, data={"type_code": licence.licence_type.code,
+                                                               "identifier": licence.identifier}))
     return events

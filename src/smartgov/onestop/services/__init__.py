@@ -23,7 +23,7 @@ from .cases import (
     withdraw,
 )
 from .catalogue import create_bundle, create_item, implementation_code, parse_content, publish_item_version
-from .counter import intake_at_counter, walk_in_applicant
+from .counter import intake_at_counter, scan_original, walk_in_applicant
 from .evaluation import evaluate, follow_up_rectification, reply_rectification
 from .library import check_material, store_material
 from .proactive import PROACTIVE_OUTCOMES, conclude_decided_case, open_decided_case
@@ -34,6 +34,6 @@ __all__ = [
     "apply_bundle", "check_material", "close", "conclude_decided_case", "create_bundle", "create_item", "deliver", "end_special_procedure",
     "evaluate", "follow_up_rectification", "implementation_code", "intake_at_counter", "issue_result", "not_accept", "open_decided_case", "parse_content",
     "provide_supplement", "publish_item_version", "reply_rectification", "request_supplement", "review",
-    "start_prereview", "start_special_procedure", "store_material", "submit_draft", "walk_in_applicant",
+    "scan_original", "start_prereview", "start_special_procedure", "store_material", "submit_draft", "walk_in_applicant",
     "withdraw",
 ]

@@ -5,7 +5,7 @@ Views read through ``selectors``, validate input, call one ``services`` function
 message on failure (``DomainError``); permissions through ``require``/``has_perm``.
 """
 
-from .applying import bundle_apply, item_apply, item_material_review
+from .applying import bundle_apply, bundle_material_review, item_apply, item_material_review
 from .cases import (
     case_detail,
     case_evaluate,
@@ -16,18 +16,20 @@ from .cases import (
     notice_pdf,
     notice_verify,
 )
-from .counter import counter_intake
+from .counter import counter_intake, counter_material_review
 from .evaluation import dashboard, rectification_act, rectifications
 from .hall import hall, item_guide, item_plan
 from .work import work_act, work_by_id, work_case, work_check_material, work_queue
 
 __all__ = [
     "bundle_apply",
+    "bundle_material_review",
     "case_detail",
     "case_evaluate",
     "case_supplement",
     "case_withdraw",
     "counter_intake",
+    "counter_material_review",
     "dashboard",
     "hall",
     "item_apply",

@@ -10,9 +10,10 @@ from django.views.decorators.http import require_POST
 from smartgov.core.errors import DomainError, InvalidInput, NotFound
 from smartgov.core.permissions import require
 
-from .. import hooks, selectors, services
+from .. import selectors, services
 from .common import (
     answers_from,
+    bundle_upload_url,
     detail_errors,
     enterprise_from,
     expected_for_review,
@@ -20,13 +21,16 @@ from .common import (
     form_values,
     is_htmx,
     item_or_404,
+    item_upload_url,
     kept_values,
     material_rows_for,
     posted_uploads,
     question_rows,
     represented_enterprises,
+    reviewed_upload,
     store_uploads,
     stray_errors,
+    upload_status,
     with_uploads,
 )
 
@@ -73,7 +77,7 @@ def item_apply(request, code: str):
                 return redirect("onestop:case", app.number)
     plan = selectors.reuse_plan(request.user, content, answers, enterprise=enterprise)
     materials = with_uploads(material_rows_for([(m, None) for m in content.materials_for(answers)], plan, errors),
-                             item.implementation_code, uploaded)
+                             item_upload_url(item.implementation_code), uploaded)
     field_rows = field_rows_for(fields, values, errors)
     questions = question_rows(content.situations_for(answers), answers, errors)
     known = {f"answers.{q['key']}" for q in questions} | {r["key"] for r in field_rows} | {
@@ -109,43 +113,60 @@ def item_material_review(request, code: str, key: str):
     fields = content.fields_for(answers)
     plan = selectors.reuse_plan(request.user, content, answers, enterprise=enterprise)
     [row] = material_rows_for([(material, None)], plan)
-    uploaded = posted_uploads(request.user, data, [row])
-    upload = request.FILES.get(f"materials.{key}")
-    review = None
-    if upload is not None:
-        try:
-            stored = services.store_material(actor=request.user, key=key, name=material.name, upload=upload)
-        except DomainError as exc:
-            row["error"] = exc.message
-        else:
-            uploaded = {key: stored}
-            review = hooks.review_material(actor=request.user, stored=stored, material_name=material.name,
-                                           expected=expected_for_review(request.user, fields,
-                                                                        form_values(data, fields), enterprise))
-    keys = [m.key for m in content.materials_for(answers)]
-    [row] = with_uploads([row], code, uploaded)
-    row["upload_params"] = "not " + ",".join(f"materials.{k}" for k in keys if k != key) if len(keys) > 1 else "*"
-    if upload is not None and review is not None:
-        row["review"] = review
-    return render(request, "onestop/_material_upload.html", {"m": row})
+    row = reviewed_upload(
+        request, row=row, material=material, keys=[m.key for m in content.materials_for(answers)],
+        uploaded=posted_uploads(request.user, data, [row]), upload_url=item_upload_url(code),
+        store=lambda upload: services.store_material(actor=request.user, key=key, name=material.name, upload=upload),
+        expected=lambda: expected_for_review(request.user, fields, form_values(data, fields), enterprise))
+    return render(request, "onestop/_material_upload.html", {"m": row}, status=upload_status(request, row))
 
 
-@login_required
-def bundle_apply(request, code: str):
-    """一件事: the union of the items' questions, one form with every field asked once, one submit."""
+def _bundle_form(request, code: str, data):
     bundle = selectors.active_bundle(code)
     if bundle is None:
         raise NotFound(_("没有这个一件事"), code="bundle_not_found")
     require(request.user, "onestop.apply")
     entries = selectors.bundle_plan(bundle)
-    data = request.POST if request.method == "POST" else request.GET
     all_situations = {}
     for e in entries:
         for s in e.version.parsed.situations:
             all_situations.setdefault(s.key, s)
     answers = answers_from(data, all_situations.values())
     enterprise = enterprise_from(request.user, data.get("enterprise"))
-    merged = selectors.merged_bundle_content(entries, answers)
+    return bundle, entries, answers, enterprise, selectors.merged_bundle_content(entries, answers)
+
+
+@login_required
+@require_POST
+def bundle_material_review(request, code: str, key: str):
+    """智能预审 on the 一件事 form, as on a single item's: the chosen file is kept in the applicant's
+    library, read and checked against the merged form and the register, and the problems shown beside
+    that material before the one submission."""
+    data = request.POST
+    bundle, entries, answers, enterprise, merged = _bundle_form(request, code, data)
+    # a material of any of the bundle's items (the merged form shows those the answers ask for)
+    material = next((m for e in entries for m in e.version.parsed.materials if m.key == key), None)
+    if material is None:
+        raise NotFound(_("没有这份材料"), code="not_found")
+    plan = {}
+    for e in entries:
+        for k, v in selectors.reuse_plan(request.user, e.version.parsed, answers, enterprise=enterprise).items():
+            plan.setdefault(k, v)
+    [row] = material_rows_for([(material, None)], plan)
+    fields = merged["fields"]
+    row = reviewed_upload(
+        request, row=row, material=material, keys=[m.key for m, _p in merged["materials"]],
+        uploaded=posted_uploads(request.user, data, [row]), upload_url=bundle_upload_url(bundle.code),
+        store=lambda upload: services.store_material(actor=request.user, key=key, name=material.name, upload=upload),
+        expected=lambda: expected_for_review(request.user, fields, form_values(data, fields), enterprise))
+    return render(request, "onestop/_material_upload.html", {"m": row}, status=upload_status(request, row))
+
+
+@login_required
+def bundle_apply(request, code: str):
+    """一件事: the union of the items' questions, one form with every field asked once, one submit."""
+    data = request.POST if request.method == "POST" else request.GET
+    bundle, entries, answers, enterprise, merged = _bundle_form(request, code, data)
     plan, prefill = {}, {}
     for e in entries:
         for k, v in selectors.reuse_plan(request.user, e.version.parsed, answers, enterprise=enterprise).items():
@@ -155,9 +176,15 @@ def bundle_apply(request, code: str):
     values = kept_values(data, merged["fields"], prefill) if request.method == "POST" else prefill
     errors: dict[str, str] = {}
     refresh = request.method == "POST" and data.get("_refresh")
+    all_rows = material_rows_for(merged["materials"], {})
+    uploaded = posted_uploads(request.user, data, all_rows) if request.method == "POST" else {}
     if request.method == "POST" and not refresh:
         rows = material_rows_for(merged["materials"], plan)
         stored, errors = store_uploads(request, rows)
+        for key, kept in uploaded.items():  # chosen (and pre-reviewed) while filling the form; a new file wins
+            stored.setdefault(key, kept.pk)
+        own = selectors.own_stored_materials(request.user, stored.values())  # kept if the form comes back
+        uploaded.update({k: own[pk] for k, pk in stored.items() if pk in own})
         if not errors:
             try:
                 submission = services.apply_bundle(
@@ -177,7 +204,8 @@ def bundle_apply(request, code: str):
     pending = selectors.pending_bundle_fields(entries, answers) if enterprise is None else set()
     for row in field_rows:
         row["pending"] = row["key"] in pending
-    materials = material_rows_for(merged["materials"], plan, errors)
+    materials = with_uploads(material_rows_for(merged["materials"], plan, errors), bundle_upload_url(bundle.code),
+                             uploaded)
     known = {f"answers.{q['key']}" for q in questions} | {r["key"] for r in field_rows} | {
         f"materials.{m['key']}" for m in materials}
     ctx = {"bundle": bundle, "entries": entries, "questions": questions, "fields": field_rows,

@@ -170,10 +170,11 @@ def decorate(apps) -> list[Application]:
 
 # --- 智能预审 of uploads on the application form (the reviewer is another app's, through ``hooks``) ------
 
-def expected_for_review(user, fields, values: dict, enterprise) -> dict:
+def expected_for_review(user, fields, values: dict, enterprise, *, person=None) -> dict:
     """What an uploaded ID card or licence should say: the form's values where the applicant filled them
-    (the fields that carry a name, an ID number, a USCC), else the register's."""
-    person = getattr(user, "person", None)
+    (the fields that carry a name, an ID number, a USCC), else the register's — the signed-in applicant's
+    record, or ``person`` (the walk-in applicant whose ID card the window officer checked)."""
+    person = person if person is not None else getattr(user, "person", None)
     typed: dict[str, str] = {}
     for f in fields:
         value = (values.get(f.key) or "").strip()
@@ -200,17 +201,61 @@ def posted_uploads(user, data, rows: list[dict]) -> dict[str, StoredMaterial]:
     return {k: own[int(v)] for k, v in wanted.items() if v.isdigit() and int(v) in own}
 
 
-def with_uploads(rows: list[dict], code: str, uploaded: dict[str, StoredMaterial]) -> list[dict]:
-    """Each upload row gets its pre-review URL (the file is read as soon as it is chosen), the file kept so
-    far and that file's pre-review."""
+def with_uploads(rows: list[dict], upload_url, uploaded: dict[str, StoredMaterial]) -> list[dict]:
+    """Each upload row gets its pre-review URL (``upload_url(key)``: the file is read as soon as it is
+    chosen), the file kept so far and that file's pre-review."""
     reviews = hooks.material_reviews([s.pk for s in uploaded.values()]) if uploaded else {}
     keys = [r["key"] for r in rows]
     for row in rows:
         others = [f"materials.{k}" for k in keys if k != row["key"]]
-        row["upload_url"] = reverse("onestop:apply_material", args=[code, row["key"]])
+        row["upload_url"] = upload_url(row["key"])
         row["upload_params"] = "not " + ",".join(others) if others else "*"
         stored = uploaded.get(row["key"])
         if stored is not None:
             row["uploaded"] = {"stored_id": stored.pk, "name": stored.name}
             row["review"] = reviews.get(stored.pk)
     return rows
+
+
+def item_upload_url(code: str):
+    return lambda key: reverse("onestop:apply_material", args=[code, key])
+
+
+def bundle_upload_url(code: str):
+    return lambda key: reverse("onestop:bundle_material", args=[code, key])
+
+
+def counter_upload_url(key: str) -> str:
+    return reverse("onestop:counter_material", args=[key])
+
+
+def reviewed_upload(request, *, row: dict, material, keys: list[str], uploaded: dict, upload_url, store,
+                    expected) -> dict:
+    """智能预审 of the file just chosen for one material (the single-item form, the 一件事 form and the
+    window's intake form answer the same way): keep it through ``store(upload)`` (a service call), have
+    the registered reviewer read it against ``expected()`` and give back that material's upload row —
+    the file kept, its problems in plain Chinese — for ``onestop/_material_upload.html``. Bad files
+    (type, size, empty) are named on the row with their code and nothing is kept (``upload_status``)."""
+    key = row["key"]
+    upload = request.FILES.get(f"materials.{key}")
+    review = None
+    if upload is not None:
+        try:
+            stored = store(upload)
+        except DomainError as exc:
+            row["error"], row["error_code"] = exc.message, exc.code
+        else:
+            uploaded = {key: stored}
+            review = hooks.review_material(actor=request.user, stored=stored, material_name=material.name,
+                                           expected=expected())
+    [row] = with_uploads([row], upload_url, uploaded)
+    row["upload_params"] = "not " + ",".join(f"materials.{k}" for k in keys if k != key) if len(keys) > 1 else "*"
+    if upload is not None and review is not None:
+        row["review"] = review
+    return row
+
+
+def upload_status(request, row: dict) -> int:
+    """A refused file is bad input (422) — except to htmx, which swaps only a 2xx answer into the form:
+    there the row itself says what is wrong (with its code), beside the material."""
+    return 422 if row.get("error") and not is_htmx(request) else 200
