@@ -63,6 +63,8 @@ ENVIRON_ALLOWED = {
     "core/management/commands/serve.py",
     # the CI fuzzing script runs outside Django: it starts a server as a child with its own environment
     "../../scripts/fuzz_api.py",
+    # the import check of scripts/hoist_imports.py names the settings module in the processes it starts
+    "../../scripts/hoist_imports.py",
     # the field-encryption master keys are read (NAME and NAME_FILE, validated) by the key ring itself,
     # so key material never becomes a Django setting; `setup` hands it the development key file
     "core/crypto/keys.py", "core/management/commands/setup.py",
