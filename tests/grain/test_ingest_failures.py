@@ -52,7 +52,7 @@ def test_a_bug_in_our_code_is_not_malformed_input_the_batch_stays_unacknowledged
     def broken(data, info):
         raise KeyError("a bug, not bad input")
 
-    monkeypatch.setattr("smartgov.grain.readings.scan_from_dict", broken)
+    monkeypatch.setattr("smartgov.grain.mqtt.scan_from_dict", broken)  # mqtt imports it at its top
     with pytest.raises(mqtt.IngestFailed):
         worker._store_with_retry([_message(wh)])  # run() acknowledges only after this returns
     assert worker.rejected == 0 and worker.stored == 0
