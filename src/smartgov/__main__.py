@@ -8,10 +8,11 @@ command (``smartgov migrate``, ``smartgov shell`` …).
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartgov.config.settings")
-    from django.core.management import execute_from_command_line
 
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "smartgov"

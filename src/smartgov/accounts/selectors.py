@@ -1,7 +1,10 @@
+from django.db.models import Q
+
+from smartgov.core.crypto.sm2 import SM2PublicKey
 from smartgov.core.errors import NotFound
 from smartgov.core.permissions import ADMIN_TRIAD, require, scope
 
-from .models import Department, User
+from .models import Department, DepartmentKey, Supervision, User
 
 
 def departments_for(user):
@@ -31,35 +34,23 @@ def get_user_for(actor, user_id: int) -> User:
 
 def public_key(key_id: str):
     """The SM2 public key (active or retired) with this id, or None — for verifying signatures."""
-    from smartgov.core.crypto.sm2 import SM2PublicKey
-
-    from .models import DepartmentKey
-
     pem = DepartmentKey.objects.filter(key_id=key_id).values_list("public_pem", flat=True).first()
     return SM2PublicKey.from_pem(pem.encode()) if pem else None
 
 
 def key_department(key_id: str):
-    from .models import DepartmentKey
-
     key = DepartmentKey.objects.select_related("department").filter(key_id=key_id).first()
     return key.department if key else None
 
 
 def published_public_keys():
     """Every department SM2 public key, active and retired, for anyone to verify signatures (公钥公开)."""
-    from .models import DepartmentKey
-
     return (DepartmentKey.objects.select_related("department").order_by("department__path", "-created_at")
             .only("key_id", "public_pem", "active", "created_at", "retired_at", "department__name",
                   "department__code", "department__path"))
 def supervised_departments(department, *, domain: str):
     """Departments ``department`` oversees for ``domain`` through supervision scopes (each with the
     departments below it), beside its own subtree."""
-    from django.db.models import Q
-
-    from .models import Supervision
-
     if department is None:
         return Department.objects.none()
     paths = list(Supervision.objects.filter(supervisor=department, domain=domain)

@@ -5,16 +5,18 @@ from datetime import timedelta
 import pyotp
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
 from smartgov.audit.services import record
+from smartgov.core.crypto.sm2 import SM2PrivateKey
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput, validated
 from smartgov.core.fields import blind_lookup
 from smartgov.core.permissions import ADMIN_TRIAD, STAFF_ROLES, Role, is_system, require, system_actor
 
-from .models import LEVEL_ORDER, Department, User
+from .models import LEVEL_ORDER, Department, DepartmentKey, Supervision, User
 
 
 @transaction.atomic
@@ -249,8 +251,6 @@ def update_user(*, actor, user: User, changes: dict) -> User:
 @transaction.atomic
 def change_password(*, user: User, old_password: str, new_password: str) -> User:
     """A user changes their own password (the old one is checked, the new one validated)."""
-    from django.contrib.auth.password_validation import validate_password
-
     if not user.check_password(old_password):
         raise InvalidInput("原密码不正确", code="wrong_password")
     try:
@@ -267,10 +267,6 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
 
 def signing_key_for(department: Department):
     """The department's active SM2 key as ``(key_id, SM2PrivateKey)``, created on first use (audited)."""
-    from smartgov.core.crypto.sm2 import SM2PrivateKey
-
-    from .models import DepartmentKey
-
     key = DepartmentKey.objects.filter(department=department, active=True).first()
     if key is None:
         key = _new_department_key(actor=system_actor("accounts.signing_key"), department=department)
@@ -281,7 +277,6 @@ def signing_key_for(department: Department):
 def rotate_department_key(*, actor, department: Department):
     """Retire the department's active key (kept for verifying what it signed) and make a new one."""
     require(actor, "accounts.manage_department")
-    from .models import DepartmentKey
 
     DepartmentKey.objects.filter(department=department, active=True).update(active=False,
                                                                              retired_at=timezone.now())
@@ -290,10 +285,6 @@ def rotate_department_key(*, actor, department: Department):
 
 @transaction.atomic
 def _new_department_key(*, actor, department: Department):
-    from smartgov.core.crypto.sm2 import SM2PrivateKey
-
-    from .models import DepartmentKey
-
     Department.objects.select_for_update().filter(pk=department.pk).first()  # one creator at a time
     existing = DepartmentKey.objects.filter(department=department, active=True).first()
     if existing is not None:
@@ -310,8 +301,6 @@ def _new_department_key(*, actor, department: Department):
 @transaction.atomic
 def grant_supervision(*, actor, supervisor: Department, supervised: Department, domain: str):
     """Let ``supervisor`` oversee ``supervised`` (and the departments below it) for ``domain``."""
-    from .models import Supervision
-
     require(actor, "accounts.manage_department")
     if supervisor.pk == supervised.pk or supervised.path.startswith(supervisor.path):
         raise InvalidInput("该部门已在本部门之下，无需另设监督关系", code="already_below")

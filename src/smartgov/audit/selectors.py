@@ -1,16 +1,22 @@
 """Reads of the audit trail: the integrity check and the filtered listing the audit admin uses."""
 
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing import get_context
 
 import orjson
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from smartgov.core.crypto.sm3 import new_sm3
+from smartgov.core.indicators import check_scope, day_starts, indicator
 from smartgov.core.merkle import Frontier, frontier_at, subtree_levels
 
 from .chain import GENESIS, checkpoint_message
@@ -124,8 +130,6 @@ def verify_chunk(start: int, size: int, checkpoints: dict[int, CheckpointRow], m
 
 
 def _run_chunk(args):
-    from django.db import connections
-
     try:
         return verify_chunk(*args)
     finally:
@@ -156,11 +160,6 @@ def verify_trail(*, progress: Callable[[int], None] | None = None, workers: int 
         workers = min(os.cpu_count() or 1, len(jobs)) if last >= 2 * chunk and _can_fork() else 1
     result.workers = workers
     if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-
-        from django.db import connections
-
         connections.close_all()  # never share a database connection with forked children
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
             chunks = pool.map(_run_chunk, jobs)
@@ -190,8 +189,6 @@ def _combine(result: VerifyResult, chunks, cps, progress) -> None:
 
 def _can_fork() -> bool:
     """Worker processes need a database they can open themselves (not an in-memory SQLite)."""
-    import multiprocessing
-
     name = str(connection.settings_dict["NAME"])
     in_memory = connection.vendor == "sqlite" and ("memory" in name or not name)
     return "fork" in multiprocessing.get_all_start_methods() and not in_memory
@@ -228,8 +225,6 @@ def _check_tail(result: VerifyResult, max_seq: int, cps) -> None:
     write the database could rewrite them with the chain recomputed. ``record`` keeps that tail within
     AUDIT_CHECKPOINT_EVERY entries and AUDIT_CHECKPOINT_SECONDS seconds; a longer one means checkpoints
     were removed (or signing was switched off), and fails."""
-    from django.conf import settings
-
     covered = max(cps, default=0)
     result.uncovered_entries = max(max_seq - covered, 0)
     if not result.uncovered_entries:
@@ -252,8 +247,6 @@ def _check_tail(result: VerifyResult, max_seq: int, cps) -> None:
 def _check_published(result: VerifyResult, max_seq: int, cps) -> None:
     """Checkpoints published outside the database (AUDIT_PUBLISH_FILE) must all be in the table, unchanged,
     and the trail must reach them: otherwise the database was rolled back or its checkpoints replaced."""
-    from django.conf import settings
-
     path = settings.AUDIT_PUBLISH_FILE
     if not path or not os.path.exists(path):
         return
@@ -320,10 +313,6 @@ def list_entries(*, action: str = "", actor: str = "", target_type: str = "", ta
 def indicators(*, actor, department) -> list[dict]:
     """Audited actions today by staff of ``department`` and below (one query; docs/overview.md). The trail
     itself stays with the audit administrator: the tile links nowhere."""
-    from django.db.models import Count, Q
-
-    from smartgov.core.indicators import check_scope, day_starts, indicator
-
     check_scope(actor, department)
     bounds = [int(b.timestamp() * 1_000_000) for b in day_starts()]
     # the department's own model (audit sits below accounts and does not import it)

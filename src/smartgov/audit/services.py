@@ -10,16 +10,19 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from smartgov.core.crypto.sm3 import sm3
 from smartgov.core.logs import request_id
 from smartgov.core.masking import mask
 from smartgov.core.merkle import Frontier
-from smartgov.core.permissions import is_system
+from smartgov.core.permissions import is_system, require
 
 from .chain import GENESIS, checkpoint_message
 from .context import current
 from .models import AuditEntry, AuditHead, Checkpoint, Verification
+from .selectors import verify_trail
+from .signing import signing_key
 
 # Keys whose values never enter the trail in clear (个人信息): masked, or dropped for secrets.
 SECRET_KEYS = frozenset({"password", "totp_secret", "secret", "otp", "token", "api_key"})
@@ -176,8 +179,6 @@ def _checkpoint_due(cur, cache_key: str, seq: int, at_us: int) -> bool:
 
 
 def _sign_checkpoint(size: int, root: str, last_hash: str) -> Checkpoint:
-    from .signing import signing_key
-
     key = signing_key()
     message = checkpoint_message(size, root, last_hash)
     cp = Checkpoint.objects.create(
@@ -216,12 +217,6 @@ def verify_and_keep(*, actor, workers: int | None = 1, progress=None):
     entry ``audit.verify``), which screens read instead of verifying again. The verification runs outside any
     transaction (it may fork workers and takes seconds at millions of entries); only the result is written in one.
     Returns the ``VerifyResult``."""
-    from django.utils import timezone
-
-    from smartgov.core.permissions import require
-
-    from .selectors import verify_trail
-
     require(actor, "audit.verify")
     result = verify_trail(workers=workers, progress=progress)
     with transaction.atomic():

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .modalities import spec
+from .models import BiometricTemplate
 
 FLAT_MAX = 50_000  # up to this many templates exact search is fast enough (p50 ≈ 8 ms at 60k × 512, ADR 0003)
 TRAIN_PER_LIST = 40  # k-means sample: this many vectors per inverted list
@@ -239,8 +240,6 @@ def get_index(modality: str) -> BiometricIndex:
 
 
 def _live(modality: str):
-    from .models import BiometricTemplate
-
     # a template of another length (captured before the registry's dimension changed) cannot be searched
     return BiometricTemplate.objects.filter(modality=modality, dim=spec(modality).dim, deleted_at__isnull=True)
 
@@ -257,8 +256,6 @@ def _vectors(ids, dim: int, chunk: int = 5000):
 
 
 def _live_rows(ids, dim: int):
-    from .models import BiometricTemplate
-
     return (BiometricTemplate.objects.filter(pk__in=ids, dim=dim, deleted_at__isnull=True)
             .values_list("id", "vector"))
 
@@ -277,8 +274,6 @@ def sync_index(index: BiometricIndex, *, full: bool = False) -> dict:
         indexed = index.ids()
         to_add, to_remove = live - indexed, indexed - live
     else:
-        from .models import BiometricTemplate
-
         changed = BiometricTemplate.objects.filter(modality=index.modality,
                                                    updated_at__gte=index.synced_at - CATCH_UP_OVERLAP)
         to_add, to_remove = set(), set()

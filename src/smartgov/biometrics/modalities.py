@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.db import models
 
+from smartgov.core.errors import InvalidInput
+
 
 class Modality(models.TextChoices):
     FACE = "face", "人脸"
@@ -35,7 +37,5 @@ def spec(modality: str) -> ModalitySpec:
     try:
         return MODALITIES[modality]
     except KeyError:
-        from smartgov.core.errors import InvalidInput
-
         raise InvalidInput("不支持的生物特征模态", code="unknown_modality",
                            detail={"modality": modality, "allowed": sorted(MODALITIES)}) from None

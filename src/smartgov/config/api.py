@@ -1,7 +1,12 @@
 """The one NinjaAPI. Each app's router is mounted here; errors all take one shape."""
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import DataError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
+from django.http.request import UnreadablePostError
 from django.shortcuts import render
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -79,11 +84,6 @@ def out_of_range(request, exc):
 
 @api.exception_handler(Exception)
 def server_error(request, exc):
-    from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
-    from django.db import DataError
-    from django.http.multipartparser import MultiPartParserError
-    from django.http.request import UnreadablePostError
-
     if isinstance(exc, RequestDataTooBig):
         return _error(request, 413, "request_too_large", "请求体超过允许的大小", str(exc))
     if isinstance(exc, MultiPartParserError | BadRequest | SuspiciousOperation | UnreadablePostError):
@@ -91,7 +91,6 @@ def server_error(request, exc):
         return _error(request, 400, "bad_request", "请求体无法解析", str(exc))
     if isinstance(exc, DataError):  # PostgreSQL's "integer out of range" and the like: the client's value
         return out_of_range(request, exc)
-    import logging
 
     logging.getLogger("smartgov.api").exception("unhandled API error")
     return _error(request, 500, "server_error", "服务器内部错误，请稍后重试")

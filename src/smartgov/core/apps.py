@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "平台公共能力"
 
     def ready(self):
-        from . import logs
+        from . import logs  # noqa: PLC0415 — deferred: AppConfig.ready() runs once the app registry is ready
 
         task_enqueued.connect(logs.remember_origin, dispatch_uid="smartgov.logs.origin")
         task_started.connect(logs.enter_job, dispatch_uid="smartgov.logs.enter")

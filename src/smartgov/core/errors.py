@@ -6,6 +6,8 @@ pages, and commands into a sentence and a non-zero exit code.
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 
 class DomainError(Exception):
     status = 400
@@ -58,8 +60,6 @@ class Conflict(DomainError):
 def validated(instance, exclude=None, **options):
     """``instance.full_clean()``, with a model ValidationError turned into the API's 422 InvalidInput
     (field → messages in ``detail``). Every service validates models this one way."""
-    from django.core.exceptions import ValidationError
-
     try:
         instance.full_clean(exclude=exclude, **options)
     except ValidationError as exc:

@@ -3,7 +3,10 @@ shows: audit actions (``accounts.login.succeeded`` → 账号 · 登录 · 成�
 A code with no label is shown as itself, so a new action is never hidden — the label test lists
 every action the code records and fails when one has no label."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from .permissions import Role
 
 SEGMENTS = {
     # apps
@@ -55,8 +58,4 @@ def unlabelled_segments(code: str) -> list[str]:
 
 def role_label(code: str) -> str:
     """A role code (``dept_admin``) as its Chinese label (部门管理员), in the active language."""
-    from django.utils.translation import gettext
-
-    from .permissions import Role
-
     return gettext(Role(code).label) if code in Role.values else (code or "")

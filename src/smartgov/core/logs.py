@@ -81,7 +81,7 @@ def logging_config(*, fmt: str, level: str) -> dict:
 
 def remember_origin(sender, task_result, **kwargs) -> None:
     """``task_enqueued``: a job queued while serving a request (or by a job that was) keeps its id."""
-    from .models import JobOrigin
+    from .models import JobOrigin  # noqa: PLC0415 — deferred: core.models loads models, importable only once the app registry is ready
 
     rid = request_id.get()
     if rid:
@@ -90,7 +90,7 @@ def remember_origin(sender, task_result, **kwargs) -> None:
 
 def enter_job(sender, task_result, **kwargs) -> None:
     """``task_started`` (in the worker): the job's lines carry its id and its origin request's id."""
-    from .models import JobOrigin
+    from .models import JobOrigin  # noqa: PLC0415 — deferred: core.models loads models, importable only once the app registry is ready
 
     job_id.set(str(task_result.id))
     origin = JobOrigin.objects.filter(task_id=str(task_result.id)).values_list("request_id", flat=True).first()
@@ -99,7 +99,7 @@ def enter_job(sender, task_result, **kwargs) -> None:
 
 def leave_job(sender, task_result, **kwargs) -> None:
     """``task_finished``: forget the origin and clear the ids before the worker's next job."""
-    from .models import JobOrigin
+    from .models import JobOrigin  # noqa: PLC0415 — deferred: core.models loads models, importable only once the app registry is ready
 
     JobOrigin.objects.filter(task_id=str(task_result.id)).delete()
     job_id.set("")

@@ -1,7 +1,12 @@
 import logging
 import time
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
@@ -51,8 +56,6 @@ class DomainErrorPageMiddleware:
         if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
             return None
         if isinstance(exception, NotAuthenticated):
-            from django.contrib.auth.views import redirect_to_login
-
             return redirect_to_login(request.get_full_path())
         explanations = {403: _("如需开通权限，请联系本部门管理员。"), 404: _("该记录不存在，或不在您所在部门的可见范围内。")}
         return render(request, "error.html", {
@@ -69,9 +72,6 @@ class ChineseFirstLocaleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-        from django.utils import translation
-
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
@@ -94,8 +94,6 @@ class IdleSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        import time
-
         session = getattr(request, "session", None)
         if session is not None and session.session_key:
             now = int(time.time())
@@ -112,8 +110,6 @@ class PermissionsPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         response = self.get_response(request)
         if settings.PERMISSIONS_POLICY:
             response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
@@ -129,9 +125,6 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-        from django.http import JsonResponse
-
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -148,8 +141,6 @@ class RequestSizeLimitMiddleware:
 def limited_body(request, limit: int, chunk: int = 1 << 20):
     """The request body as chunks, raising RequestDataTooBig (answered 413) once more than ``limit`` bytes
     came — for bodies without a Content-Length, which the middleware cannot check up front."""
-    from django.core.exceptions import RequestDataTooBig
-
     seen = 0
     while data := request.read(chunk):
         seen += len(data)

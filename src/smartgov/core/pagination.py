@@ -5,6 +5,8 @@ from typing import Any
 from ninja import Schema
 from ninja.pagination import PaginationBase
 
+from .errors import InvalidInput
+
 MAX_PAGE = 1_000_000  # far past any list's end, and (page - 1) * page_size stays within a 64-bit OFFSET
 
 
@@ -23,8 +25,6 @@ class PageNumber(PaginationBase):
     max_page_size = 500
 
     def paginate_queryset(self, queryset, pagination: Input, **params):
-        from .errors import InvalidInput
-
         if not 1 <= pagination.page <= MAX_PAGE or not 1 <= pagination.page_size <= self.max_page_size:
             raise InvalidInput("分页参数无效", code="invalid_page",
                                detail={"page": pagination.page, "page_size": pagination.page_size})

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 import segno
-from reportlab.lib.colors import black
+from reportlab.lib.colors import HexColor, black
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -32,8 +32,6 @@ def draw_seal(canvas: Canvas, name: str, *, x: float, y: float, radius: float, l
     """The appearance of an official seal (公章样式) generated from the department's name: a red ring,
     the name along the upper arc, a star, and ``label`` below. Only an appearance: the SM2 signature in
     the QR payload is what proves the document (GB/T 38540 separates the two)."""
-    from reportlab.lib.colors import HexColor
-
     register_cjk_font()
     red = HexColor("#d0021b")
     canvas.saveState()

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from django.db import models
 
-from .errors import Forbidden, NotAuthenticated
+from .errors import Forbidden, NotAuthenticated, NotFound
 
 
 class Role(models.TextChoices):
@@ -152,8 +152,6 @@ def require(user, perm: str, *, department=None, include_descendants: bool | Non
     ``hide=True`` answers an out-of-scope record with 404 rather than 403, so a user cannot probe
     which records exist in other departments.
     """
-    from .errors import NotFound
-
     if isinstance(user, SystemActor):
         roles_for(perm)
         return

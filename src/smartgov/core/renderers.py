@@ -1,5 +1,6 @@
 """orjson for the API's JSON: faster than the standard library, and Chinese stays readable UTF-8."""
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -24,8 +25,6 @@ class ORJSONRenderer(BaseRenderer):
             return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
         except TypeError:
             # orjson stops at 64-bit integers; an error echoing a client's huge number must still render
-            import json
-
             return json.dumps(data, default=_default, ensure_ascii=False).encode()
 
 

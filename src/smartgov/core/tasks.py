@@ -9,6 +9,8 @@
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Count
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 
 from . import logs
@@ -27,8 +29,7 @@ def register_periodic(task, every_seconds: int) -> None:
 
 def schedule_next(task, every_seconds: int) -> None:
     """Queue the next run of a periodic task unless one is already waiting."""
-    from django.tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 — deferred: django_tasks_db.models loads models, importable only once the app registry is ready
 
     if DBTaskResult.objects.filter(task_path=task.module_path, status=TaskResultStatus.READY).exists():
         return
@@ -46,8 +47,7 @@ def schedule_periodic() -> None:
 
 def queue_depth() -> dict[tuple[str], int]:
     """Jobs waiting to run, by queue (for the metrics endpoint)."""
-    from django.db.models import Count
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult  # noqa: PLC0415 — deferred: django_tasks_db.models loads models, importable only once the app registry is ready
 
     rows = DBTaskResult.objects.ready().values("queue_name").annotate(n=Count("id")).order_by()
     return {(r["queue_name"],): r["n"] for r in rows}

@@ -4,12 +4,13 @@
 from datetime import date
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
 from smartgov.accounts.models import DepartmentKey
 from smartgov.core.errors import InvalidInput, NotFound
+from smartgov.identity.models import Person
 
 from . import services
 from .models import CredentialStatus, EidCredential, VirtualId
@@ -60,10 +61,6 @@ class CredentialOut(Schema):
 
 @router.post("/persons/{person_id}/credentials", response={201: CredentialOut}, summary="签发/换发EID（签发机关工作人员）")
 def issue_credential(request, person_id: int):
-    from ninja import Status
-
-    from smartgov.identity.models import Person
-
     person = Person.objects.filter(pk=person_id).first()  # the EID authority serves the whole register
     if person is None:
         raise NotFound()
@@ -94,8 +91,6 @@ def my_vids(request):
 
 @router.post("/me/vids", response={201: VidOut}, summary="生成VID")
 def create_vid(request, hours: int = 24):
-    from ninja import Status
-
     return Status(201, services.create_vid(person=services.person_for_user(request.auth), hours=hours))
 
 

@@ -7,4 +7,4 @@ class EidConfig(AppConfig):
     verbose_name = "EID与身份认证"
 
     def ready(self):
-        from . import permissions  # noqa: F401
+        from . import permissions  # noqa: F401, PLC0415 — deferred: AppConfig.ready() runs once the app registry is ready

@@ -9,14 +9,17 @@
 
 import http.client
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 import orjson
 from django.conf import settings
+from django.db import transaction
 
 from smartgov.accounts.models import Department, Level
 from smartgov.accounts.services import create_department
@@ -35,8 +38,6 @@ from .services import register_partner
 
 def _people(n: int) -> list[tuple[str, str]]:
     """n register persons (bulk-created through the model's own field logic), as (name, ID number)."""
-    from django.db import transaction
-
     out, objs = [], []
     for i in range(n):
         first17 = f"310104{1950 + i % 50}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
@@ -84,10 +85,6 @@ def _load(port: int, path: str, body: bytes | None, headers: dict, total: int, t
 def _wrk(port: int, path: str, bodies: list[bytes], headers: dict, seconds: int, connections: int) -> float:
     """Requests/s from wrk (a C load generator, so the client takes little of the 2 cores); every
     response must be 2xx. Request bodies rotate through ``bodies`` (a POST) or none (a GET)."""
-    import re
-    import shutil
-    import tempfile
-
     lines = [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
     if bodies:
         lines.append('wrk.method = "POST"')

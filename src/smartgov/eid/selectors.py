@@ -1,5 +1,9 @@
 """Reads of the EID app that other apps need (the portal's home and its one inbox, the city overview)."""
 
+import datetime
+import re
+
+from django.conf import settings
 from django.db.models import Count, Q
 
 from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
@@ -27,11 +31,6 @@ def eid_summary(user) -> dict | None:
 def demo_code_for(person, *, since: float) -> str:
     """Demo mode only (settings.DEMO_MODE): the one-time code just sent to the person, read back from
     their inbox so the sign-in page can show it. The caller checks the setting."""
-    import datetime
-    import re
-
-    from django.conf import settings
-
     if not getattr(settings, "DEMO_MODE", False):
         return ""
     after = datetime.datetime.fromtimestamp(since - 1, tz=datetime.UTC)

@@ -12,18 +12,22 @@ from datetime import date, timedelta
 import orjson
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
+from smartgov.accounts.models import Department
 from smartgov.accounts.selectors import public_key
-from smartgov.accounts.services import signing_key_for
+from smartgov.accounts.services import create_user, signing_key_for
 from smartgov.audit.services import record
+from smartgov.biometrics.selectors import verify_one_to_one
 from smartgov.core.checkdigits import luhn_digit
 from smartgov.core.crypto import keys
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from smartgov.core.fields import blind_lookup
-from smartgov.core.permissions import require, system_actor
+from smartgov.core.permissions import Role, require, system_actor
 from smartgov.identity.models import Person
 from smartgov.identity.services import link_account, register_person
 
@@ -32,6 +36,7 @@ from .models import (
     Consent,
     CredentialStatus,
     EidCredential,
+    KioskChallenge,
     OneTimeCode,
     OutboxMessage,
     Partner,
@@ -212,8 +217,6 @@ def send_to_outbox(person: Person, subject: str, body: str) -> None:
 
 
 def _sender():
-    from django.utils.module_loading import import_string
-
     path = getattr(settings, "OTP_SENDER", "")
     if not path and getattr(settings, "DEMO_MODE", False):
         return demo_otp_sender
@@ -350,8 +353,6 @@ def verify_person(*, partner: Partner, request: VerifyRequest) -> VerifyResult:
             factors["otp"] = check_one_time_code(person=person, transaction_id=request.otp_transaction_id,
                                                  code=request.otp_code or "", partner=partner)
         if request.biometric_vector is not None:
-            from smartgov.biometrics.selectors import verify_one_to_one
-
             outcome = verify_one_to_one(person=person, modality=request.biometric_modality or "face",
                                         vector=request.biometric_vector)
             factors["biometric"] = outcome.match
@@ -396,15 +397,11 @@ def person_for_user(user) -> Person:
 # --- citizens ------------------------------------------------------------------------------------------
 
 def _department_or_none(code: str):
-    from smartgov.accounts.models import Department
-
     return Department.objects.filter(code=code).first()
 
 
 def issuer_department():
     """The EID issuing authority: the department whose code is SMARTGOV_EID_ISSUER."""
-    from smartgov.accounts.models import Department
-
     code = getattr(settings, "EID_ISSUER", "")
     dept = Department.objects.filter(code=code).first() if code else None
     if dept is None:
@@ -416,11 +413,6 @@ def issuer_department():
 def register_citizen(*, name: str, id_number: str, phone: str, password: str):
     """Real-name self-registration (实名注册): a citizen account bound to the register's person record.
     An existing record is linked if the name matches; a new one is created otherwise."""
-    from django.contrib.auth.password_validation import validate_password
-
-    from smartgov.accounts.services import create_user
-    from smartgov.core.permissions import Role
-
     try:
         person = Person.objects.select_for_update().filter(**blind_lookup(Person, "id_number", id_number)).first()
     except ValidationError as exc:
@@ -450,8 +442,6 @@ KIOSK_TTL = timedelta(minutes=2)
 def create_kiosk_challenge(*, person: Person):
     """The kiosk read ``person``'s EID: issue a challenge signed by the EID authority, which the citizen
     answers from their own signed-in device (the kiosk never sees a password)."""
-    from .models import KioskChallenge
-
     key_id, private = signing_key_for(issuer_department())
     challenge = KioskChallenge(code="".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(8)),
                                person=person, key_id=key_id, expires_at=timezone.now() + KIOSK_TTL)
@@ -469,8 +459,6 @@ def challenge_is_genuine(challenge) -> bool:
 
 @transaction.atomic
 def approve_kiosk_challenge(*, person: Person, code: str):
-    from .models import KioskChallenge
-
     challenge = KioskChallenge.objects.select_for_update().filter(code=code, person=person).first()
     if challenge is None:
         raise NotFound()
@@ -486,8 +474,6 @@ def approve_kiosk_challenge(*, person: Person, code: str):
 @transaction.atomic
 def consume_kiosk_challenge(*, code: str):
     """The kiosk's poll: the citizen's account once the challenge was approved (once only), else None."""
-    from .models import KioskChallenge
-
     challenge = (KioskChallenge.objects.select_for_update(of=("self",)).select_related("person__user")
                  .filter(code=code).first())
     if challenge is None or not challenge.approved_at or challenge.consumed_at \

@@ -7,9 +7,10 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +26,7 @@ from . import services
 from .forms import CitizenLoginForm, CitizenRegisterForm, PayloadForm
 from .models import Consent, CredentialStatus, EidCredential, KioskChallenge, Partner, VirtualId
 from .pdf import eid_card_pdf
+from .selectors import demo_code_for
 
 PENDING = "sg_citizen_pending"
 BACKEND = "smartgov.accounts.backends.LockoutModelBackend"
@@ -83,8 +85,6 @@ def login_view(request):
 
 def _safe_next(request) -> str:
     """Where to go after signing in (?next= from LOGIN_URL), only within this site."""
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     nxt = request.POST.get("next") or request.GET.get("next") or ""
     return nxt if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}) else ""
 
@@ -120,8 +120,6 @@ def kiosk_view(request):
 
 def kiosk_wait(request):
     """The kiosk shows the challenge code and asks the server (?check=1) until the citizen approved it."""
-    from django.http import JsonResponse
-
     code = request.session.get(KIOSK)
     if not code:
         return redirect("eid:kiosk")
@@ -160,7 +158,6 @@ def code_view(request):
             return redirect(pending.get("next") or "portal:mine")
         user = account_services.register_login_failure(user=user, reason="otp")
         error = _("验证码不正确或已过期")
-    from .selectors import demo_code_for
 
     return render(request, "eid/code.html", {"error": error, "phone": mask_phone(user.person.phone or ""),
                                              "demo_code": demo_code_for(user.person, since=pending["at"])},

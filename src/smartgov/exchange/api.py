@@ -5,6 +5,7 @@ Authentication: staff sessions, or a consumer department's key in ``X-Exchange-K
 department's systems). See docs/exchange.md."""
 
 from django.http import HttpResponse
+from django.utils import timezone
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -53,8 +54,6 @@ def _resource_out(resource, content) -> dict:
 
 
 def _agreement_out(ag) -> dict:
-    from django.utils import timezone
-
     return {"id": ag.pk, "resource": ag.resource.code, "resource_name": ag.resource.name,
             "provider": ag.resource.department.name, "consumer": ag.consumer.name, "status": ag.status,
             "effective_status": ag.effective_status(timezone.localdate()), "purpose": ag.purpose,

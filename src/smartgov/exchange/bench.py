@@ -18,23 +18,25 @@ import time
 
 import orjson
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
+from smartgov.accounts.models import Level
+from smartgov.accounts.services import create_department
 from smartgov.core.benchhttp import load, server
 from smartgov.core.permissions import system_actor
+from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
+
+from . import services
+from .models import CertificateRecord, DeliveryStatus, Message, Outcome
+from .providers import ADAPTERS
+from .services import seal_all, webhook_signature
 
 ACTOR = system_actor("bench.exchange")
 _seq = itertools.count(1)
 
 
 def _world(people: int):
-    from smartgov.accounts.models import Level
-    from smartgov.accounts.services import create_department
-    from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
-
-    from . import services
-    from .models import CertificateRecord
-
     stamp = f"{int(time.time()) % 10**6:06d}{next(_seq):02d}"
 
     def dept(name, i):
@@ -74,8 +76,6 @@ def _world(people: int):
 
 
 def _direct(ids: list[str], n: int) -> float:
-    from .providers import ADAPTERS
-
     fetch = ADAPTERS["cert.no_criminal_record"].fetch
     for idn in ids[:20]:
         fetch({"id_number": idn})  # warm
@@ -88,8 +88,6 @@ def _direct(ids: list[str], n: int) -> float:
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
-        from .services import webhook_signature
-
         body = self.rfile.read(int(self.headers["Content-Length"]))
         good = self.headers["X-SmartGov-Signature"] == webhook_signature(self.server.secret,
                                                                           self.headers["X-SmartGov-Timestamp"], body)
@@ -103,9 +101,6 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 
 
 def _events(provider, consumer, resource, n: int) -> float:
-    from . import services
-    from .models import DeliveryStatus
-
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     srv.seen, srv.bad, srv.lock = set(), [], threading.Lock()
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -132,9 +127,6 @@ def _events(provider, consumer, resource, n: int) -> float:
 
 
 def bench_exchange(*, clients: int = 16, size: int = 2000, progress=None, seconds: int = 10, **_) -> dict:
-    from .models import Message, Outcome
-    from .services import seal_all
-
     progress = progress or (lambda n: None)
     provider, consumer, resource, key, ids = _world(min(size, 5000))
     progress(len(ids))
@@ -147,8 +139,6 @@ def bench_exchange(*, clients: int = 16, size: int = 2000, progress=None, second
     sealed = []
 
     def sealer():  # the worker's periodic job, here in a thread: calls are refused if nothing seals them
-        from django.conf import settings
-        from django.db import connection
 
         while not stop.wait(settings.EXCHANGE_SEAL_SECONDS):
             sealed.append(seal_all(actor=ACTOR))

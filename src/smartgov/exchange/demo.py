@@ -8,7 +8,23 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from smartgov.accounts.models import Department, Level, User
+from smartgov.accounts.services import create_department
+from smartgov.core.fields import blind_lookup
 from smartgov.core.permissions import system_actor
+from smartgov.core.validators import org_code_check_char, uscc_check_char
+from smartgov.identity.models import Enterprise, Person
+
+from .models import Agreement, CertificateKind, CertificateRecord, Message, Resource, Subscription
+from .services import (
+    apply_for_resource,
+    approve_agreement,
+    call_resource,
+    publish_resource,
+    refuse_agreement,
+    seal_all,
+    subscribe,
+)
 
 ACTOR = system_actor("demo")
 
@@ -187,10 +203,6 @@ def _content(adapter, items, params, cycle, basis, events, summary, condition, c
 
 
 def _departments(stdout):
-    from smartgov.accounts.models import Department, Level
-    from smartgov.accounts.services import create_department
-    from smartgov.core.validators import org_code_check_char, uscc_check_char
-
     by_code = {d.code: d for d in Department.objects.all()}
     for code, name, parent, org in DEPARTMENTS:
         if code not in by_code and parent in by_code:
@@ -201,12 +213,6 @@ def _departments(stdout):
 
 
 def _certificates():
-    from smartgov.accounts.models import User
-    from smartgov.core.fields import blind_lookup
-    from smartgov.identity.models import Person
-
-    from .models import CertificateKind, CertificateRecord
-
     today = timezone.localdate()
     people = [(p.name, p.id_number) for p in Person.objects.order_by("pk")[:200]]
     people += [(u.name, u.id_number) for u in User.objects.filter(id_number__isnull=False).order_by("pk")]
@@ -237,9 +243,6 @@ AGREEMENTS = {
 
 
 def _agreements(by_code):
-    from .models import Agreement, Resource
-    from .services import apply_for_resource, approve_agreement, refuse_agreement
-
     until = timezone.localdate() + datetime.timedelta(days=365)
     made = 0
     resources = {r.code: r for r in Resource.objects.select_related("department")}
@@ -265,9 +268,6 @@ def _agreements(by_code):
 
 
 def load_demo(*, stdout) -> None:
-    from .models import Message, Resource, Subscription
-    from .services import call_resource, publish_resource, seal_all, subscribe
-
     with transaction.atomic():
         by_code = _departments(stdout)
         published = 0
@@ -289,8 +289,6 @@ def load_demo(*, stdout) -> None:
             subscribe(actor=ACTOR, consumer=dc, resource=enterprise_register, handler="exchange.audit")
     calls = 0
     if dc and not Message.objects.exists():
-        from smartgov.identity.models import Enterprise, Person
-
         person = Person.objects.filter(user__username="zhangsan").first()
         enterprise = Enterprise.objects.order_by("pk").first()
         work = []

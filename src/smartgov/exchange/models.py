@@ -8,6 +8,8 @@ from smartgov.core.fields import BlindIndexField, EncryptedField
 from smartgov.core.models import TimeStampedModel
 from smartgov.core.validators import validate_id_number
 
+from .catalogue import ResourceContent
+
 
 class ShareType(models.TextChoices):
     """共享类型 (《政务信息资源共享管理暂行办法》 第九条)."""
@@ -54,8 +56,6 @@ class ResourceVersion(models.Model):
 
     @property
     def parsed(self):
-        from .catalogue import ResourceContent
-
         cached = getattr(self, "_parsed", None)
         if cached is None:
             cached = self._parsed = ResourceContent.model_validate(self.content)

@@ -13,15 +13,28 @@ data-quality report.
 
 import datetime
 import http.client
+import importlib
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
+from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 
-from smartgov.core.errors import DomainError
+from smartgov.core.errors import DomainError, InvalidInput, NotFound
+from smartgov.core.fields import blind_lookup
+from smartgov.grain.models import Depot, Lot
+from smartgov.grain.selectors import active_lots
+from smartgov.identity.models import Enterprise, Person
+from smartgov.identity.selectors import person_by_id_number
+from smartgov.licences.models import Licence
+from smartgov.licences.selectors import find_holder
+from smartgov.trace.models import CodeState
+from smartgov.trace.selectors import public_lookup
+
+from .models import CertificateRecord
 
 
 class ProviderError(DomainError):
@@ -59,22 +72,15 @@ def _person_record(person) -> dict:
 
 
 def _person(params: dict) -> dict | None:
-    from smartgov.identity.models import Person
-    from smartgov.identity.selectors import person_by_id_number
-
     person = person_by_id_number(Person.objects.select_related("department"), params["id_number"]).first()
     return _person_record(person) if person else None
 
 
 def _person_sample(n: int) -> list[dict]:
-    from smartgov.identity.models import Person
-
     return [_person_record(p) for p in Person.objects.select_related("department").order_by("-pk")[:n]]
 
 
 def _person_updated():
-    from smartgov.identity.models import Person
-
     return Person.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
 
 
@@ -86,32 +92,23 @@ def _enterprise_record(e) -> dict:
 
 
 def _enterprise(params: dict) -> dict | None:
-    from smartgov.identity.models import Enterprise
-
     e = Enterprise.objects.select_related("legal_representative", "department").filter(
         uscc=params["uscc"].strip().upper()).first()
     return _enterprise_record(e) if e else None
 
 
 def _enterprise_sample(n: int) -> list[dict]:
-    from smartgov.identity.models import Enterprise
-
     return [_enterprise_record(e) for e in
             Enterprise.objects.select_related("legal_representative", "department").order_by("-pk")[:n]]
 
 
 def _enterprise_updated():
-    from smartgov.identity.models import Enterprise
-
     return Enterprise.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
 
 
 # --- e-licences ---------------------------------------------------------------------------------------
 
 def _licences_of(holder_kind: str, code: str, type_code: str = "") -> dict | None:
-    from smartgov.core.errors import NotFound
-    from smartgov.licences.selectors import find_holder
-
     try:
         holder = find_holder(kind=holder_kind, code=code)
     except NotFound:
@@ -135,8 +132,6 @@ def _enterprise_licences(params):
 
 
 def _licence_sample(n: int) -> list[dict]:
-    from smartgov.licences.models import Licence
-
     return [{"identifier": lic.identifier, "type": lic.licence_type.name, "issued_on": _iso(lic.issued_on),
              "valid_until": _iso(lic.valid_until), "issuer": lic.department.name, "status": lic.get_status_display(),
              "holder": lic.holder_name, "count": 1, "licences": []}
@@ -144,17 +139,12 @@ def _licence_sample(n: int) -> list[dict]:
 
 
 def _licence_updated():
-    from smartgov.licences.models import Licence
-
     return Licence.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
 
 
 # --- drug and vaccine traceability ---------------------------------------------------------------------
 
 def _trace(params):
-    from smartgov.core.errors import InvalidInput
-    from smartgov.trace.selectors import public_lookup
-
     try:
         found = public_lookup(params["code"])
     except InvalidInput:
@@ -167,15 +157,11 @@ def _trace(params):
 
 
 def _trace_sample(n):
-    from smartgov.trace.models import CodeState
-
     epcs = CodeState.objects.exclude(batch_id=None).order_by("-pk").values_list("epc", flat=True)[:n]
     return [r for r in (_trace({"code": e}) for e in epcs) if r]
 
 
 def _trace_updated():
-    from smartgov.trace.models import CodeState
-
     return CodeState.objects.exclude(commissioned_at=None).order_by("-commissioned_at").values_list(
         "commissioned_at", flat=True).first()
 
@@ -183,9 +169,6 @@ def _trace_updated():
 # --- grain reserves ---------------------------------------------------------------------------------------
 
 def _depot(params):
-    from smartgov.grain.models import Depot
-    from smartgov.grain.selectors import active_lots
-
     depot = Depot.objects.filter(code=params["code"].strip()).first()
     if depot is None:
         return None
@@ -199,14 +182,10 @@ def _depot(params):
 
 
 def _depot_sample(n):
-    from smartgov.grain.models import Depot
-
     return [r for r in (_depot({"code": c}) for c in Depot.objects.values_list("code", flat=True)[:n]) if r]
 
 
 def _depot_updated():
-    from smartgov.grain.models import Lot
-
     return Lot.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
 
 
@@ -214,22 +193,14 @@ def _depot_updated():
 
 def _certificate(kind: str):
     def fetch(params):
-        from smartgov.core.fields import blind_lookup
-
-        from .models import CertificateRecord
-
         row = CertificateRecord.objects.filter(kind=kind, **blind_lookup(CertificateRecord, "id_number",
                                                                          params["id_number"])).first()
         return {**row.data, "id_number": row.id_number} if row else None
 
     def sample(n):
-        from .models import CertificateRecord
-
         return [{**r.data, "id_number": r.id_number} for r in CertificateRecord.objects.filter(kind=kind).order_by("-pk")[:n]]
 
     def updated():
-        from .models import CertificateRecord
-
         return CertificateRecord.objects.filter(kind=kind).order_by("-updated_at").values_list(
             "updated_at", flat=True).first()
 
@@ -279,10 +250,6 @@ def discover() -> dict[str, Adapter]:
     it without the exchange importing that app."""
     global _discovered
     if not _discovered:
-        import importlib
-
-        from django.apps import apps
-
         for config in apps.get_app_configs():
             if not config.name.startswith("smartgov.") or config.label == "exchange":
                 continue

@@ -11,6 +11,7 @@ from django.utils import timezone
 from smartgov.core.errors import NotFound
 from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
 from smartgov.core.permissions import Role, covers_department, department_path, has_perm, is_system, require, scope
+from smartgov.core.validators import is_valid_id_number, is_valid_mobile, is_valid_uscc
 
 from .catalogue import UPDATE_CYCLES
 from .models import (
@@ -25,6 +26,7 @@ from .models import (
     ShareType,
     Subscription,
 )
+from .providers import discover
 
 
 def catalogue_for(user, *, q: str = "", department: str = "", share_type: str = ""):
@@ -243,8 +245,6 @@ _METADATA = ("summary", "legal_basis", "update_cycle", "format")
 
 
 def _valid(check: str, value) -> bool:
-    from smartgov.core.validators import is_valid_id_number, is_valid_mobile, is_valid_uscc
-
     fn = {"id_number": is_valid_id_number, "uscc": is_valid_uscc, "mobile": is_valid_mobile}[check]
     return isinstance(value, str) and fn(value)
 
@@ -254,8 +254,6 @@ def quality_report(user, *, sample: int = 200, today: datetime.date | None = Non
     administrator), from a sample of the provider's records: completeness (share of data items filled),
     validity (values that pass the core validators named by the item's ``check``), timeliness (the newest
     record against the update cycle), plus metadata completeness."""
-    from .providers import discover
-
     require(user, "exchange.view_catalogue")
     qs = Resource.objects.select_related("department").filter(active=True)
     if not (is_system(user) or user.role in (Role.SUPERVISOR, Role.AUDITADMIN)):

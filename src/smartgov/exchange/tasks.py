@@ -7,13 +7,13 @@ from django.tasks import task
 from smartgov.core.permissions import system_actor
 from smartgov.core.tasks import schedule_next
 
+from .services import seal_all
+
 SEAL_EVERY_SECONDS = settings.EXCHANGE_SEAL_SECONDS
 
 
 @task()
 def seal_exchange_batch() -> int:
-    from .services import seal_all
-
     try:
         return seal_all(actor=system_actor("exchange.seal"))
     finally:

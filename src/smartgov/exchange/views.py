@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from openpyxl import Workbook
 
 from smartgov.core.errors import DomainError, InvalidInput
 from smartgov.core.permissions import has_perm
@@ -219,8 +220,6 @@ def stats(request):
 
 @login_required
 def stats_export(request):
-    from openpyxl import Workbook
-
     days = _days(request)
     data = selectors.statistics(request.user, days=days)
     wb = Workbook()

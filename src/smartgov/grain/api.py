@@ -10,7 +10,8 @@ from typing import Any
 from ninja import Body, Router, Status
 from ninja.pagination import paginate
 
-from smartgov.core.errors import InvalidInput
+from smartgov.accounts.models import Department
+from smartgov.core.errors import InvalidInput, NotFound
 from smartgov.core.pagination import PageNumber
 from smartgov.core.permissions import require
 
@@ -76,8 +77,6 @@ def list_depots(request):
 
 @router.post("/depots", response={201: DepotOut}, summary="新建库点（粮食局部门管理员）")
 def create_depot(request, body: DepotIn):
-    from smartgov.accounts.models import Department
-
     require(request.auth, "grain.manage")
     department = Department.objects.filter(code=body.department).first()
     if department is None:
@@ -157,8 +156,6 @@ def list_alerts(request, status: str = "", open: bool = False):
 def handle(request, alert_id: int, body: HandleIn):
     alert = selectors.alerts_for(request.auth).filter(pk=alert_id).first()
     if alert is None:
-        from smartgov.core.errors import NotFound
-
         raise NotFound("没有这条预警", code="alert_not_found")
     return services.handle_alert(actor=request.auth, alert=alert, status=body.status, note=body.note)
 

@@ -20,14 +20,18 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import orjson
 from django.db import connection, transaction
 
+from smartgov.accounts.models import Level
+from smartgov.accounts.services import create_department
 from smartgov.core.permissions import system_actor
 from smartgov.iot import loadtest
 
 from . import mqtt
 from .ingest import COLUMNS, TABLE
+from .models import Alert
 from .simulate import ensure_structure, generate, plan
 
 GRID = (12, 8, 4)  # a 58 m × 38 m flat warehouse: 96 cables, 4 layers — 384 points per scan
@@ -42,8 +46,6 @@ def _raw_load(batch: int) -> tuple[float, int]:
 def _raw_point_rows(limit_scans: int, batch_points: int) -> tuple[float, int]:
     """For the storage decision (docs/adr/0006): the same temperatures as one row per point
     (warehouse, scan time, point, temperature) with its primary key, loaded the same way."""
-    import numpy as np
-
     with connection.cursor() as cur:
         cur.execute(f"SELECT warehouse_id, taken_at, temps FROM {TABLE} LIMIT %s", [limit_scans])  # noqa: S608
         scans = cur.fetchall()
@@ -71,9 +73,6 @@ def _raw_point_rows(limit_scans: int, batch_points: int) -> tuple[float, int]:
 
 
 def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
-    from smartgov.accounts.models import Level
-    from smartgov.accounts.services import create_department
-
     scans = size or 4000
     rows, cols, layers = GRID
     depots, per_depot = 10, 10
@@ -104,7 +103,6 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
     point_seconds, point_rows = _raw_point_rows(1000, batch * rows * cols * layers)
     points_per_s = points / seconds
     raw_per_s = raw_rows * rows * cols * layers / raw_seconds
-    from .models import Alert
 
     return {
         "workers": workers, "scans": len(messages), "points_per_scan": rows * cols * layers, "points": points,

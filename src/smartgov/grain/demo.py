@@ -11,15 +11,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from smartgov.core.permissions import system_actor
+from smartgov.accounts.models import Department, User
+from smartgov.accounts.services import create_user
+from smartgov.core.permissions import Role, system_actor
+
+from . import services
+from .models import Movement, Price, Source, StockCheck
+from .readings import WarehouseDirectory, scan_from_dict
+from .simulate import ensure_structure, generate, plan
 
 DAYS = 20
 
 
 def _readings(whs, sims):
-    from .readings import WarehouseDirectory, scan_from_dict
-    from .simulate import generate
-
     directory = WarehouseDirectory(actor=system_actor("grain.demo"))
     today = timezone.localtime().replace(hour=8, minute=0, second=0, microsecond=0)
     if today > timezone.localtime():  # before 08:00: the last scan is yesterday's (no future scans)
@@ -34,14 +38,6 @@ def _readings(whs, sims):
 
 @transaction.atomic
 def load_demo(*, stdout) -> None:
-    from smartgov.accounts.models import Department, User
-    from smartgov.accounts.services import create_user
-    from smartgov.core.permissions import Role
-
-    from . import services
-    from .models import Movement, Price, Source, StockCheck
-    from .simulate import ensure_structure, plan
-
     bureau = Department.objects.filter(code="SFC-LSJ").first()
     if bureau is None:
         stdout.write("智能粮库演示数据跳过：没有示范市粮食和物资储备局（SFC-LSJ）")

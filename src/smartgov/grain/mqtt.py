@@ -39,6 +39,10 @@ from smartgov.iot.mqtt import (  # noqa: F401 - grain's callers and tests use th
 )
 from smartgov.iot.mqtt import IngestWorker as BaseIngestWorker
 
+from . import services
+from .models import Source
+from .readings import WarehouseDirectory, parse_mqtt_topic, scan_from_dict
+
 log = logging.getLogger("smartgov.grain.mqtt")
 
 INGEST_ACTOR = system_actor("grain.mqtt")  # the broker authenticated the depots; the worker stores for them
@@ -68,10 +72,6 @@ class IngestWorker(BaseIngestWorker):
         return scan_topic(self.prefix, "+", "+")
 
     def store(self, batch) -> None:
-        from . import services
-        from .models import Source
-        from .readings import WarehouseDirectory, parse_mqtt_topic, scan_from_dict
-
         now = time.monotonic()
         if self._params is None or now - self._params_at > 60:
             self._params, self._params_at = services.current_parameters(), now

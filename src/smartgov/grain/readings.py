@@ -19,6 +19,8 @@ from django.conf import settings
 from smartgov.core.errors import InvalidInput, NotFound
 from smartgov.core.permissions import covers_path
 
+from .models import Lot, Warehouse
+
 OPTIONAL_FLOATS = {  # field → (min, max): physically possible values
     "air_temp": (-50.0, 70.0), "out_temp": (-50.0, 60.0), "air_rh": (0.0, 100.0), "out_rh": (0.0, 100.0),
     "o2": (0.0, 25.0), "co2": (0.0, 200000.0), "ph3": (0.0, 5000.0), "moisture": (3.0, 40.0),
@@ -74,8 +76,6 @@ class WarehouseDirectory:
         return info if info is not None and covers_path(self.actor, info.department_path) else None
 
     def _load(self, **filters) -> None:
-        from .models import Lot, Warehouse
-
         rows = Warehouse.objects.filter(**filters).values_list(
             "id", "depot_id", "depot__department_id", "depot__department__path", "depot__code", "code",
             "rows", "cols", "layers")

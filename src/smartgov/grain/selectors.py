@@ -1,11 +1,14 @@
 """Reads more than one caller needs, always narrowed to the user's department scope."""
 
-from django.db.models import Count, Sum
+from django.db.models import Avg, Count, Max, OuterRef, Q, Subquery, Sum
+from django.urls import reverse
+from django.utils import timezone
 
 from smartgov.core.errors import NotFound
+from smartgov.core.indicators import alert, check_scope, indicator, marker
 from smartgov.core.permissions import require, scope
 
-from .models import Alert, AlertStatus, Depot, Lot, Scan, Warehouse
+from .models import Alert, AlertStatus, Depot, Lot, Owner, Price, Scan, StockCheck, Variety, Warehouse
 
 
 def depots_for(user):
@@ -50,7 +53,6 @@ def latest_scans(warehouse_ids) -> dict[int, Scan]:
     ids = list(warehouse_ids)
     if not ids:
         return {}
-    from django.db.models import OuterRef, Subquery
 
     newest = Scan.objects.filter(warehouse_id=OuterRef("warehouse_id")).order_by("-taken_at").values("pk")[:1]
     qs = Scan.objects.filter(warehouse_id__in=ids, pk=Subquery(newest)).defer("temps", "stuck")
@@ -87,8 +89,6 @@ def _add_years(d, years: int):
 
 def rotation_status(lot, region: str, today=None) -> dict:
     """When a lot may and must be rotated (轮换): window opens, deadline, and the state today."""
-    from django.utils import timezone
-
     today = today or timezone.localdate()
     lo, hi = ROTATION_YEARS.get((lot.variety, region), (2, 3))
     opens, deadline = _add_years(lot.storage_start, lo), _add_years(lot.storage_start, hi)
@@ -106,10 +106,6 @@ def rotation_status(lot, region: str, today=None) -> dict:
 
 def latest_prices() -> dict[str, float]:
     """The latest price of each variety (元/吨): the mean over regions on that variety's latest date."""
-    from django.db.models import Avg, Max
-
-    from .models import Price
-
     out = {}
     for row in Price.objects.values("variety").annotate(last=Max("on")):
         avg = Price.objects.filter(variety=row["variety"], on=row["last"]).aggregate(a=Avg("yuan_per_t"))["a"]
@@ -123,7 +119,6 @@ def stock_value(stock: list[dict]) -> dict:
     by_variety: dict[str, float] = {}
     for row in stock:
         by_variety[row["variety"]] = by_variety.get(row["variety"], 0.0) + float(row["t"])
-    from .models import Variety
 
     rows = [{"variety": v, "label": Variety(v).label, "tonnes": t, "price": prices.get(v),
              "value_wan": round(t * prices[v] / 10000, 1) if v in prices else None} for v, t in by_variety.items()]
@@ -132,8 +127,6 @@ def stock_value(stock: list[dict]) -> dict:
 
 def stock_chart(stock: list[dict]) -> dict:
     """Tonnes by variety (x) and owner (stacked series) for an ECharts bar chart."""
-    from .models import Owner, Variety
-
     varieties = [v for v in Variety.values if any(r["variety"] == v for r in stock)]
     series = []
     for owner in Owner.values:
@@ -153,13 +146,6 @@ def indicators(*, actor, department) -> list[dict]:
     """粮库 figures of ``department`` and below: stock by variety, warehouses with hot spots, open alerts, and the
     账实相符 rate — the share of warehouses whose latest 库存检查 found the measured stock within tolerance of the
     book (``services.check_stock``; warehouses never checked are left out) (3 queries)."""
-    from django.db.models import OuterRef, Q, Subquery
-    from django.urls import reverse
-
-    from smartgov.core.indicators import check_scope, indicator
-
-    from .models import StockCheck, Variety
-
     check_scope(actor, department)
     stock = list(Lot.objects.filter(active=True, warehouse__depot__department__path__startswith=department.path)
                  .values("variety").annotate(t=Sum("tonnes")).order_by("variety"))
@@ -189,10 +175,6 @@ def indicators(*, actor, department) -> list[dict]:
 
 def alerts(*, actor, department, limit: int = 20) -> list[dict]:
     """Open heat alerts (发热点, 粮温过高, 上升过快) of ``department`` and below (one query)."""
-    from django.urls import reverse
-
-    from smartgov.core.indicators import alert, check_scope
-
     check_scope(actor, department)
     rows = (Alert.objects.filter(warehouse__depot__department__path__startswith=department.path,
                                  kind__in=HEAT_ALERTS).exclude(status=AlertStatus.RESOLVED)
@@ -205,13 +187,6 @@ def alerts(*, actor, department, limit: int = 20) -> list[dict]:
 
 def map_markers(*, actor, department) -> list[dict]:
     """For the overview's map: each depot of ``department`` and below, its status the open 粮情预警 (one query)."""
-    from django.db.models import Q
-    from django.urls import reverse
-
-    from smartgov.core.indicators import check_scope, marker
-
-    from .models import AlertStatus, Depot
-
     check_scope(actor, department)
     depots = (Depot.objects.filter(department__path__startswith=department.path).select_related("department")
               .annotate(open_alerts=Count("warehouses__alerts",

@@ -10,11 +10,16 @@ the service) and the benchmark.
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from smartgov.accounts.models import Department, Level
+from smartgov.accounts.services import create_department
 from smartgov.core.permissions import system_actor
+
+from . import services
+from .models import Depot, Lot, Warehouse
 
 
 @dataclass
@@ -114,14 +119,6 @@ def ensure_structure(*, bureau, depots: int, warehouses: int, rows=6, cols=5, la
                      label="模拟") -> list:
     """Depots ``<prefix>-K01``… under ``bureau`` with warehouses P01… and a lot in each (made through the
     services; existing ones are kept). Returns the Warehouse objects in plan order."""
-    from datetime import date
-
-    from smartgov.accounts.models import Department, Level
-    from smartgov.accounts.services import create_department
-
-    from . import services
-    from .models import Depot, Lot, Warehouse
-
     out = []
     for d in range(depots):
         code = f"{prefix}-K{d + 1:02d}"

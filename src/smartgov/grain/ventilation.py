@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_noop
 
+from .analysis import DEFAULTS
+
 # (A, B, C) in the D245.6 form of each equation; see the table above.
 HENDERSON = {
     "corn": (8.6541e-5, 1.8634, 49.810),
@@ -192,8 +194,6 @@ def ventilation_advice(*, variety: str, grain_mean_c: float, grain_moisture_wb: 
                        air_rh_pct: float, raining: bool = False, ventilating: bool = False,
                        params: dict | None = None, extra_checks=()) -> Advice:
     """降温通风: whether cooling ventilation may start (or continue), with every number behind the answer."""
-    from .analysis import DEFAULTS
-
     p = params or DEFAULTS
     rh = min(max(air_rh_pct / 100.0, 1e-4), 0.9999)
     m_db = wet_to_dry(grain_moisture_wb)
@@ -246,8 +246,6 @@ def drying_advice(*, variety, grain_mean_c, grain_moisture_wb, air_c, air_rh_pct
                   ventilating=False, params=None, extra_checks=()) -> Advice:
     """降水通风: the air's EMC (preferred equation) below the grain's moisture by ``vent_dry_emc_margin``, the grain
     above its safe moisture, and the air no warmer than the grain by more than the allowed rise."""
-    from .analysis import DEFAULTS
-
     p = params or DEFAULTS
     rh = min(max(air_rh_pct / 100.0, 1e-4), 0.9999)
     target = p["safe_moisture"].get(variety)
@@ -279,8 +277,6 @@ def conditioning_advice(*, variety, grain_mean_c, grain_moisture_wb, air_c, air_
                         ventilating=False, params=None, extra_checks=()) -> Advice:
     """调质通风: over-dry grain (``vent_condition_margin`` points below its safe moisture) given moist air whose EMC is
     above the grain's moisture but not above the safe moisture, with cool grain (no mould risk)."""
-    from .analysis import DEFAULTS
-
     p = params or DEFAULTS
     rh = min(max(air_rh_pct / 100.0, 1e-4), 0.9999)
     target = p["safe_moisture"].get(variety)
@@ -312,8 +308,6 @@ def surface_advice(*, top_c: float | None, bin_air_c: float | None, bin_air_rh: 
     """排积热/防结露: the bin space (仓温 from the scan) much warmer than the outside air, or the bin air's dew point
     near the grain surface (the top layer) — ventilate the space above the grain with outside air whose dew point is
     below the grain surface, so it neither heats nor wets it."""
-    from .analysis import DEFAULTS
-
     p = params or DEFAULTS
     rh = min(max(air_rh_pct / 100.0, 1e-4), 0.9999)
     out_dew = dew_point_c(air_c, rh)
@@ -353,8 +347,6 @@ def end_conditions(*, layer_means: list, grain_height_m: float, silo: bool, mois
     """通风结束条件 from the temperature field: the largest temperature gradient between adjacent layers (per metre of
     grain), the top-to-bottom difference (房式仓 ≤ 3 ℃, 筒式仓 ≤ 10 ℃), and — given top and bottom moisture samples —
     the moisture gradient. Returns [(passed | None, sentence)]; None where it cannot be judged."""
-    from .analysis import DEFAULTS
-
     p = params or DEFAULTS
     means = [m for m in layer_means if m is not None]
     out = []
@@ -390,8 +382,6 @@ def gas_checks(*, o2=None, fumigation: dict | None = None, params=None) -> list:
     """Conditions the bin's atmosphere puts on any ventilation: not while a phosphine fumigation is holding its
     concentration (ventilate to 散气 once it has held long enough), not while a controlled atmosphere (低氧/缺氧) is
     being kept."""
-    from .analysis import DEFAULTS
-
     p = params or DEFAULTS
     out = []
     if fumigation is not None:
@@ -409,8 +399,6 @@ def ventilation_plan(*, variety: str, grain_mean_c: float, grain_moisture_wb: fl
                      gas_checks=()) -> dict:
     """Every purpose judged at once; ``ventilating`` names the purpose running now ('' for none). The recommended
     purpose is the first allowed one in the order drying, cooling, surface, conditioning."""
-    from .analysis import DEFAULTS
-
     p = params or DEFAULTS
     z = ECO_ZONES[zone]
     season_change = month in z["change_months"] if month else False

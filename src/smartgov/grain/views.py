@@ -6,15 +6,17 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smartgov.core.errors import DomainError, InvalidInput, NotFound
-from smartgov.core.permissions import has_perm
+from smartgov.core.permissions import has_perm, require
 
 from . import selectors, services
+from .api import parse_price_csv
 from .models import AlertStatus, Price, StockCheck, Variety
 from .ventilation import PURPOSES
 from .views_data import field_payload, ventilation_for
@@ -153,8 +155,6 @@ PARAMETER_LABELS = {
 @login_required
 def parameters(request):
     """粮情分析与通风参数: everyone in grain sees them; supervisors and admins change them."""
-    from smartgov.core.permissions import require
-
     require(request.user, "grain.view")
     can_edit = has_perm(request.user, "grain.set_parameters")
     if request.method == "POST":
@@ -194,8 +194,6 @@ def parameters(request):
 @require_POST
 def import_prices(request):
     """Upload a price CSV (品种,地区,日期,元/吨) from the prices page."""
-    from .api import parse_price_csv
-
     upload = request.FILES.get("file")
     try:
         if upload is None:
@@ -205,7 +203,6 @@ def import_prices(request):
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = raw.decode("gbk", errors="replace")
-        from smartgov.core.permissions import require
 
         require(request.user, "grain.import_prices")
         count = services.import_prices(actor=request.user, rows=parse_price_csv(text))
@@ -219,8 +216,6 @@ def import_prices(request):
 @login_required
 def prices(request):
     """粮食价格: trends by variety and region, and the value of the grain in store at the latest prices."""
-    from django.core.exceptions import PermissionDenied
-
     if not has_perm(request.user, "grain.view"):
         raise PermissionDenied
     series: dict[str, dict] = {}

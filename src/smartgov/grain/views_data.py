@@ -9,8 +9,9 @@ from django.utils import timezone
 from smartgov.core.errors import Conflict, InvalidInput
 
 from . import selectors, services
+from .analysis import evaluate_gases, fumigation_status, grain_safety, inspection_plan
 from .models import Scan, Warehouse, WarehouseKind
-from .ventilation import PURPOSES, end_conditions, gas_checks, ventilation_plan, zone_for
+from .ventilation import ECO_ZONES, PURPOSES, end_conditions, gas_checks, ventilation_plan, zone_for
 
 TREND_SCANS = 90
 
@@ -69,9 +70,6 @@ def field_payload(wh: Warehouse, scan: Scan | None = None) -> dict:
 def gases_and_inspection(wh: Warehouse, scan: Scan, *, hot: bool, ph3_history: list) -> dict:
     """The scan's gases judged (entry safety, controlled atmosphere, fumigation CT) and the inspection intervals
     (grain temperature, pests, moisture; the zone's season-change months)."""
-    from .analysis import evaluate_gases, fumigation_status, grain_safety, inspection_plan
-    from .ventilation import ECO_ZONES
-
     params = services.current_parameters()
     lot = selectors.active_lots([wh.pk]).get(wh.pk)
     moisture = scan.moisture if scan.moisture is not None else (lot.moisture if lot else None)
@@ -132,8 +130,6 @@ def ventilation_for(wh: Warehouse, *, air_c=None, air_rh=None, raining=False, ve
     zone = zone_for(params, wh.depot.code)
     fumigation = None
     if scan.ph3 is not None and scan.ph3 > params["ph3_entry_max_ppm"]:
-        from .analysis import fumigation_status
-
         history = list(Scan.objects.filter(warehouse=wh).order_by("-taken_at").values_list(
             "taken_at", "ph3")[:TREND_SCANS])[::-1]
         fumigation = fumigation_status(history, grain_c=scan.t_mean, p=params)

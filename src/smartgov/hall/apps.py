@@ -7,4 +7,4 @@ class HallConfig(AppConfig):
     verbose_name = "出入境智慧大厅"
 
     def ready(self):
-        from . import permissions  # noqa: F401
+        from . import permissions  # noqa: F401, PLC0415 — deferred: AppConfig.ready() runs once the app registry is ready

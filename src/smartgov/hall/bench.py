@@ -15,6 +15,7 @@
 import asyncio
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -24,9 +25,16 @@ import time
 from django.conf import settings
 from django.db import connections
 
+from smartgov.accounts.models import Department
+from smartgov.accounts.services import create_department
 from smartgov.core.benchhttp import database_url, free_port
 from smartgov.core.permissions import system_actor
 from smartgov.core.processes import child_env
+from smartgov.core.validators import org_code_check_char, uscc_check_char
+
+from . import services
+from .models import Ticket, TicketStatus
+from .simulate import ensure_sim_hall, simulate_day
 
 WINDOWS, SECONDS, DISPLAY_CLIENTS, PUSHES = 40, 10, 500, 10
 
@@ -37,12 +45,6 @@ def _pct(values, q):
 
 
 def _setup(windows: int):
-    from smartgov.accounts.models import Department
-    from smartgov.accounts.services import create_department
-    from smartgov.core.validators import org_code_check_char, uscc_check_char
-
-    from . import services
-
     actor = system_actor("bench.hall")
     dept = Department.objects.filter(code="BENCH-CRJ").first()
     if dept is None:
@@ -57,15 +59,11 @@ def _setup(windows: int):
 
 
 def _issue(hall, svc, n, actor):
-    from . import services
-
     for i in range(n):
         services.issue_ticket(actor=actor, hall=hall, service=svc[i % len(svc)], green=(i % 20 == 0))
 
 
 def _calls(hall, windows, seconds, actor, progress) -> list[float]:
-    from . import services
-
     latencies: list[float] = []
     lock = threading.Lock()
     stop = time.monotonic() + seconds
@@ -97,8 +95,6 @@ def _calls(hall, windows, seconds, actor, progress) -> list[float]:
 
 
 def _tickets_per_s(hall, svc, actor, seconds=5.0, kiosks=4) -> float:
-    from . import services
-
     count = [0]
     lock = threading.Lock()
     stop = time.monotonic() + seconds
@@ -167,9 +163,6 @@ async def _push_latencies(port: int, paths: list[str], trigger, pushes: int) -> 
 
 def run(*, progress, windows: int | None = None, size: int | None = None, clients: int | None = None,
         **_options) -> dict:
-    from . import services
-    from .simulate import ensure_sim_hall, simulate_day
-
     n_windows = windows or WINDOWS
     n_clients = clients or DISPLAY_CLIENTS
     actor = system_actor("bench.hall")
@@ -188,8 +181,6 @@ def run(*, progress, windows: int | None = None, size: int | None = None, client
     live = subprocess.Popen([sys.executable, "-m", "smartgov", "hall", "live", "--bind", f"127.0.0.1:{port}"],
                             env=env, stdout=log, stderr=log)
     try:
-        from .models import Ticket, TicketStatus
-
         waiting = list(Ticket.objects.filter(hall=hall, status=TicketStatus.WAITING).values_list("token", flat=True))
         paths = [f"/hall/live/{hall.code}/" if i % 2 == 0 or not waiting else f"/hall/live/t/{waiting[i % len(waiting)]}/"
                  for i in range(n_clients)]
@@ -201,8 +192,6 @@ def run(*, progress, windows: int | None = None, size: int | None = None, client
             committed = time.perf_counter()
             connections.close_all()
             return ticket.number, committed
-
-        import socket
 
         deadline = time.monotonic() + 180  # a loaded machine boots Django slowly
         while True:
@@ -226,7 +215,6 @@ def run(*, progress, windows: int | None = None, size: int | None = None, client
 
     progress("simulated day")
     visitors = size or 5000
-    from smartgov.accounts.models import Department
 
     sim_hall = ensure_sim_hall(department=Department.objects.get(code="BENCH-CRJ"), visitors=visitors)
     sim = simulate_day(hall=sim_hall, visitors=visitors)

@@ -9,9 +9,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from smartgov.accounts.models import Department, User
+from smartgov.accounts.services import create_user
 from smartgov.core.errors import Conflict
 from smartgov.core.permissions import Role, system_actor
 from smartgov.core.workdays import calendar
+from smartgov.onestop.models import ServiceItem
 
 from . import services
 from .models import Duty, Hall
@@ -23,9 +26,6 @@ WINDOWS = 6
 
 
 def _officers(dept) -> list:
-    from smartgov.accounts.models import User
-    from smartgov.accounts.services import create_user
-
     password = settings.DEMO_PASSWORD
     out = []
     for i in range(1, WINDOWS + 1):
@@ -37,9 +37,6 @@ def _officers(dept) -> list:
 
 
 def load_demo(*, stdout) -> None:
-    from smartgov.accounts.models import Department, User
-    from smartgov.onestop.models import ServiceItem
-
     actor = system_actor("demo")
     dept = Department.objects.filter(code="SFC-CRJ").first()
     if dept is None:

@@ -10,6 +10,7 @@ indexed ``MAX(id)`` query per process, not one per page, and no page ever polls.
 """
 
 import asyncio
+import logging
 import time
 
 import orjson
@@ -147,7 +148,6 @@ class Hub:
                         if message:
                             sub.offer(message)
             except Exception:  # a database hiccup must not end live updates for every page
-                import logging
 
                 logging.getLogger("smartgov.hall.live").exception("live update failed")
                 await asyncio.sleep(1)

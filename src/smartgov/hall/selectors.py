@@ -7,7 +7,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
+from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, marker, series_of
 from smartgov.core.permissions import scope
 from smartgov.core.workdays import calendar
 
@@ -200,10 +200,6 @@ def indicators(*, actor, department) -> list[dict]:
 def map_markers(*, actor, department) -> list[dict]:
     """For the overview's map: each exit-entry hall of ``department`` and below with the people waiting now
     (one query)."""
-    from django.urls import reverse
-
-    from smartgov.core.indicators import check_scope, marker
-
     check_scope(actor, department)
     today = timezone.localdate()
     halls = (Hall.objects.filter(department__path__startswith=department.path).select_related("department")

@@ -18,9 +18,13 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from smartgov.accounts.models import User
+from smartgov.accounts.services import create_user
 from smartgov.core.errors import Conflict
 from smartgov.core.permissions import Role, system_actor
+from smartgov.core.validators import id_number_check_char
 from smartgov.core.workdays import calendar
+from smartgov.identity.services import link_account, register_person
 
 from . import selectors, services
 from .models import Duty, Hall, HallService, Ticket, TicketStatus, Window
@@ -70,9 +74,6 @@ def ensure_sim_hall(*, department, visitors: int, stdout=None) -> Hall:
 
 
 def _officers(hall: Hall, count: int) -> list:
-    from smartgov.accounts.models import User
-    from smartgov.accounts.services import create_user
-
     have = list(User.objects.filter(department=hall.department, role=Role.OFFICER, is_active=True).order_by("id"))
     for i in range(len(have), count):
         have.append(create_user(actor=system_actor("hall.simulate"), username=f"{hall.code.lower()}_sim_{i + 1}", password=None,
@@ -82,11 +83,6 @@ def _officers(hall: Hall, count: int) -> list:
 
 def _citizens(count: int) -> list:
     """Simulated citizens (account + register entry), made once and reused by later runs."""
-    from smartgov.accounts.models import User
-    from smartgov.accounts.services import create_user
-    from smartgov.core.validators import id_number_check_char
-    from smartgov.identity.services import link_account, register_person
-
     have = list(User.objects.filter(username__startswith="hallsim_", role=Role.CITIZEN).select_related("person")
                 .order_by("id")[:count])
     for i in range(len(have), count):

@@ -3,6 +3,7 @@ the live display and personal ticket page (SSE), statistics. Views validate and 
 failures become a message (``DomainError``)."""
 
 import datetime
+from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -18,10 +19,13 @@ from django.views.decorators.http import require_POST
 
 from smartgov.core.errors import Conflict, DomainError, NotFound
 from smartgov.core.pdf import qr_svg
-from smartgov.core.permissions import has_perm, require
+from smartgov.core.permissions import has_perm, require, system_actor
+from smartgov.identity.models import Person
+from smartgov.onestop.selectors import current_version
 
 from . import live, selectors, services, stats
 from .models import Appointment, AppointmentStatus, Hall, HallService, Ticket, TicketStatus, Window
+from .pdf import receipt_pdf
 
 KIOSK = "hall_kiosk"  # session key: the citizen signed in at this kiosk and their ticket
 
@@ -53,8 +57,6 @@ def _allow_live_origin(response):
     comes from the live server's own origin (HALL_LIVE_URL) names that origin too (Django's CSP
     middleware reads a per-response policy from ``_csp_config``, as its csp_override decorator sets)."""
     if settings.HALL_LIVE_URL:
-        from urllib.parse import urlsplit
-
         live = urlsplit(settings.HALL_LIVE_URL)
         policy = dict(settings.SECURE_CSP)
         policy["connect-src"] = [*policy.get("connect-src", []), f"{live.scheme}://{live.netloc}"]
@@ -191,8 +193,6 @@ def _kiosk_state(request, hall):
 def kiosk(request, code: str):
     """自助终端: take a ticket, sign in with the EID QR code, read the document, check the photo, pay the fee,
     file the application; collect a document from the locker."""
-    from smartgov.identity.models import Person
-
     hall = _hall(request, code, "hall.kiosk")
     state = _kiosk_state(request, hall)
     person = Person.objects.filter(pk=state.get("person")).first() if state.get("person") else None
@@ -245,8 +245,6 @@ def kiosk(request, code: str):
     form = services.prefill(person, ticket, document=state.get("document")) if person and ticket else {}
     content = None
     if ticket and ticket.service.item:
-        from smartgov.onestop.selectors import current_version
-
         content = current_version(ticket.service.item).parsed
     answers = {s.key: s.options[0].value for s in content.situations} if content else {}
     return render(request, "hall/kiosk.html", {
@@ -258,8 +256,6 @@ def kiosk(request, code: str):
 
 def receipt(request, token: str):
     """受理回执 (PDF with the case number and a QR code to the personal ticket page)."""
-    from .pdf import receipt_pdf
-
     ticket = selectors.ticket_by_token(token)
     if ticket is None or ticket.application_id is None:
         raise Http404
@@ -329,8 +325,6 @@ def statistics(request, code: str):
 
 @require_POST
 def rate(request, token: str):
-    from smartgov.core.permissions import system_actor
-
     ticket = selectors.ticket_by_token(token)
     if ticket is None:
         raise Http404

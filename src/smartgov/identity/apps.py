@@ -7,4 +7,4 @@ class IdentityConfig(AppConfig):
     verbose_name = "身份与人口/法人库"
 
     def ready(self):
-        from . import permissions  # noqa: F401
+        from . import permissions  # noqa: F401, PLC0415 — deferred: AppConfig.ready() runs once the app registry is ready

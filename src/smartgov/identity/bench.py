@@ -14,9 +14,13 @@ import time
 
 from openpyxl import Workbook
 
+from smartgov.accounts.models import Level
+from smartgov.accounts.services import create_department
 from smartgov.core.crypto import keys
 from smartgov.core.permissions import system_actor
 from smartgov.core.validators import id_number_check_char
+
+from . import services
 
 HEADER = ["姓名", "公民身份号码", "国籍", "行政区划代码", "住址", "手机号"]
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -71,16 +75,11 @@ class _StepClock:
 
 
 def _department():
-    from smartgov.accounts.models import Level
-    from smartgov.accounts.services import create_department
-
     tag = secrets.token_hex(3)
     return create_department(actor=system_actor("identity.bench"), name=f"基准测试局{tag}", code=f"BENCH{tag}", level=Level.CITY)
 
 
 def measure_import(*, rows: int = 100_000, progress=None) -> dict:
-    from . import services
-
     dept = _department()
     results = {"rows": rows}
     for fmt, make in (("xlsx", synthetic_xlsx), ("csv", synthetic_csv)):

@@ -29,6 +29,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from smartgov.core.crypto import keys
 from smartgov.core.errors import InvalidInput
@@ -309,8 +310,6 @@ def _sheet_rows(archive, sheet: str, shared: list[str]) -> Iterator[tuple[int, l
 
 
 def _openpyxl_rows(data: bytes) -> Iterator[tuple[int, list]]:
-    from openpyxl import load_workbook
-
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zip, XML and openpyxl errors all mean the same thing to the officer

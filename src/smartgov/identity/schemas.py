@@ -1,5 +1,6 @@
 from datetime import date, datetime
 
+from django.urls import NoReverseMatch, reverse
 from ninja import Schema
 from pydantic import Field
 
@@ -135,8 +136,6 @@ class ImportOut(Schema):
 
     @staticmethod
     def resolve_report_url(obj) -> str | None:
-        from django.urls import NoReverseMatch, reverse
-
         if not obj.errors:
             return None
         try:

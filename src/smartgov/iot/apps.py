@@ -7,10 +7,10 @@ class IotConfig(AppConfig):
     verbose_name = "物联网接入：设备、遥测与告警规则"
 
     def ready(self):
-        from smartgov.core.tasks import register_periodic
+        from smartgov.core.tasks import register_periodic  # noqa: PLC0415 — deferred: AppConfig.ready() runs once the app registry is ready
 
-        from . import permissions  # noqa: F401
-        from .tasks import (  # deferred: the tasks import the services, which need the models loaded
+        from . import permissions  # noqa: F401, PLC0415 — deferred: AppConfig.ready() runs once the app registry is ready
+        from .tasks import (  # noqa: PLC0415 — deferred: AppConfig.ready() runs once the app registry is ready
             ESCALATE_EVERY_SECONDS,
             EXPIRE_EVERY_SECONDS,
             SILENCE_EVERY_SECONDS,

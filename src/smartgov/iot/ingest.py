@@ -12,6 +12,7 @@ from smartgov.core.permissions import system_actor
 
 from .mqtt import IngestWorker
 from .readings import DeviceDirectory, parse_topic, reading_from_dict, telemetry_topic, time_window
+from .services import RuleBook, ingest_telemetry
 
 log = logging.getLogger("smartgov.iot.ingest")
 
@@ -31,8 +32,6 @@ class TelemetryWorker(IngestWorker):
         return telemetry_topic(self.prefix, "+")
 
     def store(self, batch) -> None:
-        from .services import RuleBook, ingest_telemetry
-
         now = time.monotonic()
         if self._rulebook is None or now - self._loaded_at > self.refresh_seconds:
             self._directory, self._rulebook, self._loaded_at = DeviceDirectory(), RuleBook(), now

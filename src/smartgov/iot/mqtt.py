@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, close_old_connections
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -43,8 +44,6 @@ DEFAULT_PREFIX = "smartgov"
 
 
 def broker_url() -> str:
-    from django.conf import settings
-
     return settings.MQTT_URL or DEFAULT_URL
 
 
@@ -80,8 +79,6 @@ def parse_broker_url(url: str | None = None) -> Broker:
     tls = parsed.scheme in ("mqtts", "ssl")
     password = unquote(parsed.password) if parsed.password else None
     if parsed.username and password is None:
-        from django.conf import settings
-
         password = settings.MQTT_PASSWORD or None
     return Broker(host=parsed.hostname, port=port or (8883 if tls else 1883), tls=tls,
                   username=unquote(parsed.username) if parsed.username else None, password=password)
@@ -97,8 +94,6 @@ def connect_client(client: mqtt.Client, broker: Broker, **kwargs) -> None:
     if broker.username:
         client.username_pw_set(broker.username, broker.password)
     if broker.tls:
-        from django.conf import settings
-
         client.tls_set(ca_certs=settings.MQTT_CA_FILE or None)
     client.connect(broker.host, broker.port, **kwargs)
 

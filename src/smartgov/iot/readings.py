@@ -5,10 +5,13 @@ ValueError with a Chinese sentence; the worker rejects that message alone."""
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from smartgov.core.errors import NotFound
+
+from .models import Device
 
 MAX_KEYS = 64
 
@@ -39,8 +42,6 @@ class DeviceDirectory:
         self._by_code: dict[str, DeviceInfo] = {}
 
     def _load(self, codes) -> None:
-        from .models import Device
-
         for row in Device.objects.filter(code__in=list(codes)).values_list(
                 "id", "code", "app", "kind", "department_id", "department__path", "tags", "active"):
             info = DeviceInfo(*row)
@@ -93,8 +94,6 @@ def parse_ts(value, window: tuple[datetime, datetime] | None = None) -> datetime
         except ValueError:
             dt = None
         if dt is not None and dt.tzinfo is None:
-            from zoneinfo import ZoneInfo
-
             dt = dt.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
     if dt is None:
         raise ValueError("ts 应为ISO 8601时间或Unix秒")

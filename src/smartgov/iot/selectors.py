@@ -1,6 +1,8 @@
 """Reads of the IoT layer that more than one caller needs (never writes)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.db.models import JSONField, OuterRef, Subquery
 
 from .models import OPEN_STATUSES, Alarm, Device, Telemetry
 
@@ -40,7 +42,6 @@ def history(device: Device, key: str, *, start: datetime, end: datetime, buckets
             slot[0], slot[1] = min(slot[0], v), max(slot[1], v)
             slot[2] += v
             slot[3] += 1
-    from datetime import timedelta
 
     return [{"t": (start + timedelta(seconds=b * width)).isoformat(), "min": s[0], "max": s[1],
              "mean": round(s[2] / s[3], 4), "n": s[3]} for b, s in sorted(acc.items())]
@@ -89,8 +90,6 @@ def counter_rises(devices, key: str, bounds: list[datetime]) -> list[float]:
     [bounds[i], bounds[i + 1]) — ``counter_delta``'s rule for each device and interval (the last reading in the
     interval minus the last one before it, or the first in it for a counter that starts there; a fall counts 0).
     One query: for each device, its last reading before every bound and its first reading."""
-    from django.db.models import JSONField, OuterRef, Subquery
-
     readings = Telemetry.objects.filter(device=OuterRef("pk"), data__has_key=key)
 
     def value(data):

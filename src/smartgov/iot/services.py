@@ -22,7 +22,7 @@ from smartgov.onestop import notify  # the platform's notification senders (inbo
 
 from . import credentials, rules
 from .models import OPEN_STATUSES, Alarm, AlarmRule, AlarmStatus, Device, RuleKind, RuleState, Severity, Telemetry
-from .readings import Reading
+from .readings import DeviceInfo, Reading
 
 
 # ---------------------------------------------------------------- devices
@@ -344,7 +344,6 @@ def check_silent_devices(*, actor, now: datetime | None = None) -> int:
     device with an open alarm of the rule is skipped. Returns the number raised."""
     require(actor, "iot.manage_rules")
     now = now or timezone.now()
-    from .readings import DeviceInfo
 
     raised = 0
     for rule in AlarmRule.objects.filter(enabled=True, kind=RuleKind.NO_DATA).select_related("department"):

@@ -3,6 +3,7 @@ services); licences and sharing accesses are read-only (issue/revoke through the
 
 from django.contrib import admin
 
+from smartgov.accounts.selectors import departments_for
 from smartgov.core.admin import ReadOnlyAdmin
 from smartgov.core.permissions import covers_department, has_perm, scope
 
@@ -45,8 +46,6 @@ class LicenceTypeAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "department":
-            from smartgov.accounts.selectors import departments_for
-
             kwargs["queryset"] = departments_for(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

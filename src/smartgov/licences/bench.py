@@ -5,21 +5,20 @@ import time
 
 from django.db import transaction
 
-from smartgov.core.permissions import system_actor
+from smartgov.accounts import services as accounts
+from smartgov.accounts.models import Level
+from smartgov.accounts.selectors import public_key
+from smartgov.core.fields import blind_lookup
+from smartgov.core.permissions import Role, system_actor
+from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
+from smartgov.identity.models import Person
+
+from . import payload, selectors, services
 
 _seq = itertools.count(1)
 
 
 def _setup(count: int):
-    from smartgov.accounts import services as accounts
-    from smartgov.accounts.models import Level
-    from smartgov.core.fields import blind_lookup
-    from smartgov.core.permissions import Role
-    from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
-    from smartgov.identity.models import Person
-
-    from . import services
-
     stamp = f"{int(time.time()) % 10**6:06d}{next(_seq):02d}"
     body8 = stamp[-8:]
     body = "11330100" + body8 + org_code_check_char(body8)
@@ -47,10 +46,6 @@ def _setup(count: int):
 def measure_licence_verify(*, n: int = 2000) -> dict:
     """``licence_verify_per_s``: full verify_payload calls (decode, SM2 verify, key and register look-up)
     beside ``sm2_verify_per_s``: the bare signature checks on the same payloads."""
-    from smartgov.accounts.selectors import public_key
-
-    from . import payload, selectors
-
     licences = _setup(min(50, max(1, n)))
     payloads = [selectors.payload_for(lic) for lic in licences]
     start = time.perf_counter()

@@ -4,6 +4,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
+from .selectors import payload_for
+
 
 class LicenceOut(Schema):
     """A licence as the API shows it: the holder by name and masked ID number (or USCC), never clear."""
@@ -64,8 +66,6 @@ class LicenceOut(Schema):
 
     @staticmethod
     def resolve_payload(obj):
-        from .selectors import payload_for
-
         return payload_for(obj)
 
 

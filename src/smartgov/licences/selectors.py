@@ -6,14 +6,20 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
+from smartgov.accounts.selectors import key_department, public_key
 from smartgov.core.errors import InvalidInput, NotFound
+from smartgov.core.fields import blind_lookup
+from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
 from smartgov.core.pdf import qr_svg as core_qr_svg
 from smartgov.core.permissions import require, scope
+from smartgov.identity.models import Enterprise, Person
 
 from . import payload
-from .models import Licence, LicenceStatus, LicenceType
+from .models import Licence, LicenceAccess, LicenceStatus, LicenceType
 
 _RELATED = ("licence_type", "department")
 
@@ -52,8 +58,6 @@ def is_holder(user, licence: Licence) -> bool:
 def wallet_for(user):
     """The signed-in person's licences (证照夹): their own, through the register's Person.user link, and
     those of the enterprises they are the legal representative of (企业证照)."""
-    from django.db.models import Q
-
     if not getattr(user, "is_authenticated", False):
         return Licence.objects.none()
     return Licence.objects.select_related(*_RELATED).filter(
@@ -70,9 +74,6 @@ def types_for_issuer(user):
 
 def find_holder(*, kind: str, code: str):
     """A person by resident ID number (through its blind index) or an enterprise by 统一社会信用代码."""
-    from smartgov.core.fields import blind_lookup
-    from smartgov.identity.models import Enterprise, Person
-
     code = (code or "").strip().upper()
     if not code:
         raise InvalidInput("请填写持证主体的证件号码", code="holder_required")
@@ -139,8 +140,6 @@ _KEYS_MAX = 4096
 def _key(key_id: str):
     cached = _KEYS.get(key_id)
     if cached is None:
-        from smartgov.accounts.selectors import key_department, public_key
-
         key = public_key(key_id)
         if key is None:
             return None, None
@@ -191,13 +190,6 @@ def verify_payload(text: str, *, today: datetime.date | None = None) -> VerifyOu
 def indicators(*, actor, department) -> list[dict]:
     """电子证照 figures of ``department`` and below: licences issued today (7-day trend), valid licences,
     sharing-interface calls today (two queries; docs/overview.md)."""
-    from django.db.models import Count, Q
-    from django.urls import reverse
-
-    from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
-
-    from .models import LicenceAccess
-
     check_scope(actor, department)
     bounds = day_starts()
     lic = Licence.objects.filter(department__path__startswith=department.path).aggregate(

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from smartgov.accounts.services import signing_key_for
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, InvalidInput, validated
 from smartgov.core.permissions import require
@@ -117,8 +118,6 @@ def _next_serial(licence_type: LicenceType, department) -> int:
 
 
 def _sign(licence: Licence) -> None:
-    from smartgov.accounts.services import signing_key_for
-
     key_id, private = signing_key_for(licence.department)
     content = payload.canonical(payload.claims_for(licence))
     licence.signed_content = content.decode()

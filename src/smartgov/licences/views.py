@@ -1,6 +1,8 @@
 """Pages: public verification, the holder's wallet, and the officer's list, issue and detail pages.
 Views validate and call one service; permissions through require()."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -21,7 +23,6 @@ def verify(request):
     """验证证照: paste a QR payload, or arrive from a scanned code at /verify/?p=…"""
     text = request.POST.get("p") if request.method == "POST" else request.GET.get("p")
     if text and text.strip().startswith("SGE1."):  # an EID QR pasted here: the EID check page answers it
-        from urllib.parse import urlencode
 
         return redirect(f"/eid/check/?{urlencode({'p': text.strip()})}")
     form = VerifyForm({"p": text} if text else None)

@@ -6,11 +6,13 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from smartgov.accounts.models import Department
 from smartgov.core.errors import InvalidInput, NotFound
 from smartgov.core.pagination import PageNumber
-from smartgov.core.permissions import require
+from smartgov.core.permissions import covers_department, has_perm, require, scope
 
 from . import selectors, services
+from .guide_index import search
 from .models import Application, Bundle, CaseStep, Rectification, ServiceItem
 from .schemas import (
     ActionIn,
@@ -107,8 +109,6 @@ def list_bundles(request):
 
 @router.get("/guide", response=list[GuideHit], auth=None, summary="智能导办：用一句话找事项和一件事（公开）")
 def guide(request, q: str, k: int = 5):
-    from .guide_index import search
-
     if not 1 <= k <= 20:
         raise InvalidInput("k 应在1–20之间", code="invalid_k")
     return search(q, k=k)
@@ -213,8 +213,6 @@ def evaluate(request, number: str, body: EvaluationIn):
 @router.get("/rectifications", response=list[TicketOut], summary="差评整改工单（本部门）")
 @paginate(PageNumber)
 def list_tickets(request, status: str = ""):
-    from smartgov.core.permissions import has_perm, scope
-
     if not (has_perm(request.user, "onestop.rectify") or has_perm(request.user, "onestop.follow_up")):
         require(request.user, "onestop.rectify")
     tickets = scope(request.user, Rectification.objects.select_related(
@@ -244,8 +242,6 @@ def follow_up_ticket(request, ticket_id: int, body: TextIn):
 @router.get("/measures", summary="一网通办指标：覆盖度、完备度、成效度")
 def measures(request, department: str = ""):
     require(request.user, "onestop.view_stats")
-    from smartgov.accounts.models import Department
-    from smartgov.core.permissions import covers_department
 
     dept = None
     if department:

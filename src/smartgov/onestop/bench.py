@@ -12,9 +12,12 @@ server on it is driven by ``--clients`` concurrent connections (default 50):
 """
 
 import datetime
+import http.client
+import json as _json
 import random
 import secrets
 import time
+from urllib.parse import quote
 
 import orjson
 from django.conf import settings
@@ -22,6 +25,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from smartgov.accounts.models import Department, Level
@@ -32,6 +36,16 @@ from smartgov.core.validators import id_number_check_char, org_code_check_char, 
 from smartgov.identity.services import link_account, register_person
 
 from . import selectors, services
+from .demo import DATA
+from .guide import (
+    VARIANTS,
+    GuideIndex,
+    calibrate,
+    docs_from_catalogue,
+    evaluate,
+    load_questions,
+    load_unanswerable,
+)
 from .models import Application, ServiceItem, State, StoredMaterial
 from .services.applying import QUERY_CODE_ALPHABET
 
@@ -71,8 +85,6 @@ def _session(user) -> str:
 
 def _setup():
     # bench accounts live in the scratch database only: a fast hasher keeps the setup short
-    from django.test.utils import override_settings
-
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         return _make_world()
 
@@ -220,8 +232,6 @@ def bench_onestop(*, clients: int = 50, cases: int = 1_000_000, progress=None, s
 
 
 def _check(port, method, path, headers, body) -> None:
-    import http.client
-
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request(method, path, body=body, headers=headers)
     resp = conn.getresponse()
@@ -231,8 +241,6 @@ def _check(port, method, path, headers, body) -> None:
 
 
 def _quote(s: str) -> str:
-    from urllib.parse import quote
-
     return quote(s)
 
 
@@ -240,19 +248,6 @@ def bench_guide(*, progress=None, **_) -> dict:
     """``smartgov bench guide --json``: the smart guide's accuracy on the labelled questions in the repo
     (``data/guide_questions.tsv``) over the shipped catalogue, and its speed; and "decline": answerable
     questions answered right vs questions no item answers (``data/guide_unanswerable.txt``) declined."""
-    import json as _json
-
-    from .demo import DATA
-    from .guide import (
-        VARIANTS,
-        GuideIndex,
-        calibrate,
-        docs_from_catalogue,
-        evaluate,
-        load_questions,
-        load_unanswerable,
-    )
-
     docs = docs_from_catalogue(_json.loads(DATA.read_text(encoding="utf-8")))
     t0 = time.perf_counter()
     index = GuideIndex.build(docs)

@@ -5,17 +5,26 @@ bundles), gives every implementing department an officer and a head, puts a chec
 demo citizen's library, and makes demo cases in every state through the real services.
 """
 
+import datetime
 import json
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from smartgov.accounts.models import Department, User
-from smartgov.accounts.services import create_department, create_user
+from smartgov.accounts.services import create_department, create_user, grant_supervision
+from smartgov.core.errors import DomainError
 from smartgov.core.permissions import Role, system_actor
 from smartgov.core.validators import org_code_check_char, uscc_check_char
+from smartgov.exchange import selectors as exchange_selectors
+from smartgov.exchange import services as exchange
+from smartgov.identity.models import Enterprise
+from smartgov.licences.models import LicenceType
+from smartgov.licences.services import create_licence_type
+from smartgov.workflow.services import ensure_standard_processes
 
 from . import selectors, services
 from .models import Application, Bundle, ServiceItem, State, StoredMaterial
@@ -27,10 +36,6 @@ DEMO_CITIZEN = "zhangsan"
 
 def load_catalogue(data: dict, *, stdout=None) -> dict:
     """Create what is missing of a catalogue file (departments, licence types, items, bundles)."""
-    from smartgov.licences.models import LicenceType
-    from smartgov.licences.services import create_licence_type
-    from smartgov.workflow.services import ensure_standard_processes
-
     ensure_standard_processes()
     made = {"departments": 0, "items": 0, "bundles": 0}
     by_code = {d.code: d for d in Department.objects.all()}
@@ -147,8 +152,6 @@ def _drive(app, officer, chief, steps) -> None:
 
 
 def _demo_cases(citizen, stdout) -> int:
-    from smartgov.identity.models import Enterprise
-
     enterprise = Enterprise.objects.filter(legal_representative=citizen.person).order_by("id").first()
     library = {}
 
@@ -201,15 +204,6 @@ def _demo_cases(citizen, stdout) -> int:
 def _exchange_agreements() -> None:
     """Each department whose items name an exchange resource (材料复用 through the exchange) gets an
     agreement for it, applied for and approved through the exchange's services."""
-    import datetime
-
-    from django.utils import timezone
-
-    from smartgov.core.errors import DomainError
-    from smartgov.core.permissions import system_actor
-    from smartgov.exchange import selectors as exchange_selectors
-    from smartgov.exchange import services as exchange
-
     actor = system_actor("demo")
     wanted = set()
     for item in selectors.with_current_versions(ServiceItem.objects.select_related("department")):
@@ -234,8 +228,6 @@ def _exchange_agreements() -> None:
 def _demo_supervision() -> None:
     """The city's 政务服务和数据管理局 supervises the service measures of every city department (the
     market regulator, public security and tax report up their own lines, so they are not below it)."""
-    from smartgov.accounts.services import grant_supervision
-
     bureau = Department.objects.filter(code="SFC-ZWJ").first()
     if bureau is None:
         return

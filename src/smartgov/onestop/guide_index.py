@@ -5,6 +5,8 @@ import threading
 
 from django.db.models import Max
 
+from . import selectors
+from .guide import GuideDoc, GuideIndex, bundle_doc
 from .models import Bundle, ItemVersion, ServiceItem
 
 _lock = threading.Lock()
@@ -17,9 +19,6 @@ def _revision():
 
 
 def documents():
-    from . import selectors
-    from .guide import GuideDoc, bundle_doc
-
     docs = []
     for item in selectors.with_current_versions(ServiceItem.objects.filter(active=True).select_related("department")):
         content = selectors.current_version(item).parsed
@@ -33,8 +32,6 @@ def documents():
 
 
 def index():
-    from .guide import GuideIndex
-
     revision = _revision()
     with _lock:
         if _cache["revision"] != revision or _cache["index"] is None:

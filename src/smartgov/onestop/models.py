@@ -2,12 +2,15 @@
 their materials, steps and notices, the applicant's material library, evaluations (好差评) and
 rectification tickets, and the portal inbox."""
 
+import orjson
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from smartgov.core.fields import EncryptedField
 from smartgov.core.models import TimeStampedModel
+
+from .catalogue import ItemContent
 
 
 class ItemType(models.TextChoices):
@@ -61,8 +64,6 @@ class ItemVersion(models.Model):
 
     @property
     def parsed(self):
-        from .catalogue import ItemContent
-
         cached = getattr(self, "_parsed", None)
         if cached is None:
             cached = self._parsed = ItemContent.model_validate(self.content)
@@ -279,8 +280,6 @@ class ApplicationMaterial(models.Model):
     @property
     def shared_document(self) -> dict | None:
         """The fetched document with its provenance (resource, provider, message ID, time, data)."""
-        import orjson
-
         return orjson.loads(self.shared) if self.shared else None
 
 

@@ -9,6 +9,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from smartgov.accounts.selectors import public_key
+from smartgov.accounts.services import signing_key_for
 from smartgov.core.pdf import CJK, draw_qr, draw_seal, register_cjk_font
 
 from .models import Application, Notice, NoticeKind
@@ -20,8 +22,6 @@ def _canonical(content: dict) -> bytes:
 
 def issue_notice(app: Application, kind: str, *, body: str, extra: dict | None = None) -> Notice:
     """Write and sign a notice (inside the caller's transaction)."""
-    from smartgov.accounts.services import signing_key_for
-
     number = f"{app.number}-{kind[:3].upper()}{app.notices.filter(kind=kind).count() + 1}"
     content = {"number": number, "kind": kind, "title": NoticeKind(kind).label, "application": app.number,
                "item": app.item.name, "applicant": app.applicant_name, "department": app.department.name,
@@ -33,8 +33,6 @@ def issue_notice(app: Application, kind: str, *, body: str, extra: dict | None =
 
 
 def verify_notice(notice: Notice) -> bool:
-    from smartgov.accounts.selectors import public_key
-
     key = public_key(notice.key_id)
     return bool(key and _canonical(notice.content) == notice.signed_content.encode()
                 and key.verify(bytes.fromhex(notice.signature), notice.signed_content.encode()))

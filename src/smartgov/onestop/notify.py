@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .models import Notification
@@ -23,8 +24,6 @@ def send(*, user, title: str, body: str = "", application=None) -> Notification:
 
 def mark_read(*, user, ids: list[int] | None = None) -> int:
     """Mark the user's own inbox messages read (all of them when ``ids`` is None)."""
-    from django.utils import timezone
-
     notes = Notification.objects.filter(user=user, read_at=None)
     if ids is not None:
         notes = notes.filter(pk__in=ids)

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from smartgov.core.permissions import Role
+
 from .models import Application, State
 
 # What the applicant does next, by state; None: nothing, the department is working on it.
@@ -32,8 +34,6 @@ class Holder:
 
 def holders(app: Application) -> list[Holder]:
     """The open workflow tasks of the case (usually one), else the department that owns it."""
-    from smartgov.core.permissions import Role
-
     out = []
     if app.instance_id is not None:
         for task in app.instance.tasks.filter(status="open").select_related("department").order_by("id"):

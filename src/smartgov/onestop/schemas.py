@@ -5,6 +5,9 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
+from .models import REUSED_SOURCES
+from .selectors import form_values, sla_colour
+
 
 class ItemOut(Schema):
     implementation_code: str
@@ -152,8 +155,6 @@ class ApplicationOut(Schema):
 
     @staticmethod
     def resolve_sla(obj):
-        from .selectors import sla_colour
-
         return sla_colour(obj) or "none"
 
 
@@ -182,8 +183,6 @@ class MaterialOut(Schema):
 
     @staticmethod
     def resolve_reused(obj):
-        from .models import REUSED_SOURCES
-
         return obj.source in REUSED_SOURCES
 
 
@@ -219,8 +218,6 @@ class ApplicationDetail(ApplicationOut):
 
     @staticmethod
     def resolve_form_data(obj):
-        from .selectors import form_values
-
         return form_values(obj)  # ID numbers masked
 
     @staticmethod

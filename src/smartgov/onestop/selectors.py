@@ -1,19 +1,25 @@
 """Reads of the one-stop service: current item versions, the material-reuse plan, bundle plans,
 case lists in a user's scope, and the measures (coverage, completeness, effectiveness)."""
 
+import hmac
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from smartgov.accounts.models import Department
+from smartgov.accounts.selectors import supervised_departments
 from smartgov.core.crypto import keys
 from smartgov.core.errors import Forbidden
+from smartgov.core.indicators import alert, check_scope, daily_counts, day_starts, indicator, series_of
 from smartgov.core.masking import mask_id_number, mask_phone
 from smartgov.core.permissions import has_perm, scope
 from smartgov.core.workdays import calendar
+from smartgov.exchange.selectors import resource_labels
 from smartgov.identity.models import Enterprise
 from smartgov.licences.models import Licence, LicenceStatus
 from smartgov.workflow.selectors import actionable_task, colour
@@ -37,6 +43,7 @@ from .models import (
     StoredMaterial,
     TrustLevel,
 )
+from .progress import applicant_next_step, holders
 
 MEASURES_DOMAIN = "onestop.measures"  # the supervision scope that lets a department read others' measures
 _PARSED: dict[int, tuple[dict, ItemContent]] = {}  # version pk → (content, parsed): parsing is the cost
@@ -175,8 +182,6 @@ def reuse_plan(user, content: ItemContent, answers: dict, *, enterprise=None, sk
             library.setdefault(stored.key, stored)  # trust B before C, newest first
     exchange_labels = {}
     if person is not None and enterprise is None and any(m.resource for m in materials):
-        from smartgov.exchange.selectors import resource_labels
-
         labels = resource_labels({m.resource for m in materials if m.resource})
         exchange_labels = {m.key: f"经您授权，通过政务数据共享交换向{labels[m.resource][1]}调取（{labels[m.resource][0]}）"
                            for m in materials if m.resource in labels}
@@ -430,7 +435,6 @@ def stat_departments(user) -> list[Department]:
     own = scope(user, Department.objects.all(), field=None)
     if user.role not in ("dept_admin", "supervisor") or user.department is None:
         return list(own.order_by("path"))
-    from smartgov.accounts.selectors import supervised_departments
 
     # beside the org tree: the departments whose service measures this one supervises (监督指导)
     depts = list((own | supervised_departments(user.department, domain=MEASURES_DOMAIN)).order_by("path"))
@@ -516,10 +520,6 @@ def rates_by(field: str, department=None) -> list[dict]:
 
 def indicators(*, actor, department) -> list[dict]:
     """一网通办 figures of ``department`` and below, in four queries whatever the number of cases."""
-    from django.urls import reverse
-
-    from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
-
     check_scope(actor, department)
     bounds = day_starts()
     today = timezone.localdate()
@@ -560,10 +560,6 @@ def indicators(*, actor, department) -> list[dict]:
 
 def alerts(*, actor, department, limit: int = 20) -> list[dict]:
     """Red cards (红牌: a running case past its statutory deadline) of ``department`` and below, one query."""
-    from django.urls import reverse
-
-    from smartgov.core.indicators import alert, check_scope
-
     check_scope(actor, department)
     rows = (Application.objects.filter(department__path__startswith=department.path, instance__status="running",
                                        instance__due_on__lt=timezone.localdate())
@@ -575,8 +571,6 @@ def alerts(*, actor, department, limit: int = 20) -> list[dict]:
 def applicant_home_cases(user, *, limit: int = 8) -> list[Application]:
     """The applicant's newest cases, each with ``next_step``/``next_kind`` (what they do next) and
     ``holders`` (which department and step has it): the citizen's home."""
-    from .progress import applicant_next_step, holders
-
     apps = list(Application.objects.filter(applicant_user=user)
                 .select_related("item", "department", "instance").order_by("-created_at")[:limit])
     evaluated = set(Evaluation.objects.filter(application__in=apps).values_list("application_id", flat=True))
@@ -599,12 +593,6 @@ def public_progress(number: str, last_six: str) -> dict | None:
     the 受理通知书. Status, department, step and deadline only — no names, no personal data. None when
     the pair does not match (or the number does not exist: both look alike), and after
     LOOKUP_MAX_FAILURES wrong tries the number is refused for LOOKUP_WINDOW_SECONDS."""
-    import hmac
-
-    from django.core.cache import cache
-
-    from .progress import holders
-
     number, last_six = (number or "").strip().upper(), (last_six or "").strip().upper()
     key = f"onestop:lookup-failures:{number}"
     second = last_six.replace("-", "").replace(" ", "")

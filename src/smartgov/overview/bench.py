@@ -18,15 +18,21 @@ screens were connected (``sse_clients``).
 
 import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
 
 from django.conf import settings
+from django.db import connection, connections
 
 from smartgov.accounts.services import create_user
+from smartgov.audit.services import record
+from smartgov.core.benchhttp import database_url, free_port
 from smartgov.core.permissions import Role, system_actor
+from smartgov.core.processes import child_env
+from smartgov.onestop import bench as onestop_bench
 
 from . import selectors
 from .registry import providers
@@ -88,13 +94,6 @@ async def _push_latencies(port: int, sessions: list[str], trigger, pushes: int, 
 
 def _live(leader, clients: int, progress) -> dict:
     """``clients`` screens on an ASGI server on 127.0.0.1; PUSHES changes; latency from commit to every screen."""
-    from django.db import connections
-
-    from smartgov.audit.services import record
-    from smartgov.core.benchhttp import database_url, free_port
-    from smartgov.core.processes import child_env
-    from smartgov.onestop import bench as onestop_bench
-
     sessions = [onestop_bench._session(leader) for _ in range(clients)]
     port = free_port()
     env = child_env({"DATABASE_URL": database_url(), "SMARTGOV_VAR_DIR": str(settings.VAR_DIR),
@@ -134,10 +133,6 @@ def _live(leader, clients: int, progress) -> dict:
 
 
 def run(*, progress, cases: int = 100_000, clients: int | None = None, **_) -> dict:
-    import secrets
-
-    from smartgov.onestop import bench as onestop_bench  # its loader: benchmark data only
-
     depts, items, citizens, _officer = onestop_bench._setup()
     rate, _numbers, _names = onestop_bench._bulk_cases(cases, items, citizens, progress)
     leader = create_user(actor=system_actor("overview.bench"), username=f"bench_leader_{secrets.token_hex(3)}", password=None,
@@ -166,7 +161,6 @@ def run(*, progress, cases: int = 100_000, clients: int | None = None, **_) -> d
            "per_app_p99_ms": {k: _p(v, 0.99) for k, v in per_app.items()}}
     if clients != 0:
         out.update(_live(leader, clients or 500, progress))
-    from django.db import connection
 
     out["database"] = connection.vendor
     return out

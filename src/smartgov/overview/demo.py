@@ -4,6 +4,10 @@ departments the region map is drawn for (the demo GeoJSON has 东城区 330102 a
 
 from django.conf import settings
 
+from smartgov.accounts.models import Department, User
+from smartgov.accounts.services import create_user, update_department
+from smartgov.core.permissions import system_actor
+
 LEADERS = [  # (username, name, role, department code)
     ("province_leader", "刘振华", "supervisor", "SF-ZWJ"),
     ("dc_leader", "吴晓东", "dept_admin", "DC-SPJ"),
@@ -13,10 +17,6 @@ REGION_CODES = {"SF-ZWJ": "330000", "SFC-ZWJ": "330100", "DC-SPJ": "330102", "XC
 
 
 def load_demo(*, stdout) -> None:
-    from smartgov.accounts.models import Department, User
-    from smartgov.accounts.services import create_user
-    from smartgov.core.permissions import system_actor
-
     password = settings.DEMO_PASSWORD
     actor = system_actor("demo")
     made = 0
@@ -26,7 +26,6 @@ def load_demo(*, stdout) -> None:
             continue
         create_user(actor=actor, username=username, password=password, role=role, name=name, department=dept)
         made += 1
-    from smartgov.accounts.services import update_department
 
     coded = 0
     for code, region in REGION_CODES.items():

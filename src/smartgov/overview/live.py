@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from smartgov.accounts.models import Department
 from smartgov.core.permissions import system_actor
 
 from . import selectors
@@ -56,8 +57,6 @@ class Subscriber:
 
 def _compute(department_id: int, user_ids: list[int]) -> tuple[bytes, dict, dict[int, set[str]]]:
     """The department's picture with every alert, and each watching leader's acknowledged keys (two lookups)."""
-    from smartgov.accounts.models import Department
-
     close_old_connections()
     try:
         dept = Department.objects.get(pk=department_id)

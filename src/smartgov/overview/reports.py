@@ -6,6 +6,19 @@ and sending are in ``services`` and ``tasks``."""
 import datetime
 import io
 
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
+from openpyxl.styles import Font
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.colors import HexColor
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
 from smartgov.core.pdf import CJK, register_cjk_font
 
 PERIOD_NAMES = {"week": "周报", "month": "月报"}
@@ -80,11 +93,6 @@ def title_of(department_name: str, period: str, start: datetime.date, end: datet
 
 
 def _chart(dates: list[str], lines: list[tuple[str, list]], width: float, height: float):
-    from reportlab.graphics.charts.legends import Legend
-    from reportlab.graphics.charts.linecharts import HorizontalLineChart
-    from reportlab.graphics.shapes import Drawing
-    from reportlab.lib.colors import HexColor
-
     drawing = Drawing(width, height)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 40, 50, width - 60, height - 70
@@ -111,12 +119,6 @@ def _chart(dates: list[str], lines: list[tuple[str, list]], width: float, height
 
 
 def render_pdf(*, title: str, department_name: str, generated_at: datetime.datetime, snapshot: dict) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
     register_cjk_font()
     h1 = ParagraphStyle("h1", fontName=CJK, fontSize=16, leading=22, spaceAfter=6)
     h2 = ParagraphStyle("h2", fontName=CJK, fontSize=12, leading=18, spaceBefore=10, spaceAfter=4)
@@ -163,10 +165,6 @@ def render_pdf(*, title: str, department_name: str, generated_at: datetime.datet
 
 
 def render_xlsx(*, title: str, department_name: str, generated_at: datetime.datetime, snapshot: dict) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.chart import LineChart, Reference
-    from openpyxl.styles import Font
-
     wb = Workbook()
     ws = wb.active
     ws.title = "指标"

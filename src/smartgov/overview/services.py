@@ -11,8 +11,9 @@ from smartgov.accounts.models import Department, User
 from smartgov.audit.services import record
 from smartgov.core.errors import InvalidInput
 from smartgov.core.permissions import Role, require
+from smartgov.onestop import notify  # the platform's notification senders (inbox + SMARTGOV_NOTIFY_SENDERS)
 
-from . import reports
+from . import reports, selectors
 from .models import Acknowledgement, Report
 from .registry import providers
 
@@ -62,8 +63,6 @@ def generate_report(*, actor, department: Department, period: str, today: dateti
     Idempotent: a report already kept for that department and period is returned as is (``created`` False).
     The figures are those the apps publish at generation time — the scheduled job runs right after the period
     ends, so they are the figures at its close, with the last 7 days as the trend."""
-    from . import selectors
-
     require(actor, "overview.report")
     if period not in reports.PERIOD_NAMES:
         raise InvalidInput("周期只能是 week 或 month", code="invalid_period", detail={"period": period})
@@ -86,8 +85,6 @@ def generate_report(*, actor, department: Department, period: str, today: dateti
            changes={"period": period, "start": start.isoformat(), "end": end.isoformat(),
                     "pdf_bytes": len(pdf), "xlsx_bytes": len(xlsx)})
     if send:
-        from smartgov.onestop import notify  # the platform's notification senders (inbox + SMARTGOV_NOTIFY_SENDERS)
-
         link = reverse("overview:reports")
         for leader in leaders_of(department):
             notify.send(user=leader, title=f"{title}已生成",

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from smartgov.audit.services import record
 from smartgov.core.errors import DomainError, NotFound
 
-from . import selectors, services
+from . import live, selectors, services
 
 KEEPALIVE_S = 15.0
 
@@ -105,7 +105,6 @@ def stream(request):
     dept = selectors.department_for(request.user, _department_id(request))
     user = request.user
     if isinstance(request, ASGIRequest):  # one computation per department, shared by every screen (live.py)
-        from . import live
 
         figures, first = _compute(user, dept)  # permission and scope checked before the stream opens
         body = live.stream(user.pk, dept.pk, first, figures)

@@ -23,16 +23,21 @@ from datetime import UTC, datetime, timedelta
 import orjson
 from django.db import connection
 
+from smartgov.accounts.models import Level
+from smartgov.accounts.services import create_department
+from smartgov.core.permissions import system_actor
 from smartgov.iot import loadtest
+from smartgov.iot.models import Alarm, Telemetry
 from smartgov.iot.readings import telemetry_topic
+
+from . import services
+from .simulate import ensure_park, messages
 
 BUILDINGS, FLOORS, UNITS = 50, 10, 10
 
 
 def _raw_load(batch: int) -> tuple[float, int]:
     """The stored telemetry copied into an identical empty table, ``batch`` rows per transaction."""
-    from smartgov.iot.models import Telemetry
-
     def as_text(row):  # jsonb comes back decoded; COPY wants its text
         d, ts, rc, data = row
         return (d, ts, rc, data if isinstance(data, str) else orjson.dumps(data).decode())
@@ -49,14 +54,6 @@ def _p(values: list[float], q: float) -> float:
 
 
 def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
-    from smartgov.accounts.models import Level
-    from smartgov.accounts.services import create_department
-    from smartgov.core.permissions import system_actor
-    from smartgov.iot.models import Alarm, Telemetry
-
-    from . import services
-    from .simulate import ensure_park, messages
-
     actor = system_actor("bench.park")
     dept = create_department(actor=actor, name="基准测试园区管委会", code=f"BENCH-{uuid.uuid4().hex[:6]}",
                              level=Level.CITY)

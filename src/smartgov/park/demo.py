@@ -8,8 +8,17 @@ from datetime import date
 
 from django.conf import settings
 
+from smartgov.accounts.models import Department, Level, User
+from smartgov.accounts.services import create_department, create_user
 from smartgov.core.permissions import Role, system_actor
 from smartgov.core.validators import org_code_check_char, uscc_check_char
+from smartgov.identity.models import Enterprise as Registered
+from smartgov.identity.services import register_enterprise
+
+from . import selectors, services
+from .models import Lease, Unit
+from .service_items import leased_units, unit_label
+from .simulate import ensure_park
 
 ACTOR = system_actor("demo")
 DEPARTMENT = ("SFC-YQ", "示范市高新技术产业园区管委会")
@@ -44,13 +53,6 @@ def _dept_uscc() -> str:
 def _enterprise_services(park, tenants, stdout) -> str:
     """The 企业服务 items, zhangsan as the first tenant's legal representative in the register, a repair and a
     policy application of that tenant, and a renewal case of the second tenant's lease."""
-    from smartgov.accounts.models import Department, User
-    from smartgov.identity.models import Enterprise as Registered
-    from smartgov.identity.services import register_enterprise
-
-    from . import selectors, services
-    from .service_items import leased_units, unit_label
-
     if not park.department.uscc:
         return "（运营单位没有统一社会信用代码，未开通企业服务事项）"
     services.publish_service_items(actor=ACTOR, park=park)
@@ -74,13 +76,6 @@ def _enterprise_services(park, tenants, stdout) -> str:
 
 
 def load_demo(*, stdout) -> None:
-    from smartgov.accounts.models import Department, Level, User
-    from smartgov.accounts.services import create_department, create_user
-
-    from . import services
-    from .models import Lease, Unit
-    from .simulate import ensure_park
-
     dept = Department.objects.filter(code=DEPARTMENT[0]).first()
     if dept is None:
         parent = Department.objects.filter(code="SFC-ZWJ").first()

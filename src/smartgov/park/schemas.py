@@ -6,8 +6,12 @@ from decimal import Decimal
 from ninja import Schema
 
 from smartgov.core.masking import mask_id_number, mask_name, mask_phone
+from smartgov.onestop.selectors import sla_colour
+from smartgov.workflow.selectors import colour
 
 from .passes import pass_token
+from .selectors import lease_change_steps
+from .service_items import KIND_LABELS, KIND_OF_CODE, summary
 
 
 class ParkOut(Schema):
@@ -330,8 +334,6 @@ class LeaseChangeOut(Schema):
 
     @staticmethod
     def resolve_colour(obj):
-        from smartgov.workflow.selectors import colour
-
         return colour(obj.instance)
 
 
@@ -340,8 +342,6 @@ class LeaseChangeDetailOut(LeaseChangeOut):
 
     @staticmethod
     def resolve_steps(obj):
-        from .selectors import lease_change_steps
-
         return [{"step": t.step_key, "name": t.name, "status": t.status, "outcome": t.outcome, "opinion": t.opinion,
                  "due_on": t.due_on, "completed_at": t.completed_at} for t in lease_change_steps(obj)]
 
@@ -370,14 +370,10 @@ class ServiceCaseOut(Schema):
 
     @staticmethod
     def resolve_kind(obj):
-        from .service_items import KIND_OF_CODE
-
         return KIND_OF_CODE.get(obj.item.basic_code, "")
 
     @staticmethod
     def resolve_kind_label(obj):
-        from .service_items import KIND_LABELS, KIND_OF_CODE
-
         return KIND_LABELS.get(KIND_OF_CODE.get(obj.item.basic_code, ""), "")
 
     @staticmethod
@@ -394,8 +390,6 @@ class ServiceCaseOut(Schema):
 
     @staticmethod
     def resolve_summary(obj):
-        from .service_items import summary
-
         return summary(obj.form_data)
 
     @staticmethod
@@ -404,8 +398,6 @@ class ServiceCaseOut(Schema):
 
     @staticmethod
     def resolve_colour(obj):
-        from smartgov.onestop.selectors import sla_colour
-
         return sla_colour(obj)
 
     @staticmethod

@@ -9,17 +9,22 @@ from django.utils import timezone
 
 from smartgov.core.errors import NotFound
 from smartgov.core.indicators import alert as core_alert
-from smartgov.core.indicators import check_scope, indicator, marker
+from smartgov.core.indicators import check_scope, day_starts, indicator, marker
 from smartgov.core.permissions import require, scope
+from smartgov.iot import selectors as iot_selectors
 from smartgov.iot.models import OPEN_STATUSES, Alarm, Device
+from smartgov.onestop import selectors as onestop_selectors
 
 from . import billing
+from .energy import ENERGY_KEY
 from .industry import section_name
 from .models import (
     Bill,
     BillStatus,
     EnergyAnomaly,
+    EnergyStatement,
     Enterprise,
+    EnterpriseReport,
     Lease,
     LeaseChange,
     LeaseChangeStatus,
@@ -30,6 +35,7 @@ from .models import (
     Visit,
     VisitStatus,
 )
+from .service_items import BASIC_CODES
 
 
 def parks_for(user):
@@ -99,10 +105,6 @@ def lease_change_steps(change: LeaseChange) -> list:
 def service_cases(user, park: Park):
     """企业服务 cases (报修、政策申报、投诉) of one park: the one-stop cases of the operator's park service
     items whose form names this park, as the one-stop service lets ``user`` see them."""
-    from smartgov.onestop import selectors as onestop_selectors
-
-    from .service_items import BASIC_CODES
-
     require(user, "park.view", department=park.department, hide=True)
     return onestop_selectors.item_cases(user, basic_codes=BASIC_CODES, department=park.department,
                                         form_equals={"park": park.code})
@@ -111,8 +113,6 @@ def service_cases(user, park: Park):
 def resident_enterprises_for(user) -> list[Enterprise]:
     """The resident enterprises ``user`` may act for: those whose register record (same USCC) has ``user`` as
     its legal representative (the one-stop service's rule for applying in an enterprise's name)."""
-    from smartgov.onestop import selectors as onestop_selectors
-
     usccs = [e.uscc for e in onestop_selectors.represented_enterprises(user)]
     if not usccs:
         return []
@@ -128,10 +128,6 @@ def get_resident_enterprise_for(user, enterprise_id: int) -> Enterprise:
 
 def my_service_cases(user):
     """The applicant's own 企业服务 cases (every park), newest first (applicants see only their own cases)."""
-    from smartgov.onestop import selectors as onestop_selectors
-
-    from .service_items import BASIC_CODES
-
     require(user, "onestop.apply")
     return onestop_selectors.item_cases(user, basic_codes=BASIC_CODES)
 
@@ -183,16 +179,12 @@ def floor_plan(floor) -> dict:
 
 
 def output_trend(park: Park) -> list[dict]:
-    from .models import EnterpriseReport
-
     rows = (EnterpriseReport.objects.filter(enterprise__park=park).values("year")
             .annotate(output=Sum("output"), tax=Sum("tax")).order_by("year"))
     return [{"year": r["year"], "output": float(r["output"]), "tax": float(r["tax"])} for r in rows]
 
 
 def energy_by_enterprise(park: Park, month: date) -> list[dict]:
-    from .models import EnergyStatement
-
     return [{"name": s.enterprise.name, "kwh": float(s.kwh), "amount": float(s.amount)}
             for s in EnergyStatement.objects.filter(enterprise__park=park, month=month).select_related("enterprise")]
 
@@ -256,11 +248,6 @@ def indicators(*, actor, department) -> list[dict]:
     """园区 figures of ``department`` and below for the city overview (docs/overview.md): occupancy of the
     parks' leasable area, resident enterprises, open device alarms, and today's energy — what the parks' meters
     (``totalActiveEnergyImport``) counted since local midnight, with yesterday, last week and 7 days (4 queries)."""
-    from smartgov.core.indicators import day_starts
-    from smartgov.iot import selectors as iot_selectors
-
-    from .energy import ENERGY_KEY
-
     check_scope(actor, department)
     bounds = day_starts()
     meters = Device.objects.filter(app="park", kind="meter", department__path__startswith=department.path)

@@ -13,7 +13,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from smartgov.core.permissions import system_actor
+from smartgov.iot.models import Device
+from smartgov.iot.services import provision_devices
 
+from . import services
 from .models import Floor, Park, Unit
 
 ACTOR = system_actor("park.simulate")
@@ -30,11 +33,6 @@ class SimDevice:
 def ensure_park(*, department, code: str, name: str, buildings: int, floors: int = 5, units_per_floor: int = 4,
                 devices_per_unit: int = 2) -> tuple[Park, list[SimDevice]]:
     """The park and its devices, made once (safe to run again): returns the simulated devices."""
-    from smartgov.iot.models import Device
-    from smartgov.iot.services import provision_devices
-
-    from . import services
-
     park = Park.objects.filter(code=code).first() or services.create_park(actor=ACTOR, department=department,
                                                                            code=code, name=name)
     have = {b.code for b in park.buildings.all()}

@@ -13,6 +13,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyotp
+
 from smartgov.core.processes import child_env
 
 DEMO_PASSWORD = "browse-Password-2026"  # noqa: S105 (the scratch demo database of one run)
@@ -67,8 +69,6 @@ TOTP_SECRETS: dict[str, str] = {}  # username → secret bound at the first sign
 def sign_in(page, base: str, username: str) -> None:
     """Sign in as a demo account: citizens at /eid/login/ (ID number, password, the demo-mode code shown
     on the page); staff at /accounts/login/ with TOTP (binding the authenticator the first time)."""
-    import pyotp
-
     if username == "zhangsan":
         page.goto(base + "/eid/login/")
         page.fill("input[name=identifier]", CITIZEN_ID_NUMBER)

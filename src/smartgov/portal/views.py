@@ -10,6 +10,12 @@ from django.utils.translation import gettext_noop
 
 from smartgov.accounts.selectors import departments_for
 from smartgov.core.permissions import has_perm
+from smartgov.eid.selectors import eid_summary, messages_for
+from smartgov.eid.services import mark_messages_read
+from smartgov.licences.selectors import wallet_for
+from smartgov.onestop import notify
+from smartgov.onestop.selectors import applicant_home_cases, case_queue, notifications_for, sla_colour
+from smartgov.park.selectors import resident_enterprises_for
 
 from .services_catalog import PLATFORM_SERVICES
 
@@ -66,10 +72,6 @@ def citizen_home(request):
     user = request.user
     if user.is_staff_role:
         return redirect("portal:workbench")
-    from smartgov.eid.selectors import eid_summary
-    from smartgov.licences.selectors import wallet_for
-    from smartgov.onestop.selectors import applicant_home_cases
-    from smartgov.park.selectors import resident_enterprises_for
 
     cases = applicant_home_cases(user, limit=8)
     return render(request, "portal/citizen.html", {
@@ -84,9 +86,6 @@ def citizen_home(request):
 def inbox_messages(user) -> list[dict]:
     """Every message to the user, newest first, in one list: case notices (onestop) and the EID
     authority's messages (one-time codes, credential notices)."""
-    from smartgov.eid.selectors import messages_for
-    from smartgov.onestop.selectors import notifications_for
-
     rows = [{"kind": "case", "id": n.pk, "title": n.title, "body": n.body, "at": n.created_at,
              "read": n.read_at is not None, "case": n.application.number if n.application_id else ""}
             for n in notifications_for(user)[:300]]
@@ -97,9 +96,6 @@ def inbox_messages(user) -> list[dict]:
 
 
 def unread_count(user) -> int:
-    from smartgov.eid.selectors import messages_for
-    from smartgov.onestop.selectors import notifications_for
-
     return notifications_for(user).filter(read_at=None).count() + messages_for(user).filter(read_at=None).count()
 
 
@@ -108,9 +104,6 @@ def inbox(request):
     """消息: the one inbox — progress and supplement notices, results, one-time codes; newest first."""
     user = request.user
     if request.method == "POST":
-        from smartgov.eid.services import mark_messages_read
-        from smartgov.onestop import notify
-
         picked = request.POST.getlist("id")  # "case:12" / "eid:7"; none: everything
         case_ids = [int(v[5:]) for v in picked if v.startswith("case:") and v[5:].isdigit()]
         eid_ids = [int(v[4:]) for v in picked if v.startswith("eid:") and v[4:].isdigit()]
@@ -130,7 +123,6 @@ def workbench(request):
         return redirect("portal:mine")
     depts = departments_for(user).select_related("parent")[:50]
     links = [s for s in visible_services(user) if s[5]]
-    from smartgov.onestop.selectors import case_queue, sla_colour
 
     queue = list(case_queue(user)[:10]) if has_perm(user, "onestop.view_case") else []
     for case in queue:

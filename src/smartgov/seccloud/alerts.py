@@ -6,7 +6,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 
-from smartgov.core.permissions import Role
+from smartgov.accounts.selectors import users_for
+from smartgov.core.permissions import Role, system_actor
+from smartgov.onestop import notify
 
 from . import detection, normalize
 from .models import Alert, Incident, IncidentEntry, Rule, Signal, Source
@@ -128,10 +130,6 @@ def group_into_incident(*, actor, alert: Alert) -> Incident:
 def notify_incident(incident_pk: int) -> None:
     """Tell the security administrators through the platform's notification senders (inbox + any
     configured SMS/e-mail gateway). A failing sender never undoes the incident."""
-    from smartgov.accounts.selectors import users_for
-    from smartgov.core.permissions import system_actor
-    from smartgov.onestop import notify
-
     incident = Incident.objects.filter(pk=incident_pk).first()
     if incident is None:
         return

@@ -6,6 +6,8 @@ import base64
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from smartgov.accounts.models import Department
+from smartgov.accounts.selectors import published_public_keys
 from smartgov.core.errors import InvalidInput, NotAuthenticated, NotFound
 from smartgov.core.pagination import PageNumber
 from smartgov.core.permissions import require, system_actor
@@ -65,8 +67,6 @@ def list_sources(request):
 
 @router.post("/sources", response={201: SourceCreated}, summary="登记日志源（HTTP令牌仅显示一次）")
 def create_source(request, payload: SourceIn):
-    from smartgov.accounts.models import Department
-
     dept = Department.objects.filter(pk=payload.department_id).first()
     if dept is None:
         raise NotFound("部门不存在", code="department_not_found")
@@ -146,7 +146,5 @@ def leaf(request, seq: int):
 
 @router.get("/keys/public", response=list[PublicKeyOut], auth=None, summary="部门SM2签名公钥（公开）")
 def public_keys(request):
-    from smartgov.accounts.selectors import published_public_keys
-
     return [{"key_id": k.key_id, "department": k.department.name, "department_code": k.department.code,
              "public_pem": k.public_pem, "active": k.active} for k in published_public_keys()]

@@ -27,10 +27,12 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 from django.db import connection, transaction
 
+from smartgov.accounts.services import create_department
 from smartgov.core import merkle
 from smartgov.core.benchhttp import database_url, free_port, server
 from smartgov.core.permissions import system_actor
@@ -45,10 +47,6 @@ SCAN_PATHS = [".env", ".git/config", "wp-login.php", "phpmyadmin/", "actuator/en
 
 
 def _setup():
-    from pathlib import Path
-
-    from smartgov.accounts.services import create_department
-
     dept = create_department(actor=ACTOR, name="基准测试局", code="BENCH-SEC", level="city")
     text = (Path(__file__).parent / "rules" / "pack.yml").read_text()
     services.upload_rules(actor=ACTOR, yaml_text=text, builtin=True)

@@ -5,6 +5,13 @@ a day of web, SSH and sudo lines with a scanner and a brute-force burst (alerts 
 signed tree head, a data key and a self-check."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from smartgov.accounts.models import Department
+from smartgov.core.permissions import system_actor
+
+from . import ingest, kms, selfcheck, services
+from .models import Source
 
 
 def _lines(now: datetime) -> list[str]:
@@ -29,14 +36,6 @@ def _lines(now: datetime) -> list[str]:
 
 
 def load_demo(*, stdout) -> None:
-    from pathlib import Path
-
-    from smartgov.accounts.models import Department
-    from smartgov.core.permissions import system_actor
-
-    from . import ingest, kms, selfcheck, services
-    from .models import Source
-
     actor = system_actor("demo")
     bureau = Department.objects.filter(code="SFC-ZWJ").first()
     if bureau is None:

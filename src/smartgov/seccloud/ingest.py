@@ -16,7 +16,7 @@ from django.db.models import F
 
 from smartgov.core import merkle
 
-from . import detection, normalize, store
+from . import alerts, detection, normalize, store
 from .models import Event, LogHead, Quarantine, Rule, Source
 from .syslog import SyslogError, parse
 
@@ -104,8 +104,6 @@ def ingest(*, actor, source: Source, lines: list[str], kind: str, transport: str
 @transaction.atomic
 def store_events(*, actor, source: Source, events: list[dict], bad: list, transport: str, peer: str = "",
                  received: int | None = None, now: datetime | None = None) -> dict:
-    from . import alerts
-
     now = now or datetime.now(UTC)
     pack = rule_pack()
     quarantined = [Quarantine(at=now, source=source, transport=transport, peer=peer[:64], reason=reason,

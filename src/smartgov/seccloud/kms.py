@@ -16,6 +16,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from smartgov.accounts.models import Department
 from smartgov.audit.services import record
 from smartgov.core.crypto import keys
 from smartgov.core.crypto.sm4 import SM4DecryptionError, sm4_gcm_decrypt, sm4_gcm_encrypt
@@ -44,7 +45,6 @@ def create_data_key(*, actor, department) -> DataKey:
     """The department's first data key, or its next version (rotation): the old one is retired but
     kept for decrypting what it encrypted."""
     require(actor, "seccloud.manage_keys")
-    from smartgov.accounts.models import Department
 
     Department.objects.select_for_update().filter(pk=department.pk).first()  # one rotation at a time
     current = DataKey.objects.filter(department=department).order_by("-version").first()

@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 
 from django.db import close_old_connections
+from django.utils import timezone
 
 from smartgov.core.permissions import system_actor
 
@@ -62,8 +63,6 @@ class Collector:
 
 
 def _now():
-    from django.utils import timezone
-
     return timezone.now()
 
 

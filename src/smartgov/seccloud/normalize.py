@@ -4,8 +4,10 @@ user, address and action out of free text, as Wazuh's decoders do."""
 
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import orjson
+from django.conf import settings
 
 from .syslog import SyslogError
 
@@ -94,10 +96,6 @@ def from_json_line(line: str, *, now: datetime) -> dict:
 
 
 def _local_zone():
-    from zoneinfo import ZoneInfo
-
-    from django.conf import settings
-
     return ZoneInfo(settings.TIME_ZONE)
 
 

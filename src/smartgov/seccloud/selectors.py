@@ -2,9 +2,12 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 
+from smartgov.audit.selectors import latest_verification
 from smartgov.core.errors import NotFound
 from smartgov.core.indicators import alert, check_scope, daily_counts, day_starts, indicator, series_of
 from smartgov.core.permissions import require, scope
@@ -172,11 +175,6 @@ def audit_chain_indicator(department) -> dict:
     re-hashing millions of entries on each look at a screen is not affordable. The chain is the platform's, not a
     department's: every scope shows the same status. ``value`` is 1 (verified), 0 (failed) or None (never
     verified); a verification older than twice ``AUDIT_VERIFY_SECONDS`` shows as overdue (one query)."""
-    from django.conf import settings
-    from django.utils import timezone
-
-    from smartgov.audit.selectors import latest_verification
-
     v = latest_verification()
     common = {"app": "seccloud", "key": "audit_chain", "name": "审计链状态", "name_en": "Audit chain", "unit": "",
               "department": department, "url": reverse("seccloud:self_check")}
@@ -197,8 +195,6 @@ def audit_chain_indicator(department) -> dict:
 def alerts(*, actor, department, limit: int = 20) -> list[dict]:
     """Open incidents of high or critical severity of ``department`` and below, newest first, and — on every
     scope — the latest kept verification of the platform's audit trail when it failed (two queries)."""
-    from smartgov.audit.selectors import latest_verification
-
     check_scope(actor, department)
     rows = (Incident.objects.filter(department__path__startswith=department.path, severity__in=ALERTING_LEVELS)
             .exclude(status=Incident.Status.CLOSED).select_related("department").order_by("-created_at")[:limit])

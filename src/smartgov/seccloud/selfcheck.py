@@ -7,16 +7,30 @@ clauses, answered by the department). The score is the share of items met.
 
 import io
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 
+from smartgov.accounts.selectors import users_for
+from smartgov.audit import services as audit_services
 from smartgov.audit.services import record
+from smartgov.core import permissions
+from smartgov.core.crypto import keys
+from smartgov.core.crypto.kat import run_selftest
 from smartgov.core.errors import InvalidInput
-from smartgov.core.permissions import require
+from smartgov.core.fields import EncryptedField
+from smartgov.core.pdf import CJK, register_cjk_font, wrap_text
+from smartgov.core.permissions import ADMIN_TRIAD, STAFF_ROLES, require, system_actor
 
-from .models import SelfCheck
+from . import ingest, services
+from .models import SelfCheck, TreeHead
+from .store import head
 
 
 @dataclass
@@ -29,9 +43,6 @@ class Item:
 
 
 def _two_factor() -> Item:
-    from smartgov.accounts.selectors import users_for
-    from smartgov.core.permissions import STAFF_ROLES, system_actor
-
     staff = users_for(system_actor("seccloud.selfcheck")).filter(role__in=list(STAFF_ROLES), is_active=True)
     used = staff.exclude(last_login=None)
     missing = list(used.filter(totp_confirmed_at=None).values_list("username", flat=True)[:10])
@@ -67,8 +78,6 @@ def _retention() -> Item:
 
 
 def _audit_chain(actor) -> Item:
-    from smartgov.audit import services as audit_services
-
     result = audit_services.verify_and_keep(actor=actor, workers=1)  # kept: the overview shows the latest
     problems = "；".join(result.problems[:3])
     return Item("audit_chain", "GB/T 22239 8.1.4.3 c); GB/T 39786 9.2", "审计记录完整性（SM3链与SM2签名检查点）",
@@ -76,11 +85,6 @@ def _audit_chain(actor) -> Item:
 
 
 def _personal_data() -> Item:
-    from django.apps import apps
-
-    from smartgov.core.crypto import keys
-    from smartgov.core.fields import EncryptedField
-
     fields = [f"{m._meta.label}.{f.name}" for m in apps.get_models() for f in m._meta.fields
               if isinstance(f, EncryptedField)]
     try:
@@ -94,10 +98,6 @@ def _personal_data() -> Item:
 
 
 def _triad() -> Item:
-    from smartgov.accounts.selectors import users_for
-    from smartgov.core import permissions
-    from smartgov.core.permissions import ADMIN_TRIAD, system_actor
-
     users = users_for(system_actor("seccloud.selfcheck")).filter(is_active=True)
     present = {r: users.filter(role=r).count() for r in ADMIN_TRIAD}
     # reading and verifying may be shared (the auditor reads what the others do); powers may not
@@ -125,8 +125,6 @@ def _tls() -> Item:
 
 
 def _crypto_selftest() -> Item:
-    from smartgov.core.crypto.kat import run_selftest
-
     results = run_selftest()
     bad = [name for name, ok, _ in results if not ok]
     return Item("crypto_kat", "GB/T 39786 (密码算法合规)", "SM2/SM3/SM4 标准测试向量自检", not bad,
@@ -134,9 +132,6 @@ def _crypto_selftest() -> Item:
 
 
 def _tree_heads() -> Item:
-    from .models import TreeHead
-    from .store import head
-
     size, _ = head()
     latest = TreeHead.objects.first()
     age = (timezone.now().timestamp() * 1000 - latest.timestamp_ms) / 1000 if latest else None
@@ -182,10 +177,6 @@ def run_self_check(*, actor) -> SelfCheck:
 
 def _report_audit_failure(actor) -> None:
     """An audit-chain verification failure becomes an event of the platform source (rule: critical)."""
-    from datetime import UTC, datetime
-
-    from . import ingest, services
-
     ev = {"at": datetime.now(UTC), "host": settings.SECCLOUD_PLATFORM_HOST, "app": "smartgov", "severity": 2,
           "user": _name(actor), "src_ip": "", "action": "audit.verify.failed", "outcome": "failure",
           "message": "audit trail verification failed", "raw": "audit.verify.failed", "extra": {}}
@@ -217,12 +208,6 @@ def _name(actor) -> str:
 
 def render_pdf(check: SelfCheck) -> bytes:
     """The self-check report: A4, score, every item with its clause, result and evidence."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.pdfgen.canvas import Canvas
-
-    from smartgov.core.pdf import CJK, register_cjk_font, wrap_text
-
     register_cjk_font()
     font = CJK
     buf = io.BytesIO()

@@ -4,17 +4,20 @@ trail import, signed tree heads. Keyword-only arguments, ``actor=``, atomic, aud
 import secrets
 from datetime import UTC, date, datetime, timedelta
 
+import yaml as pyyaml
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from smartgov.accounts.models import Department
+from smartgov.audit import selectors as audit_selectors
 from smartgov.audit.services import record
 from smartgov.core import partitions
 from smartgov.core.crypto.sm3 import sm3_hex
-from smartgov.core.errors import Conflict, InvalidInput, NotFound
+from smartgov.core.errors import Conflict, InvalidInput, NotFound, validated
 from smartgov.core.permissions import require
 
-from . import detection, ingest, store
+from . import alerts, detection, ingest, normalize, selectors, store
 from .models import Event, Incident, IncidentEntry, Quarantine, Rule, Signal, Source
 
 TOKEN_PREFIX = "sgl_"  # noqa: S105 — a prefix, not a secret
@@ -41,7 +44,6 @@ def register_source(*, actor, department, name: str, kind: str, address: str | N
     token = TOKEN_PREFIX + secrets.token_urlsafe(24) if kind == Source.Kind.HTTP else ""
     source = Source(department=department, name=name, kind=kind, address=address or None,
                     token_hash=sm3_hex(token.encode()) if token else "")
-    from smartgov.core.errors import validated
 
     validated(source)
     source.save()
@@ -68,8 +70,6 @@ def set_source_active(*, actor, source: Source, active: bool) -> Source:
 
 def platform_source() -> Source:
     """The platform's own source (audit trail and sign-ins), owned by the root department."""
-    from smartgov.accounts.models import Department
-
     src = Source.objects.filter(kind=Source.Kind.PLATFORM).first()
     if src is None:
         root = Department.objects.filter(parent=None).order_by("pk").first()
@@ -86,8 +86,6 @@ def import_audit_trail(*, actor, limit: int = 5000) -> int:
     """Collect new audit-trail entries (read through audit's selectors) as events of the platform
     source: every sign-in, role change, export, verification. Safe to re-run: continues after the last
     imported sequence number."""
-    from smartgov.audit import selectors as audit_selectors
-
     require(actor, "seccloud.manage_rule")
     source = platform_source()
     last = (Event.objects.filter(source=source).order_by("-seq").values_list("extra", flat=True).first() or {})
@@ -155,7 +153,6 @@ def upload_rules(*, actor, yaml_text: str, builtin: bool = False, enabled: bool 
     """Add or replace Sigma rules (one or more YAML documents), each parsed by pySigma and compiled
     before anything is stored; a rule that does not compile changes nothing."""
     require(actor, "seccloud.manage_rule")
-    import yaml as pyyaml
 
     try:
         docs = [d for d in pyyaml.safe_load_all(yaml_text) if d]
@@ -199,8 +196,6 @@ def set_rule_enabled(*, actor, rule: Rule, enabled: bool) -> Rule:
 
 def dry_run_rule(*, actor, rule: Rule, limit: int = 10000) -> dict:
     """Run one rule over the newest stored events (not creating alerts): how many match, and which."""
-    from . import normalize, selectors
-
     require(actor, "seccloud.manage_rule")
     compiled = [detection.compile_rule(r) for r in detection.load_rules(rule.yaml)]
     detections = [c for c in compiled if c.kind == "detection"]
@@ -221,8 +216,6 @@ def dry_run_rule(*, actor, rule: Rule, limit: int = 10000) -> dict:
 def run_rules_over_history(*, actor, since: datetime, until: datetime | None = None) -> dict:
     """Evaluate the enabled pack over stored events in time order (hunting, or after adding a rule):
     alerts and correlation windows as if the events were arriving now."""
-    from . import alerts, normalize, selectors
-
     require(actor, "seccloud.manage_rule")
     pack = ingest.rule_pack(fresh=True)
     qs = Event.objects.filter(at__gte=since).select_related("source")

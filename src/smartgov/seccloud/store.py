@@ -7,9 +7,11 @@ inclusion or consistency proof reads one or two tiles per stratum (4 strata cove
 """
 
 from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from smartgov.core import merkle
 from smartgov.core.crypto.sm2 import SM2PrivateKey, SM2PublicKey
@@ -102,7 +104,6 @@ class TileReader:
         want -= self.cache.keys()
         if not want:
             return
-        from django.db.models import Q
 
         q = Q()
         for s, j in want:
@@ -166,8 +167,6 @@ def sth_message(size: int, root_hex: str, timestamp_ms: int) -> bytes:
 
 
 def log_signing_key() -> SM2PrivateKey:
-    from pathlib import Path
-
     return SM2PrivateKey.from_pem(Path(settings.SIGNING_KEY_FILE).read_bytes())
 
 

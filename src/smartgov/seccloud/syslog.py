@@ -8,7 +8,7 @@ grammar below follows RFC 5424 §6 clause by clause and is property-tested (test
 """
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 MAX_LINE = 8192  # RFC 5424 §6.1: receivers SHOULD accept 2048 octets; we take more, and refuse beyond
 
@@ -111,8 +111,6 @@ def _timestamp_5424(ts: str) -> datetime:
 
 
 def _offset(tz: str):
-    from datetime import timezone
-
     sign = -1 if tz[0] == "-" else 1
     hours, minutes = int(tz[1:3]), int(tz[4:6])
     if hours > 23 or minutes > 59:

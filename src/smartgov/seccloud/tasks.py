@@ -5,27 +5,23 @@ from django.tasks import task
 from smartgov.core.permissions import system_actor
 from smartgov.core.tasks import register_periodic, schedule_next
 
+from . import services
+
 
 @task
 def sign_seccloud_tree_head():
-    from . import services
-
     schedule_next(sign_seccloud_tree_head, 60)
     return services.sign_tree_head(actor=system_actor("seccloud.sth"))
 
 
 @task
 def import_platform_audit():
-    from . import services
-
     schedule_next(import_platform_audit, 30)
     return services.import_audit_trail(actor=system_actor("seccloud.audit_import"))
 
 
 @task
 def expire_seccloud_events():
-    from . import services
-
     schedule_next(expire_seccloud_events, 3600)
     return services.expire_events(actor=system_actor("seccloud.retention"))
 

@@ -10,11 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
 
+from smartgov.accounts.models import Department, User
+from smartgov.accounts.selectors import published_public_keys
 from smartgov.core.errors import DomainError, InvalidInput
-from smartgov.core.permissions import has_perm, require
+from smartgov.core.permissions import ADMIN_TRIAD, has_perm, require
 
-from . import selectors, services
+from . import kms, selectors, selfcheck, services
 from .models import Incident, Source
 
 EXPORT_LIMIT = 100_000
@@ -66,8 +69,6 @@ def export_events(request):
     rows = ([e.seq, e.at.isoformat(), e.source.name, e.host, e.app, e.severity, e.user, e.src_ip, e.action,
              e.outcome, e.message] for e in qs.iterator(chunk_size=2000))
     if request.GET.get("format") == "xlsx":
-        from openpyxl import Workbook
-
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("events")
         ws.append(EXPORT_COLUMNS)
@@ -104,8 +105,6 @@ def quarantine(request):
 
 @login_required
 def sources(request):
-    from smartgov.accounts.models import Department
-
     token = None
     if request.method == "POST":
         try:
@@ -125,9 +124,6 @@ def sources(request):
 
 
 def _departments(user):
-    from smartgov.accounts.models import Department
-    from smartgov.core.permissions import ADMIN_TRIAD
-
     if user.role in ADMIN_TRIAD:
         return Department.objects.all()
     if user.department is None:
@@ -181,8 +177,6 @@ def incidents(request):
 
 @login_required
 def incident(request, incident_id: int):
-    from smartgov.accounts.models import User
-
     inc = selectors.get_incident_for(request.user, incident_id)
     if request.method == "POST":
         op = request.POST.get("op")
@@ -206,14 +200,10 @@ def incident(request, incident_id: int):
 
 @login_required
 def self_check(request):
-    from . import selfcheck
-
     require(request.user, "seccloud.view")
     if request.method == "POST":
         try:
             if request.POST.get("op") == "assess":
-                from smartgov.accounts.models import Department
-
                 dept = Department.objects.filter(pk=request.POST.get("department") or 0).first()
                 if dept is None:
                     raise InvalidInput(_("请选择部门"), code="department_required")
@@ -235,8 +225,6 @@ def self_check(request):
 
 @login_required
 def self_check_pdf(request, check_id: int):
-    from . import selfcheck
-
     check = selectors.get_self_check_for(request.user, check_id)
     resp = HttpResponse(selfcheck.render_pdf(check), content_type="application/pdf")
     resp["Content-Disposition"] = f'attachment; filename="self-check-{check.pk}.pdf"'
@@ -245,14 +233,8 @@ def self_check_pdf(request, check_id: int):
 
 @login_required
 def key_management(request):
-    from smartgov.accounts.selectors import published_public_keys
-
-    from . import kms
-
     require(request.user, "seccloud.view")
     if request.method == "POST":
-        from smartgov.accounts.models import Department
-
         try:
             if request.POST.get("op") == "rewrap":
                 n = kms.rewrap_all(actor=request.user)

@@ -19,7 +19,19 @@ import time
 
 from django.utils import timezone
 
+from smartgov.accounts import services as accounts
+from smartgov.accounts.models import Level, User
 from smartgov.core.permissions import Role, system_actor
+from smartgov.core.validators import id_number_check_char, org_code_check_char, uscc_check_char
+from smartgov.exchange import services as exchange
+from smartgov.identity.services import link_account, register_person
+from smartgov.licences.services import create_licence_type, issue_licence
+from smartgov.onestop import services as onestop
+from smartgov.onestop.models import Application, State
+
+from . import ocr, rules, selectors, services
+from .demo import id_number_born, years_ago
+from .models import InstantRuleVersion
 
 ACTOR = system_actor("bench")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -32,8 +44,6 @@ def _pct(values, p):
 
 
 def eligibility(size: int) -> dict:
-    from . import rules, selectors
-
     rng = random.Random(21)
     today = timezone.localdate()
     start = datetime.date(1920, 1, 1).toordinal()
@@ -57,17 +67,6 @@ def eligibility(size: int) -> dict:
 
 
 def _instant_world(n: int):
-    from smartgov.accounts import services as accounts
-    from smartgov.accounts.models import Level
-    from smartgov.core.validators import org_code_check_char, uscc_check_char
-    from smartgov.exchange import services as exchange
-    from smartgov.identity.services import link_account, register_person
-    from smartgov.licences.services import create_licence_type, issue_licence
-    from smartgov.onestop import services as onestop
-
-    from . import services
-    from .demo import id_number_born, years_ago
-
     def dept(name, code, org):
         body = "11330100" + org + org_code_check_char(org)
         return accounts.create_department(actor=system_actor("smart.bench"), name=name, code=code, level=Level.CITY,
@@ -127,14 +126,6 @@ def _instant_world(n: int):
 
 
 def instant(n: int, progress) -> dict:
-    from smartgov.accounts.models import User
-    from smartgov.exchange import services as exchange
-    from smartgov.onestop import services as onestop
-    from smartgov.onestop.models import Application, State
-
-    from . import rules
-    from .models import InstantRuleVersion
-
     item, users, licence_res = _instant_world(n)
     exchange.seal_all(actor=ACTOR)
     times = []
@@ -167,16 +158,12 @@ def instant(n: int, progress) -> dict:
 
 
 def _random_id(rng) -> tuple[str, str]:
-    from smartgov.core.validators import id_number_check_char
-
     born = datetime.date(1940, 1, 1) + datetime.timedelta(days=rng.randrange(60 * 365))
     first17 = f"{rng.choice(['330102', '330106', '110101', '440305'])}{born:%Y%m%d}{rng.randrange(1000):03d}"
     return first17 + id_number_check_char(first17), born.isoformat()
 
 
 def _random_uscc(rng) -> str:
-    from smartgov.core.validators import org_code_check_char, uscc_check_char
-
     chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     body8 = "MA" + "".join(rng.choice(chars[:10] + "ABCDEFGH") for _ in range(6))
     first17 = "91330100" + body8 + org_code_check_char(body8)
@@ -188,8 +175,6 @@ def _name(rng, n=(1, 2)) -> str:
 
 
 def ocr_accuracy(count: int, progress) -> dict:
-    from . import ocr
-
     rng = random.Random(2026)
     right = total = 0
     page_ms, engine_ms = [], []

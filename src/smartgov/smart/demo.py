@@ -10,9 +10,22 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from smartgov.core.permissions import system_actor
+from smartgov.accounts.models import Department, User
+from smartgov.accounts.services import create_user
+from smartgov.core.permissions import Role, system_actor
 from smartgov.core.validators import id_number_check_char
-from smartgov.exchange.models import Resource
+from smartgov.exchange.models import Agreement, Resource, Subscription
+from smartgov.exchange.services import apply_for_resource, approve_agreement, subscribe
+from smartgov.exchange.services import deliver_due as exchange_deliver_due
+from smartgov.identity.models import Person
+from smartgov.identity.selectors import person_by_id_number
+from smartgov.identity.services import link_account, register_person
+from smartgov.licences.models import Licence, LicenceType
+from smartgov.licences.services import issue_licence
+from smartgov.onestop.models import ServiceItem
+
+from .models import Entitlement, InstantRuleSet
+from .services import publish_entitlement, publish_instant_rules, screen
 
 ACTOR = system_actor("demo")
 ELDER_USERNAME = "wangdaye"
@@ -107,9 +120,6 @@ def years_ago(today: datetime.date, years: int) -> datetime.date:
 
 def ensure_agreements(by_code: dict, plan: dict) -> int:
     """Apply for (and, as the provider, approve) what each consumer needs; returns how many were made."""
-    from smartgov.exchange.models import Agreement, Resource
-    from smartgov.exchange.services import apply_for_resource, approve_agreement
-
     made = 0
     until = timezone.localdate() + datetime.timedelta(days=365)
     for consumer_code, codes in plan.items():
@@ -130,13 +140,6 @@ def ensure_agreements(by_code: dict, plan: dict) -> int:
 
 
 def _people(by_code, today) -> None:
-    from smartgov.accounts.models import User
-    from smartgov.accounts.services import create_user
-    from smartgov.core.permissions import Role
-    from smartgov.identity.models import Person
-    from smartgov.identity.selectors import person_by_id_number
-    from smartgov.identity.services import link_account, register_person
-
     gaj = by_code.get("SFC-GAJ")
     people = [("王大爷", years_ago(today, 80), 11, ELDER_USERNAME), ("刘奶奶", years_ago(today, 92), 22, None),
               ("陈寿星", years_ago(today, 101), 33, None), ("赵小年", years_ago(today, 79), 44, None)]
@@ -156,10 +159,6 @@ def _people(by_code, today) -> None:
 def _certifications(today) -> None:
     """A 出生医学证明 for 张三's newborn (he is insured: 生育津贴) and a 残疾人证 for 刘奶奶 (残疾人两项补贴),
     issued as the hospital and the disabled persons' federation would."""
-    from smartgov.identity.models import Person
-    from smartgov.licences.models import Licence, LicenceType
-    from smartgov.licences.services import issue_licence
-
     types = {t.code: t for t in LicenceType.objects.filter(code__in=["CSYXZM", "CJRZ"])}
     zhangsan = Person.objects.filter(user__username="zhangsan").first()
     granny = next((p for p in Person.objects.filter(name="刘奶奶")
@@ -175,15 +174,6 @@ def _certifications(today) -> None:
 
 
 def load_demo(*, stdout) -> None:
-    from smartgov.accounts.models import Department
-    from smartgov.exchange.models import Subscription
-    from smartgov.exchange.services import deliver_due as exchange_deliver_due
-    from smartgov.exchange.services import subscribe
-    from smartgov.onestop.models import ServiceItem
-
-    from .models import Entitlement, InstantRuleSet
-    from .services import publish_entitlement, publish_instant_rules, screen
-
     today = timezone.localdate()
     by_code = {d.code: d for d in Department.objects.all()}
     with transaction.atomic():

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pypdfium2 as pdfium
 from django.conf import settings
 from django.utils.translation import gettext_noop
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -56,7 +57,7 @@ def engine():
     global _engine
     with _lock:
         if _engine is None:
-            from rapidocr_onnxruntime import RapidOCR
+            from rapidocr_onnxruntime import RapidOCR  # noqa: PLC0415 — deferred: heavy (ONNX runtime, ~220 ms), loaded on the first OCR call
 
             n = settings.SMART_OCR_THREADS or -1
             # documents are photographed large and printed large: detecting on a 960-px image is enough
@@ -71,8 +72,6 @@ PDF_LONG_SIDE = 2000  # pixels a PDF page is drawn at for reading (a scan's deta
 def _pdf_page(data: bytes) -> Image.Image:
     """The first page of a PDF (a scanned or an electronic document: a card, a licence) drawn as an
     image by PDFium (``pypdfium2``, Chromium's PDF engine), for the same reading as a photo."""
-    import pypdfium2 as pdfium
-
     try:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:

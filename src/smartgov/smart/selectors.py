@@ -4,9 +4,11 @@ sampled approvals, the rule test panel, and the measures and overview indicators
 import datetime
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from smartgov.core.errors import NotFound
+from smartgov.core.indicators import check_scope, indicator
 from smartgov.core.masking import mask_id_number
 from smartgov.core.permissions import require, scope
 from smartgov.identity.models import Person
@@ -15,7 +17,7 @@ from smartgov.licences.models import Licence, LicenceStatus
 from smartgov.onestop import selectors as onestop_selectors
 from smartgov.onestop.models import Application, State
 
-from . import ocr, rules
+from . import definitions, ocr, rules
 from .models import (
     OPEN_GRANTS,
     Decision,
@@ -212,7 +214,6 @@ def trial_run(actor, item, definition: dict, *, limit: int = 50) -> dict:
     cases carried (their form, and the exchange data recorded by an earlier 秒批 decision) — no new calls.
     Returns per-case outcomes and the count that would be approved."""
     require(actor, "smart.manage_rules", department=item.department, include_descendants=False, hide=True)
-    from . import definitions
 
     content = onestop_selectors.current_version(item).parsed
     definitions.check_instant(definition, form_keys={f.key for f in content.fields},
@@ -264,10 +265,6 @@ def measures(department) -> dict:
 
 def indicators(*, actor, department) -> list[dict]:
     """用数赋智 figures of ``department`` and below (docs/overview.md), in a constant number of queries."""
-    from django.urls import reverse
-
-    from smartgov.core.indicators import check_scope, indicator
-
     check_scope(actor, department)
     m = measures(department)
     common = {"app": "smart", "department": department}

@@ -7,13 +7,13 @@ from django.tasks import task
 from smartgov.core.permissions import system_actor
 from smartgov.core.tasks import schedule_next
 
+from .services import screen
+
 SCREEN_EVERY_SECONDS = settings.SMART_SCREEN_SECONDS
 
 
 @task()
 def screen_entitlements() -> dict:
-    from .services import screen
-
     try:
         return screen(actor=system_actor("smart.screen"))
     finally:

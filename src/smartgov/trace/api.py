@@ -18,7 +18,7 @@ from smartgov.core.middleware import limited_body
 from smartgov.core.pagination import PageNumber
 from smartgov.core.permissions import require
 
-from . import selectors, services
+from . import selectors, services, subscriptions
 from .models import AefiReport, Batch, CaptureJob, CodeIssue, NamedQuery, Organisation, Product, Recall, Vaccination
 from .permissions import OrganisationKey
 from .schemas import (
@@ -513,8 +513,6 @@ def _subscription_out(sub) -> dict:
 @router.post("/epcis/queries/{name}/subscriptions", response={201: dict},
              summary="订阅命名查询（EPCIS 2.0 webhook）")
 def create_subscription(request, response: HttpResponse, name: str, payload: SubscriptionIn):
-    from . import subscriptions
-
     actor, org = _acting(request)
     try:
         sub = subscriptions.create_subscription(
@@ -531,8 +529,6 @@ def create_subscription(request, response: HttpResponse, name: str, payload: Sub
 
 @router.get("/epcis/queries/{name}/subscriptions", summary="命名查询的订阅列表")
 def list_subscriptions(request, name: str):
-    from . import subscriptions
-
     actor, org = _acting(request)
     return {"@context": selectors.EPCIS_CONTEXT, "type": "Collection",
             "member": [_subscription_out(s) for s in subscriptions.subscriptions_of(actor, org, name)]}
@@ -540,8 +536,6 @@ def list_subscriptions(request, name: str):
 
 @router.get("/epcis/queries/{name}/subscriptions/{subscription_id}", summary="订阅")
 def get_subscription(request, name: str, subscription_id: str):
-    from . import subscriptions
-
     actor, org = _acting(request)
     sub = subscriptions.subscriptions_of(actor, org, name).filter(subscription_id=subscription_id).first()
     if sub is None:
@@ -552,8 +546,6 @@ def get_subscription(request, name: str, subscription_id: str):
 @router.delete("/epcis/queries/{name}/subscriptions/{subscription_id}", response={204: None},
                summary="取消订阅")
 def delete_subscription(request, name: str, subscription_id: str):
-    from . import subscriptions
-
     actor, org = _acting(request)
     subscriptions.delete_subscription(actor=actor, organisation=org, name=name, subscription_id=subscription_id)
     return Status(204, None)

@@ -19,18 +19,19 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
-from smartgov.accounts.models import Department, Level
+from smartgov.accounts import services as accounts
+from smartgov.accounts.models import Department, Level, User
 from smartgov.core.permissions import Role, system_actor
+
+from . import ingest, selectors, services, sim
+from .codes import normalize_epc
 
 BATCH_DOSES = 100_000
 
 
 def _department_and_regulator():
-    from smartgov.accounts import services as accounts
-
     dept = Department.objects.filter(code="BENCH-SJJ").first() or accounts.create_department(
         actor=system_actor("trace.bench"), name="基准测试药监局", code="BENCH-SJJ", level=Level.PROVINCE)
-    from smartgov.accounts.models import User
 
     user = User.objects.filter(username="bench_supervisor").first() or accounts.create_user(
         actor=system_actor("trace.bench"), username="bench_supervisor", password=None, role=Role.SUPERVISOR, name="基准监管员", department=dept)
@@ -38,8 +39,6 @@ def _department_and_regulator():
 
 
 def run(*, progress, doses: int = 1_000_000, administer: float = 0.01, **_) -> dict:
-    from . import selectors, services, sim
-
     dept, regulator = _department_and_regulator()
     net = sim.build_network(dept, counties=6, sites_per_county=4)
     batch_size = BATCH_DOSES if doses >= 10 * BATCH_DOSES else max(doses // 10, 10)
@@ -79,7 +78,6 @@ def run(*, progress, doses: int = 1_000_000, administer: float = 0.01, **_) -> d
     # --- traces of random doses
     rnd = random.Random(1)
     sample = [rnd.choice(rnd.choice(plans).doses) for _ in range(500)]
-    from .codes import normalize_epc
 
     timings = []
     for code in sample:
@@ -116,8 +114,6 @@ def run(*, progress, doses: int = 1_000_000, administer: float = 0.01, **_) -> d
 
 def _raw_load() -> tuple[float, int]:
     """Copy the captured rows into memory, then time loading them into empty same-shaped tables."""
-    from . import ingest
-
     pg = connection.vendor == "postgresql"
     with connection.cursor() as cur:
         cols = ", ".join(ingest.EVENT_COLUMNS)

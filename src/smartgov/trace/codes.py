@@ -19,6 +19,8 @@ from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
+from smartgov.core.crypto.keys import blind_index
+
 DL_ROOT = "https://id.gs1.org"
 NMPA_PREFIX = "urn:nmpa:tc:"
 
@@ -490,8 +492,6 @@ class NmpaCode:
 def nmpa_check(product_code: str, serial: str) -> str:
     """The 4-digit 校验码 of a code this platform issued: a keyed hash (HMAC-SM3 under the platform's
     blind-index key), so codes cannot be forged by counting serials; only the platform can verify it."""
-    from smartgov.core.crypto.keys import blind_index
-
     return f"{int(blind_index(product_code + serial, purpose='trace_code_check')[:12], 16) % 10000:04d}"
 
 

@@ -9,12 +9,16 @@ import random
 from django.conf import settings
 from django.utils import timezone
 
+from smartgov.accounts import services as accounts
 from smartgov.accounts.models import Department, User
 from smartgov.core.permissions import Role, system_actor
 from smartgov.core.validators import id_number_check_char
+from smartgov.identity.models import Person
+from smartgov.identity.services import register_person
 
 from . import services, sim
 from .models import AefiReport, Batch, CodeState, LotRelease, Recall, Vaccination
+from .selectors import effective_state
 
 NURSE = "site_nurse"
 
@@ -77,10 +81,6 @@ def _readings(net, start) -> None:
 
 
 def _vaccinations(net, dept) -> None:
-    from smartgov.accounts import services as accounts
-    from smartgov.identity.models import Person
-    from smartgov.identity.services import register_person
-
     if Vaccination.objects.exists():
         return
     nurse = User.objects.filter(username=NURSE).first() or accounts.create_user(
@@ -137,8 +137,6 @@ def _aefi() -> None:
 
 
 def _at(state) -> str | None:
-    from .selectors import effective_state
-
     return effective_state(state)["biz_location"]
 
 

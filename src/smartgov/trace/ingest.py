@@ -15,12 +15,13 @@ from django.db import connection
 from django.utils import timezone
 
 from .codes import location_dl as canonical_dl
-from .codes import normalize_epc
+from .codes import normalize_epc, product_key
+from .coldchain import readings_from_sensor_elements
 from .epcis import schema
 from .epcis.hashing import declared_prefixes, event_hash, parse_time
 from .epcis.stream import DocumentError, EventStream
 from .epcis.vocab import STANDARD_PREFIXES, VocabularyError, context_prefixes, normalize_term
-from .models import FLAG_ADMINISTERED, FLAG_DESTROYED, FLAG_IN_QUESTION, FLAG_RECALLED, EventType
+from .models import FLAG_ADMINISTERED, FLAG_DESTROYED, FLAG_IN_QUESTION, FLAG_RECALLED, Batch, EventType, Product
 
 EVENT_TYPES = {"ObjectEvent": EventType.OBJECT, "AggregationEvent": EventType.AGGREGATION,
                "TransactionEvent": EventType.TRANSACTION, "TransformationEvent": EventType.TRANSFORMATION,
@@ -60,8 +61,6 @@ class Resolver:
     """Product and batch look-ups for commissioning events, cached for the capture."""
 
     def __init__(self):
-        from .models import Batch, Product
-
         self.products = {}
         for pid, gtin, nmpa in Product.objects.values_list("id", "gtin", "nmpa_code"):
             if gtin:
@@ -72,8 +71,6 @@ class Resolver:
 
     def batch_for(self, epc: str, lot: str | None) -> tuple[int | None, bool]:
         """(batch id, whether the product is known)."""
-        from .codes import product_key
-
         key = product_key(epc)
         pid = self.products.get(key) if key else None
         if pid is None:
@@ -615,8 +612,6 @@ def run_capture(chunks: Iterable[bytes], *, capture_id: int, organisation_id: in
             if failed and not proceed:
                 continue  # keep checking, stop writing: everything will be rolled back
             if "sensorElementList" in event:
-                from .coldchain import readings_from_sensor_elements
-
                 result.sensor_readings.extend(readings_from_sensor_elements(event))
             pending.append(prepared)
             pending_epcs += len(prepared.epcs)

@@ -6,12 +6,16 @@ import hashlib
 from dataclasses import dataclass
 
 import orjson
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from smartgov.core.errors import InvalidInput, NotFound
+from smartgov.core.indicators import alert, check_scope, daily_counts, day_starts, indicator, marker, series_of
 from smartgov.core.masking import mask_name, mask_phone
 from smartgov.core.permissions import ADMIN_TRIAD, require, scope
 
@@ -37,6 +41,7 @@ from .models import (
     LotRelease,
     Organisation,
     PackagingLevel,
+    Position,
     Product,
     Recall,
     ReleasedPageToken,
@@ -399,8 +404,6 @@ def _with_context(body: str, context: list | None) -> str:
 
 
 def _query_document(bodies: list[str], contexts: list) -> bytes:
-    from django.utils import timezone
-
     head = orjson.dumps({"@context": contexts, "type": "EPCISQueryDocument", "schemaVersion": "2.0",
                          "creationDate": timezone.now().isoformat(timespec="milliseconds")})
     return (head[:-1] + b',"epcisBody":{"queryResults":{"queryName":"SimpleEventQuery","resultsBody":{"eventList":['
@@ -614,8 +617,6 @@ def trace_for(actor, value: str) -> dict:
         result["events"] = [e for e in result["events"] if e["id"] in visible]
     vac = Vaccination.objects.select_related("site", "person").filter(epc=epc).first()
     if vac is not None:
-        from smartgov.core.masking import mask_name
-
         result["vaccination"] = {"site": vac.site.name, "worker": vac.worker_name, "time": vac.administered_at,
                                  "person": mask_name(vac.person.name), **vaccination_details(vac),
                                  "aefi": list(vac.aefi_reports.values_list("report_number", flat=True))}
@@ -738,8 +739,6 @@ def nmpa_export(actor, *, batch: Batch) -> dict:
 def public_lookup(value: str) -> dict:
     """公众查询: product, batch, expiry, manufacturer and whether the code is genuine — never where it
     went or who received it."""
-    from django.utils import timezone
-
     epc = parse_code(value)
     state = CodeState.objects.filter(epc=epc).first()
     batch = Batch.objects.select_related("product", "product__manufacturer").filter(
@@ -825,8 +824,6 @@ def doses_by_status(department) -> dict[DoseStatus, int]:
     an organisation of ``department`` and below, counted by :func:`status.dose_status` (the one rule every page
     uses), one aggregate query. Administered and destroyed doses are left out before counting: their flags are
     final in that rule, so they could only be counted out of circulation."""
-    from django.utils import timezone
-
     final = FLAG_ADMINISTERED | FLAG_DESTROYED
     dept_table = type(department)._meta.db_table
     with connection.cursor() as cur:
@@ -907,11 +904,6 @@ STAGE_LABELS = {"manufacturer": "生产企业", "distributor": "配送企业", "
 
 def dashboard(actor) -> dict:
     """监管驾驶舱 figures for the organisations in the actor's scope (doses only: codes bound to a batch)."""
-    from django.db.models import Count
-    from django.utils import timezone
-
-    from .models import Alert, Recall
-
     orgs = list(organisations_for(actor).select_related("parent"))
     by_loc = {o.location_uri: o for o in orgs}
     with connection.cursor() as cur:
@@ -971,15 +963,6 @@ TEMPERATURE_ALERTS = ("instant", "consecutive", "cumulative")
 def indicators(*, actor, department) -> list[dict]:
     """追溯 figures of ``department`` and below: doses in circulation (by state), vaccinations, open cold-chain alerts,
     active recalls and the doses they reach (4 queries)."""
-    from django.conf import settings
-    from django.db.models import Count, Q, Sum
-    from django.urls import reverse
-    from django.utils import translation
-
-    from smartgov.core.indicators import check_scope, daily_counts, day_starts, indicator, series_of
-
-    from .models import Alert, Recall, Vaccination
-
     check_scope(actor, department)
     bounds = day_starts()
     v = Vaccination.objects.filter(site__department__path__startswith=department.path,
@@ -1016,12 +999,6 @@ def indicators(*, actor, department) -> list[dict]:
 
 def alerts(*, actor, department, limit: int = 20) -> list[dict]:
     """Unacknowledged cold-chain excursions (冷链超温) of ``department`` and below (one query)."""
-    from django.urls import reverse
-
-    from smartgov.core.indicators import alert, check_scope
-
-    from .models import Alert
-
     check_scope(actor, department)
     rows = (Alert.objects.filter(organisation__department__path__startswith=department.path,
                                  kind__in=TEMPERATURE_ALERTS, acknowledged_at__isnull=True)
@@ -1035,13 +1012,6 @@ def alerts(*, actor, department, limit: int = 20) -> list[dict]:
 def map_markers(*, actor, department) -> list[dict]:
     """For the overview's map: vaccination sites (with open cold-chain excursions as their status) and the
     last GNSS (北斗) position of each refrigerated vehicle, of ``department`` and below (two queries)."""
-    from django.db.models import Count, OuterRef, Q, Subquery
-    from django.urls import reverse
-
-    from smartgov.core.indicators import check_scope, marker
-
-    from .models import Logger, Organisation, Position
-
     check_scope(actor, department)
     url = reverse("trace:dashboard")
     sites = (Organisation.objects.filter(kind="site", department__path__startswith=department.path)

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterable
 
 import orjson
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -19,8 +20,11 @@ from django.utils import timezone
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput, NotFound, validated
 from smartgov.core.permissions import covers_department, has_perm, is_system, require, user_of
+from smartgov.core.tasks import enqueue_on_commit
+from smartgov.identity.services import find_person_by_id_number
 
 from . import codes, coldchain, ingest, nmpa, selectors
+from .epcis.xml import XmlDocumentError, xml_to_document
 from .models import (
     FLAG_ADMINISTERED,
     FLAG_IN_QUESTION,
@@ -42,6 +46,7 @@ from .models import (
     PackagingLevel,
     Position,
     Product,
+    QuerySubscription,
     Reading,
     Recall,
     RecallStatus,
@@ -50,6 +55,7 @@ from .models import (
 )
 from .permissions import is_key
 from .selectors import is_issued, recall_outstanding  # noqa: F401 (reads used here and by callers of services)
+from .tasks import notify_streams
 
 # ------------------------------------------------------------------------------------------ master data
 
@@ -265,7 +271,6 @@ def _capture_document(*, actor, chunks, organisation, behaviour="rollback", prog
     if isinstance(chunks, bytes | bytearray):
         chunks = [bytes(chunks)]
     if xml:  # EPCIS 2.0 or 1.2 XML: read into the JSON-LD form, then the same capture
-        from .epcis.xml import XmlDocumentError, xml_to_document
 
         try:
             chunks = [orjson.dumps(xml_to_document(b"".join(chunks)))]
@@ -328,11 +333,6 @@ def _sensor_readings(actor, readings) -> None:
 
 def _notify_subscribers() -> None:
     """Stream subscriptions (EPCIS 2.0 REST binding) look for the new events once the capture commits."""
-    from smartgov.core.tasks import enqueue_on_commit
-
-    from .models import QuerySubscription
-    from .tasks import notify_streams
-
     if QuerySubscription.objects.filter(stream=True).exists():
         enqueue_on_commit(notify_streams)
 
@@ -443,8 +443,6 @@ def administer_dose(*, actor, code: str, id_number: str, site: Organisation,
     temperature-questioned dose is refused (Vaccine Administration Law art. 40), and so is a dose of a
     batch refused at lot release (art. 26). The record holds 剂次, 接种途径 and 接种部位 (NMPAB/T 1004-2019
     vaccination data set); the vaccination site is the 接种单位."""
-    from smartgov.identity.services import find_person_by_id_number
-
     require(actor, "trace.vaccinate", department=site.department, include_descendants=False)
     _check_dose_details(dose_number, route, body_site)
     epc = _parse_code(code)
@@ -605,8 +603,6 @@ def classify_aefi(*, actor, report: AefiReport, classification: str) -> AefiRepo
 
 
 def _parse_code(code: str) -> str:
-    from django.core.exceptions import ValidationError
-
     try:
         return codes.parse_any(code)
     except ValidationError as exc:

@@ -2,6 +2,8 @@ import datetime
 
 from ninja import Schema
 
+from .selectors import colour
+
 
 class ProcessOut(Schema):
     code: str
@@ -49,8 +51,6 @@ class TaskOut(Schema):
 
     @staticmethod
     def resolve_colour(obj):
-        from .selectors import colour
-
         return colour(obj.instance)
 
 

@@ -4,8 +4,10 @@ import datetime
 import math
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
+from smartgov.core.indicators import check_scope, indicator
 from smartgov.core.permissions import Role, covers_department, has_perm, scope
 from smartgov.core.workdays import calendar
 
@@ -111,10 +113,6 @@ def actionable_task(user, instance: Instance) -> Task | None:
 
 def indicators(*, actor, department) -> list[dict]:
     """Running cases of ``department`` and below and their red cards (one query; docs/overview.md)."""
-    from django.urls import reverse
-
-    from smartgov.core.indicators import check_scope, indicator
-
     check_scope(actor, department)
     today = timezone.localdate()
     c = Instance.objects.filter(department__path__startswith=department.path).aggregate(

@@ -4,12 +4,14 @@ requested. Either side may revoke; an agreement past its last day no longer lets
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, InvalidInput, NotFound
 from smartgov.core.permissions import covers_department, is_system, require
+from smartgov.core.workdays import calendar
 
 from ..models import Agreement, AgreementStatus, Resource, ShareType
 
@@ -77,10 +79,6 @@ def apply_for_resource(*, actor, resource: Resource, purpose: str, legal_basis: 
         agreement.decided_by, agreement.decided_at = "system:exchange", timezone.now()
         agreement.reason = "无条件共享，自动授权"
     else:
-        from django.conf import settings
-
-        from smartgov.core.workdays import calendar
-
         agreement.clear_fields = clear  # what was asked in clear; the provider decides
         agreement.decide_by = calendar().add_workdays(today, settings.EXCHANGE_DECIDE_WORKDAYS)
     agreement.save()

@@ -13,16 +13,18 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from smartgov.audit.services import record
+from smartgov.audit.signing import SigningKeyMissing, signing_key, trusted_keys
 from smartgov.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from smartgov.core.masking import mask, mask_id_number, mask_name, mask_phone
 from smartgov.core.merkle import Frontier, inclusion_proof
-from smartgov.core.permissions import has_perm, is_system
+from smartgov.core.permissions import has_perm, is_system, require, system_actor
 from smartgov.core.validators import is_valid_id_number, is_valid_uscc
 
 from .. import evidence, providers
@@ -120,8 +122,6 @@ def timestamping_healthy(*, now: datetime | None = None, fresh: bool = False) ->
     now = now or timezone.now()
     oldest = _oldest_unsealed(fresh=fresh)
     if oldest is not None and now - oldest > timedelta(seconds=settings.EXCHANGE_SEAL_SECONDS):
-        from smartgov.core.permissions import system_actor
-
         try:
             seal_all(actor=system_actor("exchange.seal"))
         except (RuntimeError, DatabaseError):  # another process sealed the same calls, or the database is busy
@@ -275,8 +275,6 @@ def _iso(at: datetime) -> str:
 
 
 def _signing_key():
-    from smartgov.audit.signing import SigningKeyMissing, signing_key
-
     try:
         return signing_key()
     except SigningKeyMissing as exc:
@@ -358,8 +356,6 @@ def seal_batch(*, actor) -> Batch | None:
     """Seal the signed calls not yet in a batch (up to ``BATCH_MAX``, oldest first) under one signed
     Merkle root with the time. Safe to run in several processes: a row already taken makes the other
     sealer roll back."""
-    from smartgov.audit.signing import SigningKeyMissing, signing_key
-
     try:
         key = signing_key()
     except SigningKeyMissing:
@@ -408,9 +404,6 @@ def export_evidence(*, actor, message: Message) -> bytes:
     """证据导出: one call as a canonical JSON file that ``smartgov exchange verify`` checks offline: the
     message header, both signatures, the signed batch and the Merkle inclusion proof (and the content
     when the agreement let the log keep it). Recorded in the audit trail."""
-    from smartgov.audit.signing import trusted_keys
-    from smartgov.core.permissions import require
-
     require(actor, "exchange.view_log")
     if message.batch_id is None:
         raise InvalidInput("该消息尚未纳入已签名的时间戳批次，请稍后再导出", code="not_sealed")
@@ -429,8 +422,6 @@ def export_evidence(*, actor, message: Message) -> bytes:
                      "key_id": batch.key_id, "signature": batch.signature},
            "public_key": key.to_pem().decode()}
     if message.content:
-        import orjson
-
         doc["content"] = orjson.loads(message.content)
     record(actor=actor, action="exchange.evidence.export", target=message,
            changes={"batch": batch.pk, "with_content": bool(message.content)})

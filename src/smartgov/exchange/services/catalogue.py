@@ -4,12 +4,15 @@ a workbook. Keyword-only, ``actor=``, atomic, audited."""
 from django.db import transaction
 from pydantic import ValidationError as PydanticError
 
+from smartgov.accounts.models import Department
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, InvalidInput
 from smartgov.core.permissions import require
 
 from ..catalogue import CODE, ResourceContent
+from ..excel import read_workbook
 from ..models import Resource, ResourceVersion, ShareType
+from ..providers import discover
 
 
 def parse_content(content: dict) -> ResourceContent:
@@ -31,8 +34,6 @@ def _check(code: str, name: str, share_type: str, content: ResourceContent) -> N
     if share_type == ShareType.CONDITIONAL and not content.share_condition.strip():
         raise InvalidInput("有条件共享的资源须写明共享条件", code="share_condition_required")
     if content.served_by.kind == "internal":
-        from ..providers import discover
-
         if content.served_by.adapter not in discover():
             raise InvalidInput(f"内部提供方 {content.served_by.adapter} 不存在", code="unknown_adapter")
 
@@ -81,12 +82,9 @@ def set_resource_active(*, actor, resource: Resource, active: bool) -> Resource:
 def import_resources(*, actor, data: bytes) -> dict:
     """Import a catalogue workbook (the export's layout). All rows or nothing: any bad row and no row is
     written, and the errors name the rows."""
-    from ..excel import read_workbook
-
     rows, errors = read_workbook(data)
     if errors:
         raise InvalidInput("导入文件有错误，未导入任何资源", code="import_errors", detail=errors)
-    from smartgov.accounts.models import Department
 
     departments = {d.code: d for d in Department.objects.filter(code__in={r["department"] for r in rows})}
     with transaction.atomic():

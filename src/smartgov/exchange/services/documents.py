@@ -5,6 +5,7 @@ is the document with its provenance (resource, provider, message ID, time), whic
 
 from smartgov.core.errors import InvalidInput
 
+from ..models import Message
 from .calls import _iso, call_resource
 
 
@@ -15,7 +16,6 @@ def fetch_document(*, actor, consumer, resource_code: str, id_number: str, purpo
     for an upload instead."""
     if not consent:
         raise InvalidInput("调取其他部门的证明须经申请人授权同意", code="consent_required")
-    from ..models import Message
 
     out = call_resource(actor=actor, consumer=consumer, resource_code=resource_code,
                         params={"id_number": id_number}, purpose=purpose)

@@ -23,7 +23,7 @@ from smartgov.audit.services import record
 from smartgov.core.crypto.sm3 import hmac_sm3
 from smartgov.core.errors import Conflict, InvalidInput, NotFound
 from smartgov.core.masking import mask_id_number
-from smartgov.core.permissions import is_system, require
+from smartgov.core.permissions import is_system, require, system_actor
 from smartgov.core.validators import id_number_check_char, is_valid_id_number
 
 from .. import selectors
@@ -269,8 +269,6 @@ def replay_from(*, actor, subscription: Subscription, offset: int) -> int:
 def _audit_handler(event: dict) -> None:
     """The built-in in-platform subscriber: records that the consumer department received the event (the
     audit trail is the consumer's inbox for changes it only needs to know about)."""
-    from smartgov.core.permissions import system_actor
-
     record(actor=system_actor("exchange.handler"), action="exchange.event.received",
            target=("exchange.event", event["offset"], event["event_id"]),
            changes={"resource": event["resource"], "type": event["type"],

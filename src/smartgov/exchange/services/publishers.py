@@ -7,8 +7,10 @@ holder that declares the event publishes it (``licence_changed``, registered on 
 from django.db import models, transaction
 
 from smartgov.core.permissions import system_actor
+from smartgov.identity.services import update_enterprise
 
 from ..models import Event, Resource, ResourceVersion
+from .events import publish_event
 
 # the licence library's adapters (exchange/providers.py), by the kind of holder they answer for
 LICENCE_ADAPTERS = {"person": "licences.person", "enterprise": "licences.enterprise"}
@@ -19,10 +21,7 @@ PUBLISHER = system_actor("exchange.publisher")
 def change_enterprise_status(*, actor, enterprise, status: str) -> list[Event]:
     """Set the enterprise's register status through the identity service and publish
     ``enterprise.<status>`` on the register resources that declare it. Either both happen or neither."""
-    from smartgov.identity.services import update_enterprise
-
     update_enterprise(actor=actor, enterprise=enterprise, changes={"status": status})
-    from .events import publish_event
 
     event_type = f"enterprise.{status}"
     events = []
@@ -41,8 +40,6 @@ def licence_changed(*, licence, event_type: str) -> list[Event]:
     for its kind of holder that declares that event: subject the holder's ID number or USCC, data the
     licence type's code and the identifier. Runs inside the licence's own transaction (one query when
     no resource declares it)."""
-    from .events import publish_event
-
     person = licence.holder_person
     adapter = LICENCE_ADAPTERS["person" if person is not None else "enterprise"]
     versions = (ResourceVersion.objects.select_related("resource", "resource__department")

@@ -5,6 +5,7 @@ import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .. import live
 from ..models import Hall, HallEvent
 
 
@@ -34,8 +35,6 @@ def emit(hall: Hall | int, kind: str, data: dict, at: datetime.datetime) -> Hall
     event = HallEvent.objects.create(hall_id=hall_id, kind=kind, data=data, at=at)
 
     def wake():
-        from .. import live
-
         live.wake(hall_id)
 
     transaction.on_commit(wake)

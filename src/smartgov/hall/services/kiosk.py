@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from smartgov.audit.services import record
+from smartgov.biometrics.selectors import verify_one_to_one
 from smartgov.core.errors import Conflict, InvalidInput
 from smartgov.core.permissions import require
 from smartgov.onestop import selectors as onestop_selectors
@@ -49,8 +50,6 @@ def read_document(*, actor, hall: Hall, person, text: str) -> dict:
 
 def verify_biometric(*, actor, hall: Hall, person, modality: str, vector) -> dict:
     """1:1 fingerprint/face check through the biometrics service, recorded in the audit trail."""
-    from smartgov.biometrics.selectors import verify_one_to_one
-
     require(actor, "hall.kiosk", department=hall.department)
     result = verify_one_to_one(person=person, modality=modality, vector=vector)
     record(actor=actor, action="hall.kiosk.biometric", target=("identity.person", person.pk),

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, InvalidInput, NotFound
 from smartgov.core.permissions import require
+from smartgov.eid.services import resolve_person, send_to_outbox
 from smartgov.onestop import services as onestop
 
 from ..models import HallService, Locker, LockerItem, LockerStatus
@@ -28,8 +29,6 @@ def store_in_locker(*, actor, application, at: datetime.datetime | None = None) 
     """出证并入柜: issue the result through the one-stop service if the case is approved, put the document in
     a free locker of the hall that handles the item, and send the pickup code to the holder's inbox.
     Returns the item and the code (for the sender; never shown to the officer)."""
-    from smartgov.eid.services import send_to_outbox
-
     now = now_or(at)
     service = HallService.objects.select_related("hall__department").filter(item_id=application.item_id).first()
     if service is None:
@@ -74,8 +73,6 @@ def collect_from_locker(*, actor, hall, code: str, id_number: str = "", eid_payl
                         at: datetime.datetime | None = None) -> LockerItem:
     """自助取证: the pickup code and the holder's EID QR code or ID number open the locker; the case is
     delivered (送达, 窗口自取) through the one-stop service."""
-    from smartgov.eid.services import resolve_person
-
     require(actor, "hall.kiosk", department=hall.department)
     now = now_or(at)
     code = (code or "").strip()
@@ -104,8 +101,6 @@ def collect_from_locker(*, actor, hall, code: str, id_number: str = "", eid_payl
 @transaction.atomic
 def return_overdue(*, actor, hall, at: datetime.datetime | None = None) -> int:
     """逾期未取: back to the counter (the locker is free again); the holder is told."""
-    from smartgov.eid.services import send_to_outbox
-
     require(actor, "hall.call", department=hall.department)
     now = now_or(at)
     items = list(LockerItem.objects.select_for_update(of=("self",)).select_related("locker", "person", "application")

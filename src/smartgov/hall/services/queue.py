@@ -17,6 +17,7 @@ from django.db.models import Max, Q
 from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from smartgov.core.permissions import is_system, require
+from smartgov.eid.services import resolve_person, verify_eid_payload
 
 from ..models import (
     Announcement,
@@ -56,8 +57,6 @@ def _appointment_priority(appt: Appointment, now: datetime.datetime) -> str:
 
 
 def _person_from_eid(payload: str):
-    from smartgov.eid.services import resolve_person, verify_eid_payload
-
     outcome = verify_eid_payload(payload)
     if not outcome.ok:
         raise InvalidInput(outcome.message, code=f"eid_{outcome.code}")

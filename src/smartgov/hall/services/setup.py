@@ -8,6 +8,7 @@ from smartgov.audit.services import record
 from smartgov.core.errors import Conflict, InvalidInput, validated
 from smartgov.core.permissions import covers_department, is_system, require
 
+from .. import selectors
 from ..models import Duty, Hall, HallService, Locker, Window
 
 RULES = ("open_non_workdays", "opens", "closes", "break_start", "break_end", "slot_minutes", "lead_minutes", "horizon_days",
@@ -80,7 +81,6 @@ def assign_duty(*, actor, window: Window, officer, day: datetime.date) -> Duty:
     """排班: ``officer`` works ``window`` on ``day`` (a working day of the core calendar)."""
     hall = window.hall
     require(actor, "hall.manage", department=hall.department)
-    from .. import selectors
 
     if not selectors.opening_periods(hall, day):
         raise InvalidInput("该日大厅不开放（非工作日）", code="not_workday")

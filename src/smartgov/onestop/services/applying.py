@@ -3,14 +3,17 @@ materials the government already holds attached instead of asked for (材料复�
 
 import datetime
 import secrets
+from dataclasses import replace
 
+import orjson
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from smartgov.audit.services import record
-from smartgov.core.errors import Conflict, InvalidInput
-from smartgov.core.permissions import require
+from smartgov.core.errors import Conflict, DomainError, InvalidInput
+from smartgov.core.permissions import require, system_actor
 from smartgov.core.validators import is_valid_id_number, is_valid_mobile, is_valid_uscc
+from smartgov.exchange.services import fetch_document
 
 from .. import hooks, notify, selectors
 from ..catalogue import ItemContent
@@ -118,12 +121,6 @@ def _fetch_shared(item, person, plan: dict, consent: bool) -> dict[str, str]:
     """Fetch the documents the plan names through the data-sharing exchange, as the item's department
     with the applicant's consent. A document that cannot be fetched (no consent, the provider down, no
     record) leaves the plan, so the applicant uploads it; the returned reasons go into the error text."""
-    from dataclasses import replace
-
-    from smartgov.core.errors import DomainError
-    from smartgov.core.permissions import system_actor
-    from smartgov.exchange.services import fetch_document
-
     reasons = {}
     for key, reuse in list(plan.items()):
         if reuse.source != MaterialSource.EXCHANGE:
@@ -142,7 +139,6 @@ def _fetch_shared(item, person, plan: dict, consent: bool) -> dict[str, str]:
         if doc is None:
             reasons[f"materials.{key}"] = "提供部门没有您的记录，请上传"
             continue
-        import orjson
 
         plan[key] = replace(reuse, shared=orjson.dumps(doc).decode())
     return reasons

@@ -9,6 +9,7 @@ from django.urls import reverse
 from smartgov.core.permissions import covers_department, has_perm
 
 from .. import selectors
+from ..guide_index import answer  # loads jieba's dictionary: only when someone asks the guide
 from ..models import ItemType, ServiceItem
 from .common import (
     DEPTH_LABELS,
@@ -32,8 +33,6 @@ def hall(request):
     hits, guide_error, declined = [], False, False
     if q:
         try:
-            from ..guide_index import answer  # loads jieba's dictionary: only when someone asks the guide
-
             found = answer(q, k=8)
             hits, declined = found["hits"], found["declined"]
         except Exception:  # the guide is optional: a failing index must not break the hall

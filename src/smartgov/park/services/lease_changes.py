@@ -41,7 +41,7 @@ TITLES = {LeaseChangeKind.RENEWAL: "续租", LeaseChangeKind.MOVE_OUT: "退租"}
 
 
 def _money(value, name) -> Decimal:
-    from . import _money as money  # the park's one money parser
+    from . import _money as money  # noqa: PLC0415 — cycle: park.services.lease_changes <-> park.services._money  # the park's one money parser
 
     return money(value, name)
 
@@ -152,7 +152,7 @@ def _conclude(*, actor, change: LeaseChange, instance) -> None:
         change.save(update_fields=["status", "decided_at", "updated_at"])
         record(actor=actor, action="park.lease_change.reject", target=change, changes={"reason": instance.reason})
         return
-    from . import end_lease
+    from . import end_lease  # noqa: PLC0415 — cycle: park.services.lease_changes <-> park.services.end_lease
 
     if change.kind == LeaseChangeKind.RENEWAL:
         renew_lease(actor=actor, lease=change.lease, end_date=change.new_end_date)
@@ -168,7 +168,7 @@ def _conclude(*, actor, change: LeaseChange, instance) -> None:
 def _settle_deposit(*, actor, lease: Lease, damages: Decimal, deductions: Decimal) -> dict:
     """押金结算: the deposit pays what is still owed on the lease (oldest bill first), then damages and other
     deductions; the rest is refunded, or what the deposit did not cover is still due."""
-    from . import record_payment
+    from . import record_payment  # noqa: PLC0415 — cycle: park.services.lease_changes <-> park.services.record_payment
 
     left = lease.deposit
     owed = list(Bill.objects.filter(lease=lease).exclude(status=BillStatus.PAID).order_by("period_start"))

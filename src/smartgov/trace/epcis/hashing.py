@@ -22,6 +22,7 @@ import json
 from functools import cache, lru_cache
 
 from ..codes import gs1_dl, normalize_epc
+from .vocab import SCHEMA_DIR
 
 CBV = "https://ref.gs1.org/cbv/"
 GS1_VOC = "https://gs1.org/voc/"
@@ -54,8 +55,6 @@ def vocabulary_terms() -> dict[str, dict[str, str]]:
     """Bare word → GS1 Web URI for each vocabulary-typed field, read from the EPCIS 2.0 context
     (the scoped ``@context`` of bizStep, disposition, persistentDisposition, the typed lists, the
     sensor report's type/exception/component and the error declaration's reason)."""
-    from .vocab import SCHEMA_DIR
-
     ctx = json.loads((SCHEMA_DIR.parent.parent / "epcis-context.jsonld").read_text())["@context"]
 
     def words(scoped) -> dict[str, str]:

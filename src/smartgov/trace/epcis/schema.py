@@ -7,6 +7,9 @@ from functools import cache
 from pathlib import Path
 
 import fastjsonschema
+from fastjsonschema.draft04 import CodeGeneratorDraft04
+
+from .vocab import vocabularies
 
 ROOT = Path(__file__).resolve().parent.parent / "data" / "epcis" / "JSON-Schema"
 BASE = "https://gs1.github.io/EPCIS/JSON-Schema/"
@@ -118,8 +121,6 @@ def _xsd_allowed(event: dict) -> dict:
 # whatever the fast path accepts, the full validator accepts too.
 
 def _date_time_re():
-    from fastjsonschema.draft04 import CodeGeneratorDraft04
-
     return re.compile(CodeGeneratorDraft04.FORMAT_REGEXS["date-time"])
 
 
@@ -132,8 +133,6 @@ _SHAPES = {"ObjectEvent": _COMMON | {"epcList", "ilmd"}, "AggregationEvent": _CO
 
 
 def _enum_words():
-    from .vocab import vocabularies
-
     v = vocabularies()
     return {"bizStep": v["bizStep"][2], "disposition": v["disposition"][2], "sdt": v["sourceDestType"][2],
             "btt": v["bizTransactionType"][2]}

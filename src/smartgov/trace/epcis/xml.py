@@ -15,6 +15,8 @@ import io
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from .hashing import vocabulary_terms
+
 EPCIS_NS = ("urn:epcglobal:epcis:xsd:2", "urn:epcglobal:epcis:xsd:1")
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSI_NIL, XSI_TYPE = f"{{{XSI}}}nil", f"{{{XSI}}}type"
@@ -216,8 +218,6 @@ _URNS = {"bizStep": "urn:epcglobal:cbv:bizstep:", "disposition": "urn:epcglobal:
 def _term(kind: str, value: str) -> str:
     """A CBV value as JSON-LD writes it (EPCIS 2.0 §10: the bare word for a standard term, e.g.
     ``urn:epcglobal:cbv:bizstep:shipping`` → ``shipping``); other values as written."""
-    from .hashing import vocabulary_terms
-
     for prefix in (_URNS[kind], "https://ref.gs1.org/cbv/"):
         if value.startswith(prefix):
             word = value[len(prefix):]

@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from smartgov.core.cluster import Cluster, ClusterError
+from smartgov.core.cluster_check import run_check
 
 
 class Command(BaseCommand):
@@ -33,8 +34,6 @@ class Command(BaseCommand):
             elif action == "status":
                 self.stdout.write(json.dumps(cluster.status(), ensure_ascii=False, indent=1))
             else:
-                from smartgov.core.cluster_check import run_check
-
                 report = run_check(cluster)
                 self.stdout.write(json.dumps(report, ensure_ascii=False, indent=1))
                 if not report["ok"]:

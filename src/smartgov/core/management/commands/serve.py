@@ -1,9 +1,15 @@
 """``smartgov serve``: serve the platform with gunicorn (static files through WhiteNoise)."""
 
+import atexit
+import os
+import shutil
+import subprocess
 import sys
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from prometheus_client import values
 
 
 class Command(BaseCommand):
@@ -19,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, bind, workers, threads, live_bind="", **options):
         if settings.SECRET_KEY_IS_EPHEMERAL:
             raise CommandError("未配置 SECRET_KEY：请设置 SECRET_KEY（或 SECRET_KEY_FILE），开发机可先运行 `smartgov setup`。")
-        from gunicorn.app.wsgiapp import run
+        from gunicorn.app.wsgiapp import run  # noqa: PLC0415 — deferred: heavy, only for smartgov serve
 
         self.stdout.write(f"SmartGov 正在 http://{bind}/ 提供服务（Ctrl+C 停止）")
         self._metrics_dir(bind)
@@ -31,9 +37,6 @@ class Command(BaseCommand):
     def _metrics_dir(self, bind: str) -> None:
         """Each gunicorn worker counts its own requests; prometheus_client's multiprocess mode adds them up
         from files in a directory that must be empty when the server starts (core/metrics.py)."""
-        import os
-        import shutil
-
         path = settings.VAR_DIR / "metrics" / bind.replace(":", "_")
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
@@ -41,19 +44,11 @@ class Command(BaseCommand):
         settings.METRICS_MULTIPROC_DIR = str(path)
         # the system checks imported prometheus_client before this: choose its value class again, so the
         # labelled series the workers create count in files
-        from prometheus_client import values
-
         values.ValueClass = values.get_value_class()
 
     def _start_hall_live(self, bind: str, live_bind: str) -> None:
         """The hall's live pages (SSE) need an ASGI server; beside gunicorn (WSGI) it runs as a child process
         on the next port, and the pages are told its address (docs/hall.md)."""
-        import atexit
-        import os
-        import subprocess
-
-        from django.apps import apps
-
         if live_bind == "off" or not apps.is_installed("smartgov.hall") or settings.HALL_LIVE_URL:
             return
         host, _, port = bind.rpartition(":")

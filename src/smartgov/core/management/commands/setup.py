@@ -9,6 +9,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from smartgov.core.crypto.keys import ensure_dev_keyfile
+from smartgov.core.crypto.sm2 import SM2PrivateKey
+
 
 class Command(BaseCommand):
     help = "创建开发密钥（如未配置）、迁移数据库、收集静态文件 / prepare keys, database and static files"
@@ -25,15 +28,11 @@ class Command(BaseCommand):
             self.stdout.write(f"已生成开发用 SECRET_KEY：{secret}")
         keyfile = os.environ.get("SMARTGOV_MASTER_KEYS_FILE", "").strip()
         if not os.environ.get("SMARTGOV_MASTER_KEYS") and keyfile in ("", str(settings.DEV_MASTER_KEYS_FILE)):
-            from smartgov.core.crypto.keys import ensure_dev_keyfile
-
             if ensure_dev_keyfile(settings.DEV_MASTER_KEYS_FILE):
                 self.stdout.write(f"已生成开发用主密钥：{settings.DEV_MASTER_KEYS_FILE}")
             os.environ["SMARTGOV_MASTER_KEYS_FILE"] = str(settings.DEV_MASTER_KEYS_FILE)
         signing = Path(settings.SIGNING_KEY_FILE)
         if not signing.exists():
-            from smartgov.core.crypto.sm2 import SM2PrivateKey
-
             key = SM2PrivateKey.generate()
             signing.parent.mkdir(parents=True, exist_ok=True)
             _write_private(signing, key.to_pem().decode())

@@ -3,6 +3,8 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from smartgov.core.tasks import schedule_periodic
+
 
 class Command(BaseCommand):
     help = "运行后台任务 / run the background job worker (database-backed queue)"
@@ -13,8 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
 
     def handle(self, *args, queue_name, batch, interval, **options):
-        from smartgov.core.tasks import schedule_periodic
-
         schedule_periodic()
         args = ["--queue-name", queue_name, "--interval", str(interval)]
         if batch:

@@ -9,8 +9,13 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
 
+from smartgov.core.crypto.sm2 import SM2PublicKey
 from smartgov.core.permissions import system_actor
+from smartgov.exchange.evidence import EvidenceError, verify_evidence
+from smartgov.exchange.models import Message
+from smartgov.exchange.services import deliver_due, export_evidence, seal_all
 
 
 class Command(BaseCommand):
@@ -34,9 +39,6 @@ class Command(BaseCommand):
         return getattr(self, action)(o)
 
     def verify(self, o):
-        from smartgov.core.crypto.sm2 import SM2PublicKey
-        from smartgov.exchange.evidence import EvidenceError, verify_evidence
-
         try:
             data = Path(o["file"]).read_bytes()
             trusted = SM2PublicKey.from_pem(Path(o["trusted_key"]).read_bytes()) if o["trusted_key"] else None
@@ -51,15 +53,10 @@ class Command(BaseCommand):
             f" {msg['resource']}，时间 {msg['at']}，用途：{msg['purpose']}"))
 
     def seal(self, o):
-        from smartgov.exchange.services import seal_all
-
         n = seal_all(actor=system_actor("exchange.seal"))
         self.stdout.write(f"已签署 {n} 个批量时间戳 / sealed {n} batches")
 
     def export(self, o):
-        from smartgov.exchange.models import Message
-        from smartgov.exchange.services import export_evidence
-
         msg = Message.objects.select_related("batch").filter(message_id=o["message_id"]).first()
         if msg is None:
             raise CommandError("没有该消息 / no such message", returncode=2)
@@ -69,10 +66,6 @@ class Command(BaseCommand):
         self.stdout.write(str(out))
 
     def deliver(self, o):
-        from django.db import close_old_connections
-
-        from smartgov.exchange.services import deliver_due
-
         actor = system_actor("exchange.deliver")
         stop = []
         signal.signal(signal.SIGTERM, lambda *_: stop.append(True))

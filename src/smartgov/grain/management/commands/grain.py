@@ -5,14 +5,17 @@ import sys
 import time
 from datetime import timedelta
 
+import orjson
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from smartgov.accounts.models import Department
 from smartgov.core.errors import DomainError
 from smartgov.core.permissions import system_actor
 from smartgov.grain import mqtt, services
 from smartgov.grain.models import Depot
+from smartgov.grain.simulate import ensure_structure, generate, plan
 
 
 class Command(BaseCommand):
@@ -88,9 +91,6 @@ class Command(BaseCommand):
         self.stderr.write(f"已入库 {worker.stored} 次检测，重复 {worker.duplicates}，拒收 {worker.rejected}")
 
     def simulate(self, o):
-        from smartgov.accounts.models import Department
-        from smartgov.grain.simulate import ensure_structure, generate, plan
-
         bureau = Department.objects.filter(code=o["bureau"]).first()
         if bureau is None:
             raise CommandError(f"没有部门 {o['bureau']}（先运行 smartgov demo，或用 --bureau 指定粮食局）", returncode=2)
@@ -111,7 +111,6 @@ class Command(BaseCommand):
             today -= timedelta(days=1)
         start = today - timedelta(days=o["days"] - 1)
         total = len(sims) * o["days"] * o["per_day"]
-        import orjson
 
         sent = []
         with mqtt.Publisher(url=o["url"]) as pub, tqdm(total=total, unit="次", desc="发布粮情",

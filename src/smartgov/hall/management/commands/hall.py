@@ -2,11 +2,19 @@
 ASGI server for the live pages (SSE); ``smartgov hall daily`` — the day's jobs (no-shows, overdue lockers)."""
 
 import json
+import os
+import threading
+import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from smartgov.accounts.models import Department
 from smartgov.core.errors import DomainError
 from smartgov.core.permissions import system_actor
+from smartgov.hall import services
+from smartgov.hall.models import Hall
+from smartgov.hall.simulate import ensure_sim_hall, simulate_day
 
 
 class Command(BaseCommand):
@@ -34,10 +42,6 @@ class Command(BaseCommand):
         return self.simulate(o)
 
     def simulate(self, o):
-        from smartgov.accounts.models import Department
-        from smartgov.hall.models import Hall
-        from smartgov.hall.simulate import ensure_sim_hall, simulate_day
-
         if o["visitors"] < 1:
             raise CommandError("--visitors 须为正整数")
         if o["hall"]:
@@ -57,11 +61,7 @@ class Command(BaseCommand):
                           "；".join(f"{k} {v}" for k, v in result.items()))
 
     def live(self, bind: str, parent: int | None):
-        import os
-        import threading
-        import time
-
-        import uvicorn
+        import uvicorn  # noqa: PLC0415 — deferred: heavy, only for smartgov hall live
 
         if parent:  # started by `smartgov serve`: end with it, however it ends
             def watch():
@@ -77,11 +77,6 @@ class Command(BaseCommand):
                     log_level="warning", lifespan="off")
 
     def daily(self, code):
-        from django.utils import timezone
-
-        from smartgov.hall import services
-        from smartgov.hall.models import Hall
-
         actor = system_actor("hall.daily")
         halls = Hall.objects.filter(code=code) if code else Hall.objects.all()
         for hall in halls:

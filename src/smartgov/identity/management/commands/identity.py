@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from smartgov.accounts.models import Department
 from smartgov.core.errors import DomainError
 from smartgov.core.permissions import system_actor
 from smartgov.identity import exports, services
@@ -64,8 +65,6 @@ class Command(BaseCommand):
             raise CommandError(exc.message, returncode=2) from exc
 
     def _import(self, *, kind, file, department, valid_only, report, no_progress, **_):
-        from smartgov.accounts.models import Department
-
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{file}", returncode=2)

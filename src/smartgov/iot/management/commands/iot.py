@@ -4,8 +4,14 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from smartgov.core.errors import InvalidInput
 from smartgov.core.permissions import system_actor
 from smartgov.iot import mqtt
+from smartgov.iot.broker import acl_text, password_lines
+from smartgov.iot.credentials import hash_secret
+from smartgov.iot.ingest import TelemetryWorker
+from smartgov.iot.selectors import broker_accounts, broker_devices
+from smartgov.iot.services import check_silent_devices, expire_telemetry
 
 
 class Command(BaseCommand):
@@ -35,15 +41,10 @@ class Command(BaseCommand):
         if action == "passwd":
             return self.passwd(o)
         if action == "silent":
-            from smartgov.iot.services import check_silent_devices
-
             n = check_silent_devices(actor=system_actor("iot.no_data"))
             self.stdout.write(f"无数据告警 {n} 条")
             return
         if action == "expire":
-            from smartgov.core.errors import InvalidInput
-            from smartgov.iot.services import expire_telemetry
-
             try:
                 done = expire_telemetry(actor=system_actor("iot.retention"))
             except InvalidInput as exc:
@@ -57,7 +58,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=2) from exc
         if not mqtt.broker_reachable(o["url"]):
             raise CommandError(f"无法连接MQTT代理 {o['url'] or mqtt.broker_url()}（请先启动 Mosquitto）", returncode=2)
-        from smartgov.iot.ingest import TelemetryWorker
 
         def report(line):
             self.stdout.write(line)
@@ -76,10 +76,6 @@ class Command(BaseCommand):
                           f"告警 {worker.alarms_raised}")
 
     def passwd(self, o):
-        from smartgov.iot.broker import acl_text, password_lines
-        from smartgov.iot.credentials import hash_secret
-        from smartgov.iot.selectors import broker_accounts, broker_devices
-
         workers = []
         for item in o["worker"]:
             user, sep, password = item.partition(":")

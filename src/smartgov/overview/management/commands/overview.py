@@ -9,7 +9,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from smartgov.accounts.models import Department
 from smartgov.core.permissions import system_actor
+from smartgov.overview import services
 
 
 class Command(BaseCommand):
@@ -29,9 +31,6 @@ class Command(BaseCommand):
         return getattr(self, action)(o)
 
     def report(self, o):
-        from smartgov.accounts.models import Department
-        from smartgov.overview import services
-
         periods = o["period"] or list(settings.OVERVIEW_REPORT_PERIODS) or ["week"]
         try:
             today = datetime.date.fromisoformat(o["date"]) if o["date"] else None

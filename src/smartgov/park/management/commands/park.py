@@ -10,18 +10,21 @@ the park's 企业服务 cases."""
 
 import random
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
 from django.core.management.base import BaseCommand, CommandError
 
+from smartgov.accounts.models import Department
 from smartgov.core.errors import DomainError
 from smartgov.core.permissions import system_actor
 from smartgov.iot import mqtt
 from smartgov.iot.readings import telemetry_topic
-from smartgov.park import excel
+from smartgov.park import excel, selectors, services
 from smartgov.park.models import Park
+from smartgov.park.service_items import KIND_LABELS, KIND_OF_CODE, summary
+from smartgov.park.simulate import ensure_park, messages
 
 
 class Command(BaseCommand):
@@ -73,8 +76,6 @@ class Command(BaseCommand):
                 return getattr(self, action.replace("-", "_"))(park, **o)
             except DomainError as exc:
                 raise CommandError(f"{exc.message}（{exc.code}）", returncode=1) from exc
-        from smartgov.accounts.models import Department
-        from smartgov.park.simulate import ensure_park, messages
 
         try:
             mqtt.parse_broker_url(o["url"])
@@ -151,45 +152,32 @@ class Command(BaseCommand):
 
     @staticmethod
     def _day(raw: str):
-        from datetime import date
-
         try:
             return date.fromisoformat(raw)
         except ValueError:
             raise CommandError(f"日期应为 YYYY-MM-DD：{raw}", returncode=2) from None
 
     def renew(self, park, *, lease, until, reason, **_):
-        from smartgov.park import services
-
         change = services.request_renewal(actor=system_actor(self.ACTOR), lease=self._lease(park, lease),
                                           end_date=self._day(until), reason=reason)
         self.stdout.write(f"续租申请 #{change.pk} 已进入审批（办结时限 {change.instance.due_on}）")
 
     def move_out(self, park, *, lease, day, reason, **_):
-        from smartgov.park import services
-
         change = services.request_move_out(actor=system_actor(self.ACTOR), lease=self._lease(park, lease),
                                            move_out_on=self._day(day), reason=reason)
         self.stdout.write(f"退租申请 #{change.pk} 已进入现场验收（办结时限 {change.instance.due_on}）")
 
     def lease_changes(self, park, **_):
-        from smartgov.park import selectors
-
         for c in selectors.lease_changes_for(system_actor(self.ACTOR), park):
             day = c.new_end_date or c.move_out_on
             self.stdout.write(f"#{c.pk}\t{c.lease.code}\t{c.lease.enterprise.name}\t{c.get_kind_display()}\t{day}\t"
                               f"{c.get_status_display()}\t{c.instance.due_on}")
 
     def service_items(self, park, **_):
-        from smartgov.park import services
-
         for item in services.publish_service_items(actor=system_actor(self.ACTOR), park=park):
             self.stdout.write(f"{item.implementation_code}\t{item.name}")
 
     def service_cases(self, park, **_):
-        from smartgov.park import selectors
-        from smartgov.park.service_items import KIND_LABELS, KIND_OF_CODE, summary
-
         for app in selectors.service_cases(system_actor(self.ACTOR), park):
             self.stdout.write(f"{app.number}\t{KIND_LABELS[KIND_OF_CODE[app.item.basic_code]]}\t{app.applicant_name}\t"
                               f"{app.get_state_display()}\t{app.due_on or ''}\t{summary(app.form_data)}")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from smartgov.portal.browsing import demo_server, launch, sign_in
+
 # (file name, who, path): who is None for a visitor
 PAGES = [
     ("home", None, "/"),
@@ -36,10 +38,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, out, lang, **options):
         try:
-            from playwright.sync_api import sync_playwright
+            from playwright.sync_api import sync_playwright  # noqa: PLC0415 — deferred: optional, the function copes without it (except ImportError)
         except ImportError as exc:
             raise CommandError("需要 Playwright（pip install -e '.[dev]'）") from exc
-        from smartgov.portal.browsing import demo_server, launch, sign_in
 
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,16 @@
 """``smartgov seccloud <load-rules|listen|sign-head|import-audit|expire|verify>``."""
 
 import asyncio
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from smartgov.core.errors import DomainError
 from smartgov.core.permissions import system_actor
+from smartgov.seccloud import services
+from smartgov.seccloud.listener import serve
+from smartgov.seccloud.verifier import main
 
 
 class Command(BaseCommand):
@@ -24,18 +28,12 @@ class Command(BaseCommand):
         verify.add_argument("args", nargs="*")
 
     def handle(self, *args, op, **opts):
-        from smartgov.seccloud import services
-
         try:
             if op == "load-rules":
-                from pathlib import Path
-
                 text = (Path(__file__).resolve().parents[2] / "rules" / "pack.yml").read_text()
                 saved = services.upload_rules(actor=system_actor("seccloud.load_rules"), yaml_text=text, builtin=True)
                 self.stdout.write(f"已载入 {len(saved)} 条规则")
             elif op == "listen":
-                from smartgov.seccloud.listener import serve
-
                 host, _, port = opts["bind"].rpartition(":")
                 self.stdout.write(f"Syslog 监听 {host}:{port} (UDP/TCP)")
                 asyncio.run(serve(host, int(port), tls_cert=settings.SECCLOUD_SYSLOG_TLS_CERT or None))
@@ -46,8 +44,6 @@ class Command(BaseCommand):
             elif op == "expire":
                 self.stdout.write(str(services.expire_events(actor=system_actor("seccloud.retention"))))
             elif op == "verify":
-                from smartgov.seccloud.verifier import main
-
                 code = main(opts["args"])
                 if code:
                     raise CommandError("证明无效")

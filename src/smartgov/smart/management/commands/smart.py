@@ -8,6 +8,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from smartgov.core.permissions import system_actor
+from smartgov.smart import ocr
+from smartgov.smart.models import Grant
+from smartgov.smart.selectors import decisions_of
+from smartgov.smart.services import screen
 
 
 class Command(BaseCommand):
@@ -27,15 +31,10 @@ class Command(BaseCommand):
         return getattr(self, action)(o)
 
     def screen(self, o):
-        from smartgov.smart.services import screen
-
         counts = screen(actor=system_actor("smart.screen"), limit=o["limit"])
         self.stdout.write(json.dumps(counts, ensure_ascii=False))
 
     def explain(self, o):
-        from smartgov.smart.models import Grant
-        from smartgov.smart.selectors import decisions_of
-
         grant = Grant.objects.select_related("entitlement").filter(pk=o["grant_id"]).first()
         if grant is None:
             raise CommandError("没有这项待遇", returncode=1)
@@ -45,8 +44,6 @@ class Command(BaseCommand):
                                           "facts": d.facts, "messages": d.messages}, ensure_ascii=False))
 
     def ocr(self, o):
-        from smartgov.smart import ocr
-
         try:
             data = Path(o["file"]).read_bytes()
         except OSError as exc:

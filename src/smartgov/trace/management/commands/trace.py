@@ -11,8 +11,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from smartgov.accounts.models import Department, User
 from smartgov.core.errors import DomainError
 from smartgov.core.permissions import system_actor
+
+from ... import services, sim
+from ...models import Organisation
 
 
 class Command(BaseCommand):
@@ -42,10 +46,6 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message}{detail}", returncode=2) from exc
 
     def _simulate(self, *, doses, department, administer, recall_by, no_progress, **_):
-        from smartgov.accounts.models import Department, User
-
-        from ... import services, sim
-
         if not 1 <= doses <= 20_000_000:
             raise CommandError("--doses 应在1至20,000,000之间", returncode=2)
         if not 0 <= administer <= 1:
@@ -89,9 +89,6 @@ class Command(BaseCommand):
             f"{site.name} 冷库超温告警 {len(outcome['alerts'])} 条{recalled}。"))
 
     def _capture(self, *, file, organisation, behaviour, **_):
-        from ... import services
-        from ...models import Organisation
-
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{file}", returncode=2)
