@@ -48,18 +48,18 @@ def test_missing_triad_role_fails_the_item():
 
 @pytest.mark.django_db
 def test_audit_chain_failure_is_reported_and_raises_the_critical_rule(monkeypatch):
-    from smartgov.audit import selectors as audit_selectors
+    from smartgov.audit import services as audit_services  # where the self-check's verification calls it
 
     load_pack()
     factories.department()
-    real = audit_selectors.verify_trail
+    real = audit_services.verify_trail
 
     def broken(**kw):
         result = real(**kw)
         result.fail(1, "entry 1: hash mismatch")
         return result
 
-    monkeypatch.setattr(audit_selectors, "verify_trail", broken)
+    monkeypatch.setattr(audit_services, "verify_trail", broken)
     items = _items(selfcheck.run_self_check(actor=ADMIN))
     assert not items["audit_chain"]["passed"] and "hash mismatch" in items["audit_chain"]["evidence"]
     alert = Alert.objects.get(rule__title="审计日志链校验失败")

@@ -158,7 +158,7 @@ def test_a_walk_in_with_an_account_gets_the_scan_in_their_own_library(pr_world):
     resp = client.post("/onestop/work/counter/materials/id_photo/",
                        _counter(w, w["person"], "王小明", **{"materials.id_photo": _pdf()}), HTTP_HX_REQUEST="true")
     body = resp.content.decode()
-    assert resp.status_code == 200 and "PDF 文件暂不能自动预审" in body
+    assert resp.status_code == 200 and "无法读取PDF文件" in body
     scan = StoredMaterial.objects.get()
     assert scan.owner_user == w["user"] and scan.trust_level == TrustLevel.B
     resp = client.post("/onestop/work/counter/", _counter(w, w["person"], "王小明", **{
