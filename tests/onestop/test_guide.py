@@ -254,3 +254,10 @@ def test_variants_measured_apart():
     assert result["questions"] >= 30
     assert result["top1"] >= 0.8, result["misses"]
     assert not {q for q, _ in variants} & {q for q, _ in load_questions()}
+
+
+def test_a_rare_character_without_a_pinyin_reading_is_no_error():
+    # U+3402 is one of the CJK characters pypinyin has no reading for: it can be no typo of anything
+    results, _confidence, declined = index().answer("\u3402份证过期了")
+    assert isinstance(results, list) and isinstance(declined, bool)
+    assert guide.SoundAlike(["身份证"]).corrections("\u3402份证", known=set()) == []

@@ -253,7 +253,8 @@ class SoundAlike:
 
 @functools.lru_cache(maxsize=8192)
 def _readings(ch: str) -> frozenset[str]:
-    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or ())
+    readings = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")  # [] for 945 rare CJK characters
+    return frozenset(readings[0]) if readings else frozenset()
 
 
 # -- the index ------------------------------------------------------------------------------------
@@ -319,12 +320,12 @@ class GuideIndex:
             scores += weight * np.asarray(self._retriever.get_scores(tokens), dtype=float)
         return scores * self._boost
 
-    def confidence(self, text: str, top_score: float) -> float:
+    def confidence(self, text: str, top_score: float, *, words: list[tuple[str, float]] | None = None) -> float:
         """How well the best answer covers the question, in [0, 1]: the (weighted) share of the question's
         words the catalogue knows, times the best score over the most any document could score for those
         words (the sum of each word's best single-word score). BM25 scores by themselves are not comparable
         across questions — an unanswerable question's best score can be as high as a right answer's."""
-        words = self.query_words(text)
+        words = self.query_words(text) if words is None else words
         known = [(w, x) for w, x in words if w in self._vocab]
         if not words or not known or self._retriever is None:
             return 0.0
@@ -338,14 +339,15 @@ class GuideIndex:
     def answer(self, text: str, k: int = 5) -> tuple[list[tuple[GuideDoc, float]], float, bool]:
         """(results, confidence, declined): declined when nothing fits well enough (DECLINE_BELOW,
         calibrated by ``smartgov bench guide`` on answerable and unanswerable questions)."""
-        results = self.search(text, k=k)
-        conf = self.confidence(text, results[0][1]) if results else 0.0
+        words = self.query_words(text) if isinstance(text, str) else []  # segmented once for both
+        results = self.search(text, k=k, words=words)
+        conf = self.confidence(text, results[0][1], words=words) if results else 0.0
         return results, round(conf, 4), conf < DECLINE_BELOW
 
-    def search(self, text: str, k: int = 5) -> list[tuple[GuideDoc, float]]:
+    def search(self, text: str, k: int = 5, *, words: list[tuple[str, float]] | None = None) -> list[tuple[GuideDoc, float]]:
         if not isinstance(text, str) or self._retriever is None or k <= 0:
             return []
-        words = [(w, x) for w, x in self.query_words(text) if w in self._vocab]
+        words = [(w, x) for w, x in (self.query_words(text) if words is None else words) if w in self._vocab]
         if not words:
             return []
         scores = self._scores(words)
