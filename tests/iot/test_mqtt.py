@@ -19,7 +19,7 @@ import pytest
 from django.core.management import call_command
 from paho.mqtt.enums import CallbackAPIVersion
 
-from smartgov.iot import credentials, mqtt
+from smartgov.iot import credentials, loadtest, mqtt, sink
 from smartgov.iot.readings import telemetry_topic
 from tests.grain.test_mqtt import WorkerDatabase, wait_for, wait_ready
 from tests.iot import factories as f
@@ -163,3 +163,20 @@ def test_our_hash_reads_mosquitto_passwd_output(tmp_path):
     subprocess.run(["mosquitto_passwd", "-b", str(path), "dev1", "s3cret"], check=True)
     stored = path.read_text().strip().split(":", 1)[1]
     assert credentials.check_secret("s3cret", stored) and not credentials.check_secret("s3cre", stored)
+
+
+def test_broker_passthrough_carries_every_message_through_the_sink():
+    """The ingest benchmarks' ceiling (``broker_passthrough_*``): the same messages through sink workers
+    that acknowledge and keep nothing — every one must come back acknowledged, under a prefix of its own."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    messages = [(telemetry_topic(prefix, f"d{i % 7}"), orjson.dumps({"ts": 1, "values": {"v": i}})) for i in range(300)]
+    seen = []
+    seconds = loadtest.broker_passthrough(messages, prefix=prefix, topic_filter=telemetry_topic(prefix, "+"), workers=1,
+                                          batch=50, lead=100, progress=seen.append, timeout_s=60, report_every=100)
+    assert seconds > 0 and sum(seen) == 300
+
+
+def test_sink_refuses_a_group_that_is_not_a_benchmarks():
+    with pytest.raises(SystemExit) as exc:
+        sink.main(["--topic", "smartgov/iot/+/telemetry", "--group", "iot-ingest"])
+    assert exc.value.code == 2

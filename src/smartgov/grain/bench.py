@@ -99,6 +99,9 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
         stored = cur.fetchone()[0]
     if stored != len(messages):
         raise RuntimeError(f"{stored} scans stored, {len(messages)} published")
+    sink_seconds = loadtest.broker_passthrough(messages, prefix=prefix, topic_filter=mqtt.scan_topic(prefix, "+", "+"),
+                                               workers=workers, batch=batch, lead=lead, progress=lambda n: None,
+                                               report_every=200)
     raw_seconds, raw_rows = _raw_load(batch)
     point_seconds, point_rows = _raw_point_rows(1000, batch * rows * cols * layers)
     points_per_s = points / seconds
@@ -110,6 +113,8 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
         "points_per_s": round(points_per_s), "raw_load_seconds": round(raw_seconds, 3),
         "raw_load_per_s": round(raw_per_s), "ratio": round(points_per_s / raw_per_s, 3),
         "raw_point_rows_per_s": round(point_rows / point_seconds),
+        "broker_passthrough_points_per_s": round(points / sink_seconds),
+        "broker_ratio": round(sink_seconds / seconds, 3),
         "alerts_open": Alert.objects.count(), "mean_batch_scans": round(len(messages) / max(sum(batches), 1), 1), "cpu_count": os.cpu_count(),
     }
 

@@ -9,6 +9,7 @@ its consumers by more than that."""
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -21,11 +22,13 @@ from .mqtt import Publisher, start_ingest_workers
 
 
 @contextmanager
-def ingest_workers(command: list[str], n: int, *, prefix: str, group: str, batch: int) -> Iterator[tuple[list, list]]:
+def ingest_workers(command: list[str], n: int, *, prefix: str, group: str, batch: int,
+                   module: str = "smartgov") -> Iterator[tuple[list, list]]:
     """``n`` ingest processes (``smartgov <command…>``) on this process's database, one shared subscription;
     yields (messages acknowledged per worker, batches per worker), kept current; stops them on exit."""
     env = child_env({"DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"})
-    procs, acked, batches = start_ingest_workers(command, n, prefix=prefix, group=group, batch=batch, env=env)
+    procs, acked, batches = start_ingest_workers(command, n, prefix=prefix, group=group, batch=batch, env=env,
+                                                 module=module)
     try:
         yield acked, batches
     finally:
@@ -64,6 +67,20 @@ def publish_acknowledged(messages: Sequence[tuple[str, bytes]], acked: list[int]
         seconds = time.perf_counter() - start
         progress(sum(acked) - done_before)
     return seconds
+
+
+def broker_passthrough(messages: Sequence[tuple[str, bytes]], *, prefix: str, topic_filter: str, workers: int,
+                       batch: int, lead: int, progress, timeout_s: float = 600, report_every: int = 1000) -> float:
+    """The same messages, published the same way, through ``workers`` sink processes (``iot.sink``: the
+    ingest worker's MQTT side with nothing stored) — seconds from the first publish to the last
+    acknowledgement: what Mosquitto and the MQTT client allow here, the ceiling beside the raw database
+    load. The messages go out under a prefix of their own, so nothing reaches the real workers' sessions."""
+    own = f"bench{uuid.uuid4().hex[:8]}"
+    moved = [(own + topic[len(prefix):], body) for topic, body in messages]
+    with ingest_workers(["--topic", own + topic_filter[len(prefix):]], workers, prefix=own,
+                        group=f"bench-sink-{uuid.uuid4().hex[:6]}", batch=batch, module="smartgov.iot.sink") as (acked, _):
+        return publish_acknowledged(moved, acked, lead=lead, progress=progress, timeout_s=timeout_s,
+                                    report_every=report_every)
 
 
 def raw_load(table: str, columns: Sequence[str], batch: int, *, unique: Sequence[str],

@@ -279,14 +279,15 @@ class Publisher:
         self.client.disconnect()
 
 
-def start_ingest_workers(command: list[str], n: int, *, prefix: str, group: str, batch: int, env: dict):
-    """For benchmarks: ``n`` worker processes (``smartgov <command…> --prefix … --group …``) sharing one
-    subscription; waits until each has subscribed. Returns (processes, messages acknowledged per worker,
+def start_ingest_workers(command: list[str], n: int, *, prefix: str, group: str, batch: int, env: dict,
+                         module: str = "smartgov"):
+    """For benchmarks: ``n`` worker processes (``python -m <module> <command…> --prefix … --group …``, by
+    default ``smartgov <command…>``) sharing one subscription; waits until each has subscribed. Returns (processes, messages acknowledged per worker,
     batches per worker), the two lists kept current from each worker's ``ready``/``acked`` report lines."""
     procs, acked, batches = [], [0] * n, [0] * n
     ready = [threading.Event() for _ in range(n)]
     for k in range(n):
-        p = subprocess.Popen([sys.executable, "-m", "smartgov", *command, "--prefix", prefix, "--group", group,
+        p = subprocess.Popen([sys.executable, "-m", module, *command, "--prefix", prefix, "--group", group,
                               "--client-id", f"bench-{prefix}-{k}", "--batch", str(batch), "--session-expiry", "60"],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 

@@ -96,12 +96,17 @@ def run(*, progress, workers: int = 1, size: int | None = None, **_) -> dict:
         sent = published.get((code, raised_at.timestamp()))
         if sent is not None:
             latencies.append((created_at.timestamp() - sent) * 1000)
+    sink_seconds = loadtest.broker_passthrough([(t, b) for _c, _ts, t, b in msgs], prefix=prefix,
+                                               topic_filter=telemetry_topic(prefix, "+"), workers=workers, batch=batch,
+                                               lead=lead, progress=lambda n: None)
     raw_seconds, raw_rows = _raw_load(batch)
     msgs_per_s, raw_per_s = len(msgs) / seconds, raw_rows / raw_seconds
     return {
         "workers": workers, "devices": len(sims), "messages": len(msgs), "seconds": round(seconds, 3),
         "msgs_per_s": round(msgs_per_s), "raw_load_seconds": round(raw_seconds, 3), "raw_load_per_s": round(raw_per_s),
-        "ratio": round(msgs_per_s / raw_per_s, 3), "alarms": Alarm.objects.count(), "alarm_latencies": len(latencies),
+        "ratio": round(msgs_per_s / raw_per_s, 3),
+        "broker_passthrough_msgs_per_s": round(len(msgs) / sink_seconds), "broker_ratio": round(sink_seconds / seconds, 3),
+        "alarms": Alarm.objects.count(), "alarm_latencies": len(latencies),
         "alarm_latency_p50_ms": round(_p(latencies, 0.5), 1), "alarm_latency_p99_ms": round(_p(latencies, 0.99), 1),
         "mean_batch": round(len(msgs) / max(sum(batches), 1), 1), "setup_s": round(setup_s, 1),
         "cpu_count": os.cpu_count(),
