@@ -100,12 +100,18 @@ def _r(v) -> float | None:
     return None if v is None or not np.isfinite(v) else round(float(v), 2)
 
 
-def _masked_layer_mean(g: np.ndarray, mask_grid: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Per-layer mean over the masked points (NaN for a layer with none)."""
-    if mask.all():
-        return g.mean(axis=1, dtype=np.float64)
+def _layer_means(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per-scan, per-layer mean over the masked points of ``g`` (B, layers, points per layer); NaN for a
+    layer with none. A scan whose mask is all true takes the plain mean (the same sum as alone)."""
+    nb, layers, per_layer = g.shape
+    grid = mask.reshape(nb, layers, per_layer)
+    plain = g.mean(axis=2, dtype=np.float64)
+    whole = mask.all(axis=1)
+    if whole.all():
+        return plain
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(mask_grid, g, 0).sum(axis=1, dtype=np.float64) / mask_grid.sum(axis=1)
+        masked = np.where(grid, g, 0).sum(axis=2, dtype=np.float64) / grid.sum(axis=2)
+    return np.where(whole[:, None], plain, masked)
 
 
 def unpack_stuck(blob, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -122,90 +128,100 @@ def analyse_scan(temps: np.ndarray, *, layers: int, prev: np.ndarray | None = No
 
     ``prev`` is the scan just before (for jumps and stuck sensors); ``rate_ref`` an earlier scan taken
     ``rate_hours`` before, at least ``rise_min_hours`` (for the warming rate: over days, not hours)."""
+    return analyse_stack(np.asarray(temps, dtype=np.float32)[None, :], layers=layers, prev=[prev],
+                         prev_stuck=[prev_stuck], rate_ref=[rate_ref], rate_hours=[rate_hours], safety=[safety],
+                         params=params)[0]
+
+
+def _rows(arrays: list, n: int, fill: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-scan optional arrays as one (B, n) float32 matrix and a mask of the rows that have one."""
+    have = np.array([a is not None and a.size == n for a in arrays], dtype=bool)
+    out = np.full((len(arrays), n), fill, dtype=np.float32)
+    for b in np.flatnonzero(have):
+        out[b] = arrays[b]
+    return out, have
+
+
+def analyse_stack(temps: np.ndarray, *, layers: int, prev: list, prev_stuck: list, rate_ref: list,
+                  rate_hours: list, safety: list, params: dict | None = None) -> list[Analysis]:
+    """Analyse B scans of the same grid at once: ``temps`` is (B, points) float32; the other arguments are
+    per scan, as for ``analyse_scan``. Every step is one numpy operation over the whole stack (the ingest
+    path analyses a batch's k-th scan of every warehouse together), and each scan's result is exactly what
+    it gets alone."""
     p = params or DEFAULTS
     t = np.asarray(temps, dtype=np.float32)
-    n = t.size
+    nb, n = t.shape
     per_layer = n // layers
-    g = t.reshape(layers, per_layer)
+    g = t.reshape(nb, layers, per_layer)
     # Comparisons with NaN are False, so "in range" also excludes missing readings.
-    ok = (t >= p["valid_min_c"]) & (t <= p["valid_max_c"])
-    has_prev = prev is not None and prev.size == n
-    jump = None
-    if has_prev:
-        jump = ok & (np.abs(t - prev) > p["jump_c"])
-        if jump.any():
-            ok = ok & ~jump
-        same = t == prev
-    lmean = _masked_layer_mean(g, ok.reshape(layers, per_layer), ok)
-    layer_mean_all = np.repeat(lmean, per_layer)
-    stuck_flag = None
-    if has_prev and same.any():
-        # Stuck: the same reading ``stuck_scans`` times in a row while its layer's mean moved by at least
-        # ``stuck_layer_change_c`` — deep grain changing less than the sensor's resolution is not a fault.
-        counts, refs = unpack_stuck(prev_stuck, n)
-        stuck = np.where(same, np.minimum(counts.astype(np.uint32) + 1, 65535), 0).astype(np.uint16)
-        stuck_ref = np.where(same, refs, layer_mean_all).astype(np.float32)
-        candidates = ok & (stuck.astype(np.uint32) + 1 >= p["stuck_scans"])
-        if candidates.any():
-            with np.errstate(invalid="ignore"):
-                stuck_flag = candidates & (np.abs(layer_mean_all - stuck_ref) >= p["stuck_layer_change_c"])
-            if not stuck_flag.any():
-                stuck_flag = None
-    else:
-        stuck = np.zeros(n, dtype=np.uint16)
-        stuck_ref = layer_mean_all.astype(np.float32)
-    valid = ok if stuck_flag is None else ok & ~stuck_flag
-    all_valid = bool(valid.all())
-    if all_valid:
-        lmax, lmin = g.max(axis=1), g.min(axis=1)
-        counts = None
-    else:
-        vgrid = valid.reshape(layers, per_layer)
-        counts = vgrid.sum(axis=1)
-        lmax = np.where(vgrid, g, -np.inf).max(axis=1)
-        lmin = np.where(vgrid, g, np.inf).min(axis=1)
-        if stuck_flag is not None:
-            lmean = _masked_layer_mean(g, vgrid, valid)
-    stats = np.round(np.column_stack([lmax, lmin, lmean]).astype(np.float64), 2).tolist()
-    layer_stats = [row if counts is None or counts[k] else [None, None, None] for k, row in enumerate(stats)]
-    if all_valid:
-        t_max, t_min, t_mean = _r(lmax.max()), _r(lmin.min()), _r(t.mean(dtype=np.float64))
-    elif valid.any():
-        vt = t[valid]
-        t_max, t_min, t_mean = _r(vt.max()), _r(vt.min()), _r(vt.mean(dtype=np.float64))
-    else:
-        t_max = t_min = t_mean = None
-
-    hot = []
+    in_range = (t >= p["valid_min_c"]) & (t <= p["valid_max_c"])
+    prev_m, has_prev = _rows(prev, n, np.nan)
     with np.errstate(invalid="ignore"):
-        margin_hot = ((g - lmean[:, None]) >= p["hot_margin_c"]).ravel() & valid
-    if margin_hot.any():
-        for i in np.flatnonzero(margin_hot)[:MAX_LISTED]:
-            hot.append({"i": int(i), "why": "margin", "value": _r(t[i]), "ref": _r(lmean[i // per_layer])})
-    if rate_ref is not None and rate_ref.size == n and rate_hours and rate_hours >= p["rise_min_hours"]:
-        rate = (t - rate_ref) / (rate_hours / 24.0)
-        rising = valid & (rate > p["rise_rate_c_per_day"]) & ~margin_hot
-        if rising.any():
-            for i in np.flatnonzero(rising)[:MAX_LISTED]:
-                hot.append({"i": int(i), "why": "rise", "value": _r(t[i]), "ref": _r(rate_ref[i]),
-                            "rate": _r(rate[i])})
-    faulty = []
-    if not all_valid:
-        why = np.zeros(n, dtype=np.int8)  # precedence: missing > range > jump > stuck
-        why[~valid] = 4
-        if jump is not None:
-            why[jump] = 3
-        finite = np.isfinite(t)
-        why[finite & ~((t >= p["valid_min_c"]) & (t <= p["valid_max_c"]))] = 2
-        why[~finite] = 1
-        names = {1: "missing", 2: "range", 3: "jump", 4: "stuck"}
-        faulty = [{"i": int(i), "why": names[int(why[i])], "value": _r(t[i])}
-                  for i in np.flatnonzero(why)[:MAX_LISTED]]
-
-    temp_class = classify_temperature(t_mean, t_max, p)
-    return Analysis(t_max=t_max, t_min=t_min, t_mean=t_mean, layer_stats=layer_stats, faulty=faulty, hot=hot,
-                    stuck=stuck.astype("<u2").tobytes() + stuck_ref.astype("<f4").tobytes(), temp_class=temp_class,
-                    next_check_days=inspection_interval_days(safety, t_max, bool(hot), p))
+        jump = in_range & has_prev[:, None] & (np.abs(t - prev_m) > p["jump_c"])
+    ok = in_range & ~jump
+    same = has_prev[:, None] & (t == prev_m)
+    lmean = _layer_means(g, ok)
+    layer_mean_all = np.repeat(lmean, per_layer, axis=1)
+    # Stuck: the same reading ``stuck_scans`` times in a row while its layer's mean moved by at least
+    # ``stuck_layer_change_c`` — deep grain changing less than the sensor's resolution is not a fault.
+    counts = np.zeros((nb, n), dtype=np.uint16)
+    refs = np.full((nb, n), np.nan, dtype=np.float32)
+    for b in np.flatnonzero(same.any(axis=1)):
+        counts[b], refs[b] = unpack_stuck(prev_stuck[b], n)
+    stuck = np.where(same, np.minimum(counts.astype(np.uint32) + 1, 65535), 0).astype(np.uint16)
+    stuck_ref = np.where(same, refs, layer_mean_all).astype(np.float32)
+    with np.errstate(invalid="ignore"):
+        stuck_flag = (ok & (stuck.astype(np.uint32) + 1 >= p["stuck_scans"])
+                      & (np.abs(layer_mean_all - stuck_ref) >= p["stuck_layer_change_c"]))
+    valid = ok & ~stuck_flag
+    all_valid = valid.all(axis=1)
+    vgrid = valid.reshape(nb, layers, per_layer)
+    valid_counts = vgrid.sum(axis=2)
+    lmax = np.where(vgrid, g, -np.inf).max(axis=2)
+    lmin = np.where(vgrid, g, np.inf).min(axis=2)
+    has_stuck = stuck_flag.any(axis=1)
+    if has_stuck.any():
+        lmean = np.where(has_stuck[:, None], _layer_means(g, valid), lmean)
+    stats = np.round(np.stack([lmax, lmin, lmean], axis=2).astype(np.float64), 2).tolist()
+    t_maxes, t_mins = lmax.max(axis=1), lmin.min(axis=1)
+    t_means = t.mean(axis=1, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        margin_hot = ((g - lmean[:, :, None]) >= p["hot_margin_c"]).reshape(nb, n) & valid
+    ref_m, has_ref = _rows(rate_ref, n, np.nan)
+    hours = np.array([h or 0.0 for h in rate_hours], dtype=np.float64)
+    has_ref &= (hours > 0) & (hours >= p["rise_min_hours"])
+    days = np.where(has_ref, hours, 24.0) / 24.0
+    rate = (t - ref_m) / days.astype(np.float32)[:, None]
+    with np.errstate(invalid="ignore"):
+        rising = valid & has_ref[:, None] & (rate > p["rise_rate_c_per_day"]) & ~margin_hot
+    finite = np.isfinite(t)
+    why = np.where(~valid, 4, 0)  # precedence: missing > range > jump > stuck
+    why[jump] = 3
+    why[finite & ~in_range] = 2
+    why[~finite] = 1
+    names = {1: "missing", 2: "range", 3: "jump", 4: "stuck"}
+    out = []
+    for b in range(nb):
+        tb = t[b]
+        if all_valid[b]:
+            t_max, t_min, t_mean = _r(t_maxes[b]), _r(t_mins[b]), _r(t_means[b])
+        elif valid[b].any():
+            t_max, t_min, t_mean = _r(t_maxes[b]), _r(t_mins[b]), _r(tb[valid[b]].mean(dtype=np.float64))
+        else:
+            t_max = t_min = t_mean = None
+        layer_stats = [row if all_valid[b] or valid_counts[b, k] else [None, None, None]
+                       for k, row in enumerate(stats[b])]
+        hot = [{"i": int(i), "why": "margin", "value": _r(tb[i]), "ref": _r(lmean[b, i // per_layer])}
+               for i in np.flatnonzero(margin_hot[b])[:MAX_LISTED]]
+        hot += [{"i": int(i), "why": "rise", "value": _r(tb[i]), "ref": _r(ref_m[b, i]), "rate": _r(rate[b, i])}
+                for i in np.flatnonzero(rising[b])[:MAX_LISTED]]
+        faulty = [] if all_valid[b] else [{"i": int(i), "why": names[int(why[b, i])], "value": _r(tb[i])}
+                                         for i in np.flatnonzero(why[b])[:MAX_LISTED]]
+        out.append(Analysis(t_max=t_max, t_min=t_min, t_mean=t_mean, layer_stats=layer_stats, faulty=faulty, hot=hot,
+                            stuck=stuck[b].astype("<u2").tobytes() + stuck_ref[b].astype("<f4").tobytes(),
+                            temp_class=classify_temperature(t_mean, t_max, p),
+                            next_check_days=inspection_interval_days(safety[b], t_max, bool(hot), p)))
+    return out
 
 
 def classify_temperature(t_mean, t_max, p=DEFAULTS) -> str:

@@ -14,7 +14,7 @@ import orjson
 from django.db import connection
 from django.utils import timezone
 
-from .analysis import Analysis, analyse_scan, grain_safety
+from .analysis import Analysis, analyse_stack, grain_safety
 from .models import Scan
 from .readings import ScanIn
 
@@ -56,30 +56,46 @@ def previous_scans(warehouse_firsts: dict[int, datetime], rate_gap: timedelta) -
 
 def analyse_batch(scans: list[ScanIn], params: dict) -> list[tuple[ScanIn, Analysis]]:
     """Analyse scans in time order per warehouse, each against the scan before it and against one at
-    least ``rise_min_hours`` older (stored, or earlier in the batch)."""
+    least ``rise_min_hours`` older (stored, or earlier in the batch). Round k analyses the k-th scan of
+    every warehouse at once (``analyse_stack``, one stack per grid shape): a scan needs only its own
+    warehouse's earlier scans, which earlier rounds have done."""
     by_wh: dict[int, list[ScanIn]] = defaultdict(list)
     for s in scans:
         by_wh[s.warehouse.id].append(s)
     gap = timedelta(hours=params["rise_min_hours"])
     stored = previous_scans({wid: min(s.taken_at for s in group) for wid, group in by_wh.items()}, gap)
-    out = []
+    histories = {}
     for wid, group in by_wh.items():
         group.sort(key=lambda s: s.taken_at)
-        history = list(stored.get(wid, []))
-        for s in group:
-            info = s.warehouse
-            safety = grain_safety(info.variety, s.moisture if s.moisture is not None else info.lot_moisture, params)
-            last = history[-1] if history else None
-            ref = next((h for h in reversed(history) if h[0] <= s.taken_at - gap), None)
-            a = analyse_scan(s.temps, layers=info.layers, prev=last[1] if last else None,
-                             prev_stuck=last[2] if last else None, rate_ref=ref[1] if ref else None,
-                             rate_hours=(s.taken_at - ref[0]).total_seconds() / 3600 if ref else None,
-                             safety=safety, params=params)
-            out.append((s, a))
-            history.append((s.taken_at, s.temps, a.stuck))
-            if len(history) > 200:
-                del history[:100]
-    return out
+        histories[wid] = list(stored.get(wid, []))
+    result: dict[int, Analysis] = {}  # by id() of the scan
+    for k in range(max((len(g) for g in by_wh.values()), default=0)):
+        shapes: dict[tuple[int, int], list[ScanIn]] = defaultdict(list)
+        for group in by_wh.values():
+            if k < len(group):
+                s = group[k]
+                shapes[(s.temps.size, s.warehouse.layers)].append(s)
+        for (_, layers), stack in shapes.items():
+            last, refs = [], []
+            for s in stack:
+                history = histories[s.warehouse.id]
+                last.append(history[-1] if history else None)
+                refs.append(next((h for h in reversed(history) if h[0] <= s.taken_at - gap), None))
+            analyses = analyse_stack(
+                np.stack([s.temps for s in stack]), layers=layers,
+                prev=[h[1] if h else None for h in last], prev_stuck=[h[2] if h else None for h in last],
+                rate_ref=[r[1] if r else None for r in refs],
+                rate_hours=[(s.taken_at - r[0]).total_seconds() / 3600 if r else None for s, r in zip(stack, refs, strict=True)],
+                safety=[grain_safety(s.warehouse.variety, s.moisture if s.moisture is not None else s.warehouse.lot_moisture,
+                                     params) for s in stack],
+                params=params)
+            for s, a in zip(stack, analyses, strict=True):
+                result[id(s)] = a
+                history = histories[s.warehouse.id]
+                history.append((s.taken_at, s.temps, a.stuck))
+                if len(history) > 200:
+                    del history[:100]
+    return [(s, result[id(s)]) for group in by_wh.values() for s in group]
 
 
 def _row(s: ScanIn, a: Analysis, source: str, now: datetime, *, adapt_time) -> tuple:
