@@ -331,3 +331,30 @@ def raise_service(request, payload: s.ServiceRaiseIn):
 @paginate(PageNumber)
 def my_service_cases(request):
     return selectors.my_service_cases(request.user)
+
+
+# ---------------------------------------------------------------- the tenant's own 续租 / 退租 (我的园区)
+@router.get("/my/leases", response=list[s.LeaseOut], summary="我的在租合同（以法定代表人身份）")
+def my_leases(request):
+    return selectors.my_leases(request.user)
+
+
+@router.post("/my/leases/{lease_id}/renewal", response={201: s.LeaseChangeOut}, summary="企业申请续租")
+def request_my_renewal(request, lease_id: int, payload: s.RenewalIn):
+    lease = selectors.get_my_lease(request.user, lease_id)
+    change = services.request_renewal(actor=request.user, lease=lease, end_date=payload.end_date, reason=payload.reason)
+    return Status(201, selectors.my_lease_changes(request.user).get(pk=change.pk))
+
+
+@router.post("/my/leases/{lease_id}/move-out", response={201: s.LeaseChangeOut}, summary="企业申请退租")
+def request_my_move_out(request, lease_id: int, payload: s.MoveOutIn):
+    lease = selectors.get_my_lease(request.user, lease_id)
+    change = services.request_move_out(actor=request.user, lease=lease, move_out_on=payload.move_out_on,
+                                       reason=payload.reason)
+    return Status(201, selectors.my_lease_changes(request.user).get(pk=change.pk))
+
+
+@router.get("/my/lease-changes", response=list[s.LeaseChangeOut], summary="我的续租、退租申请")
+@paginate(PageNumber)
+def my_lease_changes(request):
+    return selectors.my_lease_changes(request.user)

@@ -28,6 +28,7 @@ from .models import (
     Lease,
     LeaseChange,
     LeaseChangeStatus,
+    LeaseStatus,
     Park,
     TariffBand,
     Unit,
@@ -124,6 +125,36 @@ def get_resident_enterprise_for(user, enterprise_id: int) -> Enterprise:
     if ent is None:
         raise NotFound("没有这家企业", code="enterprise_not_found")
     return ent
+
+
+def represents(user, enterprise: Enterprise) -> bool:
+    """Whether ``user`` is the legal representative of this resident enterprise's register record."""
+    return any(e.pk == enterprise.pk for e in resident_enterprises_for(user))
+
+
+def my_leases(user) -> list[Lease]:
+    """The active leases of the resident enterprises ``user`` represents, with their units."""
+    ents = resident_enterprises_for(user)
+    if not ents:
+        return []
+    return list(Lease.objects.filter(enterprise__in=ents, status=LeaseStatus.ACTIVE)
+                .select_related("park__department", "enterprise").prefetch_related("units__floor__building")
+                .order_by("enterprise__name", "code"))
+
+
+def get_my_lease(user, lease_id: int) -> Lease:
+    """One of ``my_leases`` (404 otherwise, as for a missing lease)."""
+    lease = next((x for x in my_leases(user) if x.pk == lease_id), None)
+    if lease is None:
+        raise NotFound("没有这份合同", code="lease_not_found")
+    return lease
+
+
+def my_lease_changes(user):
+    """续租/退租 cases of the enterprises ``user`` represents (whoever asked), newest first."""
+    ents = resident_enterprises_for(user)
+    return (LeaseChange.objects.filter(lease__enterprise__in=ents).select_related("lease__enterprise", "instance")
+            .order_by("-created_at", "-id"))
 
 
 def my_service_cases(user):

@@ -38,4 +38,7 @@ urlpatterns = [
     path("<int:park_id>/services/items/", cases.publish_service_items, name="publish_service_items"),
     path("my/", cases.my_park, name="my"),
     path("my/<int:enterprise_id>/services/", cases.raise_service, name="raise_service"),
+    path("my/leases/<int:lease_id>/renewal/", cases.request_my_lease_change, {"kind": "renewal"}, name="my_renewal"),
+    path("my/leases/<int:lease_id>/move-out/", cases.request_my_lease_change, {"kind": "move_out"}, name="my_move_out"),
+    path("my/lease-changes/<int:change_id>/cancel/", cases.cancel_my_lease_change, name="my_cancel_lease_change"),
 ]

@@ -22,7 +22,7 @@ from smartgov.workflow import services as workflow
 from smartgov.workflow.models import InstanceStatus, Outcome, Process
 from smartgov.workflow.selectors import actionable_task
 
-from .. import billing
+from .. import billing, selectors
 from ..models import Bill, BillStatus, Lease, LeaseChange, LeaseChangeKind, LeaseChangeStatus, LeaseStatus
 
 TIME_LIMIT_DAYS = 5  # working days for either case (the operator's own service promise)
@@ -52,6 +52,15 @@ def ensure_processes() -> None:
     for code, (name, definition) in PROCESSES.items():
         if code not in have:
             workflow.define_process(actor=system_actor("park.processes"), code=code, name=name, definition=definition)
+
+
+def _require_requester(actor, lease: Lease) -> None:
+    """Who may ask for a renewal or a move-out, or withdraw the request: the operator's lease staff of the
+    park's department, or the tenant enterprise's legal representative (from 我的园区: the one-stop rule for
+    acting in an enterprise's name). To anyone else the lease does not exist."""
+    if selectors.represents(actor, lease.enterprise):
+        return
+    require(actor, "park.lease", department=lease.park.department, hide=True)
 
 
 def _locked_active_lease(lease: Lease) -> Lease:
@@ -84,8 +93,8 @@ def _start(*, actor, lease: Lease, kind: str, context: dict, **fields) -> LeaseC
 @transaction.atomic
 def request_renewal(*, actor, lease: Lease, end_date: date, reason: str = "") -> LeaseChange:
     """续租申请: the lease to run until ``end_date`` on its terms (rent and escalation continue); the bills
-    of the added months are issued when the case is approved."""
-    require(actor, "park.lease", department=lease.park.department, hide=True)
+    of the added months are issued when the case is approved. Asked by the operator or by the tenant."""
+    _require_requester(actor, lease)
     locked = _locked_active_lease(lease)
     if not isinstance(end_date, date) or end_date <= locked.end_date:
         raise InvalidInput("续租到期日应晚于原到期日", code="invalid_renewal_end")
@@ -97,8 +106,9 @@ def request_renewal(*, actor, lease: Lease, end_date: date, reason: str = "") ->
 
 @transaction.atomic
 def request_move_out(*, actor, lease: Lease, move_out_on: date, reason: str = "") -> LeaseChange:
-    """退租申请 for ``move_out_on`` (within the term): inspection and deposit settlement follow."""
-    require(actor, "park.lease", department=lease.park.department, hide=True)
+    """退租申请 for ``move_out_on`` (within the term): inspection and deposit settlement follow. Asked by the
+    operator or by the tenant."""
+    _require_requester(actor, lease)
     locked = _locked_active_lease(lease)
     if not isinstance(move_out_on, date) or not locked.start_date <= move_out_on <= locked.end_date:
         raise InvalidInput("退租日应在租期之内", code="invalid_end")
@@ -190,8 +200,9 @@ def _settle_deposit(*, actor, lease: Lease, damages: Decimal, deductions: Decima
 
 @transaction.atomic
 def cancel_lease_change(*, actor, change: LeaseChange, reason: str) -> LeaseChange:
-    """撤销 a running case (the enterprise changed its mind): the lease stays as it was."""
-    require(actor, "park.lease", department=change.park.department, hide=True)
+    """撤销 a running case (the enterprise changed its mind — the operator records it, or the tenant withdraws
+    it from 我的园区): the lease stays as it was."""
+    _require_requester(actor, change.lease)
     change = _locked_change(change)
     if change.status != LeaseChangeStatus.RUNNING:
         raise Conflict("该申请已办结", code="lease_change_closed")

@@ -140,12 +140,51 @@ def my_park(request):
     """The resident enterprises the user represents, their leased units, the forms and their cases."""
     if not has_perm(request.user, "onestop.apply"):
         raise NotFound("没有这个页面", code="not_found")
-    enterprises = [{"ent": e, "units": [unit_label(u) for u in leased_units(e)]}
+    leases = selectors.my_leases(request.user)
+    enterprises = [{"ent": e, "units": [unit_label(u) for u in leased_units(e)],
+                    "leases": [(x, [unit_label(u) for u in x.units.all()]) for x in leases if x.enterprise_id == e.pk]}
                    for e in selectors.resident_enterprises_for(request.user)]
     return render(request, "park/my.html", {
         "enterprises": enterprises, "rows": _case_rows(selectors.my_service_cases(request.user)[:100]),
+        "changes": list(selectors.my_lease_changes(request.user)[:50]),
         "colour_labels": COLOUR_LABELS, "kinds": KIND_LABELS,
         "categories": field_choices("repair", "category"), "policies": field_choices("policy", "policy")})
+
+
+@login_required
+@require_POST
+def request_my_lease_change(request, lease_id: int, kind: str):
+    """The tenant asks for its own renewal or move-out (the operator's officers then take the case)."""
+    lease = selectors.get_my_lease(request.user, lease_id)
+    p = request.POST
+    day = _date(p.get("date", ""))
+    try:
+        if day is None:
+            raise DomainError(_("日期格式应为 YYYY-MM-DD"), code="invalid_date")
+        if kind == "renewal":
+            services.request_renewal(actor=request.user, lease=lease, end_date=day, reason=p.get("reason", ""))
+        else:
+            services.request_move_out(actor=request.user, lease=lease, move_out_on=day, reason=p.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("申请已提交，园区审批通过后合同才会变更"))
+    return redirect("park:my")
+
+
+@login_required
+@require_POST
+def cancel_my_lease_change(request, change_id: int):
+    change = next((c for c in selectors.my_lease_changes(request.user) if c.pk == change_id), None)
+    if change is None:
+        raise NotFound("没有这个申请", code="lease_change_not_found")
+    try:
+        services.cancel_lease_change(actor=request.user, change=change, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("申请已撤销"))
+    return redirect("park:my")
 
 
 @login_required
