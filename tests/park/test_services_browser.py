@@ -1,8 +1,10 @@
 """Enterprise services and a move-out in the system Chromium: the legal representative of a resident enterprise
 reports a repair of its leased unit on 我的园区 and lands on the one-stop case page; the operator's admin sees it
-on the park's 企业服务 list, then requests a move-out from the enterprise page and takes it through 现场验收,
+on the park's 企业服务 list; the tenant asks for a renewal there and withdraws it; the operator then requests a move-out from the enterprise page and takes it through 现场验收,
 押金结算 and 审批 — the lease ends only at the last step, with the deposit settlement shown. 我的园区 fits a
 390 px phone."""
+
+import os
 
 import pytest
 from django.test import Client
@@ -51,9 +53,20 @@ def test_enterprise_reports_a_repair_and_the_operator_moves_a_tenant_out(live_se
         number = page.url.rstrip("/").rsplit("/", 1)[1]
         page.goto(f"{live_server.url}/park/my/")
         assert number in page.inner_text("[data-testid=service-cases]")
+        page.fill("[data-testid=my-renewal-date]", "2027-12-31")  # the tenant asks for its own renewal ...
+        page.click("[data-testid=my-renewal-submit]")
+        page.wait_for_selector("[data-testid=my-lease-change]")
+        assert "办理中" in page.inner_text("[data-testid=my-lease-changes]")
+        if os.environ.get("SMARTGOV_SCREENSHOTS"):
+            page.screenshot(path=os.path.join(os.environ["SMARTGOV_SCREENSHOTS"], "park-my-1280.png"), full_page=True)
+        page.fill("[data-testid=my-lease-change] input[name=reason]", "先不续了")  # ... and withdraws it
+        page.click("[data-testid=my-lease-change] button")
+        page.wait_for_selector("text=已撤销")
         page.set_viewport_size({"width": 390, "height": 844})
         page.reload()
         assert _no_overflow(page)
+        if os.environ.get("SMARTGOV_SCREENSHOTS"):
+            page.screenshot(path=os.path.join(os.environ["SMARTGOV_SCREENSHOTS"], "park-my-390.png"), full_page=True)
         assert errors == []
     admin_client = factories.staff_client(pf.admin(p))
     with chromium.page_for(live_server, admin_client, settings) as (page, errors):
