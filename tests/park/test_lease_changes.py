@@ -300,3 +300,47 @@ def test_the_workflow_monitor_links_the_case_page():
     change = services.request_renewal(actor=officer, lease=lease, end_date=date(2027, 12, 31))
     assert change.instance.subject == f"park.lease_change:{change.pk}"
     assert subject_url(change.instance.subject) == f"/park/lease-changes/{change.pk}/"
+
+
+def test_a_renewal_at_new_terms_bills_the_added_years_at_the_new_rent_escalating_afresh():
+    # worked by hand: 10,000/month rising 5 % a year from 2026; renewed for 2027–2028 at 12,000 rising 3 % a
+    # year from the renewal: 2027 at 12,000.00, 2028 at 12,000 × 1.03 = 12,360.00 (on the old terms 2027 would
+    # be 10,500.00 and 2028 11,025.00)
+    p = pf.park()
+    lease = pf.lease(p, pf.enterprise(p), [pf.unit(pf.building(p))], rent="10000", escalation_pct=5)
+    officer, admin = pf.officer(p), pf.admin(p)
+    change = services.request_renewal(actor=officer, lease=lease, end_date=date(2028, 12, 31), monthly_rent="12000",
+                                      escalation_pct="3")
+    assert change.new_monthly_rent == Decimal("12000.00") and change.new_escalation_pct == Decimal("3.00")
+    assert change.instance.context["monthly_rent"] == "12000.00"
+    services.act_on_lease_change(actor=officer, change=change, outcome="approve")
+    services.act_on_lease_change(actor=admin, change=change, outcome="approve")
+    lease.refresh_from_db()
+    amounts = {start: amount for start, _end, amount, _status in _bills(lease)}
+    assert amounts[date(2026, 12, 1)] == Decimal("10000.00")
+    assert amounts[date(2027, 1, 1)] == amounts[date(2027, 12, 1)] == Decimal("12000.00")
+    assert amounts[date(2028, 1, 1)] == amounts[date(2028, 12, 1)] == Decimal("12360.00")
+    assert lease.rent_steps == [{"start": "2027-01-01", "monthly_rent": "12000.00", "escalation_pct": "3.00",
+                                 "escalation_every_months": 12}]
+    # a move-out in the renewed term re-computes its last bill on the renewed terms (12,360 × 15/31)
+    services.end_lease(actor=pf.SYS, lease=lease, ended_on=date(2028, 3, 15))
+    assert lease.bills.get(period_start=date(2028, 3, 1)).amount == Decimal("5980.65")
+
+
+def test_a_renewal_that_only_changes_the_escalation_keeps_the_rent_reached():
+    p = pf.park()
+    lease = pf.lease(p, pf.enterprise(p), [pf.unit(pf.building(p))], rent="10000", escalation_pct=5)
+    services.renew_lease(actor=pf.SYS, lease=lease, end_date=date(2028, 12, 31), escalation_pct=Decimal(0))
+    amounts = {start: amount for start, _end, amount, _status in _bills(lease)}
+    assert amounts[date(2027, 1, 1)] == amounts[date(2028, 12, 1)] == Decimal("10500.00")
+
+
+def test_new_terms_that_make_no_sense_are_refused_and_change_nothing():
+    _p, _u, _ent, lease, officer, _admin = _world()
+    for rent, esc, code in (("0", None, "invalid_amount"), ("-5", None, "invalid_amount"), ("abc", None, "invalid_amount"),
+                            (None, "101", "invalid_escalation"), (None, "x", "invalid_escalation")):
+        with pytest.raises(InvalidInput) as bad:
+            services.request_renewal(actor=officer, lease=lease, end_date=date(2027, 12, 31), monthly_rent=rent,
+                                     escalation_pct=esc)
+        assert bad.value.code == code
+    assert not LeaseChange.objects.exists()

@@ -96,9 +96,10 @@ def test_the_api_lets_the_tenant_ask_and_follow_its_requests():
     api = factories.staff_client(w["boss"])
     leases = api.get("/api/park/my/leases").json()
     assert [x["code"] for x in leases] == [w["lease"].code]
-    r = api.post(f"/api/park/my/leases/{w['lease'].pk}/renewal", {"end_date": "2027-12-31", "reason": "续租"},
+    r = api.post(f"/api/park/my/leases/{w['lease'].pk}/renewal", {"end_date": "2027-12-31", "reason": "续租", "monthly_rent": "11000"},
                  content_type="application/json")
     assert r.status_code == 201 and r.json()["status"] == "running" and r.json()["new_end_date"] == "2027-12-31"
+    assert r.json()["new_monthly_rent"] == "11000.00" and r.json()["new_escalation_pct"] is None
     r = api.post(f"/api/park/my/leases/{w['lease'].pk}/move-out", {"move_out_on": "2026-06-30"},
                  content_type="application/json")
     assert r.status_code == 409 and r.json()["code"] == "lease_change_open"  # one open case per lease

@@ -260,7 +260,8 @@ def cancel_visit(request, visit_id: int):
 def request_renewal(request, lease_id: int, payload: s.RenewalIn):
     lease = selectors.get_lease_for(request.user, lease_id)
     change = services.request_renewal(actor=request.user, lease=lease, end_date=payload.end_date,
-                                      reason=payload.reason)
+                                      reason=payload.reason, monthly_rent=payload.monthly_rent,
+                                      escalation_pct=payload.escalation_pct)
     return Status(201, selectors.get_lease_change_for(request.user, change.pk))
 
 
@@ -342,7 +343,8 @@ def my_leases(request):
 @router.post("/my/leases/{lease_id}/renewal", response={201: s.LeaseChangeOut}, summary="企业申请续租")
 def request_my_renewal(request, lease_id: int, payload: s.RenewalIn):
     lease = selectors.get_my_lease(request.user, lease_id)
-    change = services.request_renewal(actor=request.user, lease=lease, end_date=payload.end_date, reason=payload.reason)
+    change = services.request_renewal(actor=request.user, lease=lease, end_date=payload.end_date, reason=payload.reason,
+                                      monthly_rent=payload.monthly_rent, escalation_pct=payload.escalation_pct)
     return Status(201, selectors.my_lease_changes(request.user).get(pk=change.pk))
 
 

@@ -147,6 +147,8 @@ class Lease(TimeStampedModel):
     rent_free = models.JSONField("免租期", default=list, blank=True)
     escalation_pct = models.DecimalField("递增比例（%）", max_digits=5, decimal_places=2, default=0)
     escalation_every_months = models.PositiveSmallIntegerField("递增周期（月）", default=12)
+    # renewals at new terms: [{"start", "monthly_rent", "escalation_pct", "escalation_every_months"}] (billing.RentStep)
+    rent_steps = models.JSONField("续租租金条款", default=list, blank=True)
     status = models.CharField("状态", max_length=16, choices=LeaseStatus.choices, default=LeaseStatus.ACTIVE)
     ended_on = models.DateField("退租日", null=True, blank=True)
 
@@ -333,6 +335,8 @@ class LeaseChange(TimeStampedModel):
     instance = models.OneToOneField("workflow.Instance", verbose_name="审批流程", on_delete=models.PROTECT,
                                     related_name="+", null=True, blank=True)
     new_end_date = models.DateField("续租到期日", null=True, blank=True)
+    new_monthly_rent = models.DecimalField("续租月租金（元）", max_digits=12, decimal_places=2, null=True, blank=True)
+    new_escalation_pct = models.DecimalField("续租递增比例（%）", max_digits=5, decimal_places=2, null=True, blank=True)
     move_out_on = models.DateField("退租日", null=True, blank=True)
     reason = models.CharField("申请事由", max_length=500, blank=True)
     inspection = models.TextField("现场验收意见", blank=True)

@@ -263,6 +263,8 @@ class VisitorsToday(Schema):
 class RenewalIn(Schema):
     end_date: date
     reason: str = ""
+    monthly_rent: Decimal | None = None  # new terms from the first period after the current end (optional)
+    escalation_pct: Decimal | None = None
 
 
 class MoveOutIn(Schema):
@@ -301,6 +303,8 @@ class LeaseChangeOut(Schema):
     status: str
     status_label: str
     new_end_date: date | None
+    new_monthly_rent: Decimal | None
+    new_escalation_pct: Decimal | None
     move_out_on: date | None
     reason: str
     inspection: str

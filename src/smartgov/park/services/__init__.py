@@ -247,7 +247,7 @@ def end_lease(*, actor, lease: Lease, ended_on: date) -> Lease:
     free = [(a, min(b, ended_on)) for a, b in free if a <= ended_on]
     periods = {p.start: p for p in billing.periods(
         start=locked.start_date, end=ended_on, monthly_rent=locked.monthly_rent, escalation_pct=locked.escalation_pct,
-        escalation_every_months=locked.escalation_every_months, rent_free=free)}
+        escalation_every_months=locked.escalation_every_months, rent_free=free, steps=billing.steps_of(locked))}
     withdrawn = locked.bills.filter(period_start__gt=ended_on, paid=0).delete()[0]
     for bill in locked.bills.filter(period_start__lte=ended_on, period_end__gt=ended_on, paid=0):
         p = periods[bill.period_start]

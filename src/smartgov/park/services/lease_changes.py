@@ -90,18 +90,43 @@ def _start(*, actor, lease: Lease, kind: str, context: dict, **fields) -> LeaseC
     return change
 
 
+def _new_terms(monthly_rent, escalation_pct) -> tuple[Decimal | None, Decimal | None]:
+    """A renewal's new terms, each optional: the monthly rent (> 0) and the escalation (0–100 %)."""
+    rent = esc = None
+    if monthly_rent not in (None, ""):
+        rent = _money(monthly_rent, "续租月租金")
+        if rent <= 0:
+            raise InvalidInput("续租月租金应大于0", code="invalid_amount")
+    if escalation_pct not in (None, ""):
+        try:
+            esc = Decimal(str(escalation_pct)).quantize(Decimal("0.01"))
+        except (ArithmeticError, ValueError):
+            esc = None
+        if esc is None or not Decimal(0) <= esc <= Decimal(100):
+            raise InvalidInput("递增比例应为 0～100", code="invalid_escalation")
+    return rent, esc
+
+
 @transaction.atomic
-def request_renewal(*, actor, lease: Lease, end_date: date, reason: str = "") -> LeaseChange:
-    """续租申请: the lease to run until ``end_date`` on its terms (rent and escalation continue); the bills
-    of the added months are issued when the case is approved. Asked by the operator or by the tenant."""
+def request_renewal(*, actor, lease: Lease, end_date: date, reason: str = "", monthly_rent=None,
+                    escalation_pct=None) -> LeaseChange:
+    """续租申请: the lease to run until ``end_date`` — on its terms (rent and escalation continue), or at a new
+    monthly rent and/or escalation from the first period after the current end; the bills of the added months
+    are issued when the case is approved. Asked by the operator or by the tenant."""
     _require_requester(actor, lease)
     locked = _locked_active_lease(lease)
     if not isinstance(end_date, date) or end_date <= locked.end_date:
         raise InvalidInput("续租到期日应晚于原到期日", code="invalid_renewal_end")
     if end_date > billing.add_months(locked.end_date, 12 * MAX_RENEWAL_YEARS):
         raise InvalidInput(f"续租期不超过{MAX_RENEWAL_YEARS}年", code="invalid_renewal_end")
+    rent, esc = _new_terms(monthly_rent, escalation_pct)
+    context = {"end_date": end_date.isoformat()}
+    if rent is not None:
+        context["monthly_rent"] = str(rent)
+    if esc is not None:
+        context["escalation_pct"] = str(esc)
     return _start(actor=actor, lease=locked, kind=LeaseChangeKind.RENEWAL, new_end_date=end_date,
-                  reason=reason.strip()[:500], context={"end_date": end_date.isoformat()})
+                  new_monthly_rent=rent, new_escalation_pct=esc, reason=reason.strip()[:500], context=context)
 
 
 @transaction.atomic
@@ -165,7 +190,8 @@ def _conclude(*, actor, change: LeaseChange, instance) -> None:
     from . import end_lease  # noqa: PLC0415 — cycle: park.services.lease_changes <-> park.services.end_lease
 
     if change.kind == LeaseChangeKind.RENEWAL:
-        renew_lease(actor=actor, lease=change.lease, end_date=change.new_end_date)
+        renew_lease(actor=actor, lease=change.lease, end_date=change.new_end_date,
+                    monthly_rent=change.new_monthly_rent, escalation_pct=change.new_escalation_pct)
     else:
         lease = end_lease(actor=actor, lease=change.lease, ended_on=change.move_out_on)
         change.settlement = _settle_deposit(actor=actor, lease=lease, damages=change.damages,
@@ -216,10 +242,13 @@ def cancel_lease_change(*, actor, change: LeaseChange, reason: str) -> LeaseChan
 
 
 @transaction.atomic
-def renew_lease(*, actor, lease: Lease, end_date: date) -> Lease:
-    """续租 (the last step of an approved renewal case): the term runs on to ``end_date`` on the lease's
-    terms — the rent keeps escalating from the original start — and the added periods are billed. A last
-    period the old end cut short is billed in full now (what was paid on it stays paid)."""
+def renew_lease(*, actor, lease: Lease, end_date: date, monthly_rent: Decimal | None = None,
+                escalation_pct: Decimal | None = None) -> Lease:
+    """续租 (the last step of an approved renewal case): the term runs on to ``end_date``. On the lease's terms
+    the rent keeps escalating from the original start; with a new ``monthly_rent`` or ``escalation_pct`` those
+    apply from the first period starting after the old end, escalating afresh from there (a rent step, see
+    billing.py). The added periods are billed. A last period the old end cut short is billed in full now, on
+    the old terms (what was paid on it stays paid)."""
     require(actor, "park.lease", department=lease.park.department, hide=True)
     locked = Lease.objects.select_for_update().get(pk=lease.pk)
     if locked.status != LeaseStatus.ACTIVE:
@@ -228,9 +257,25 @@ def renew_lease(*, actor, lease: Lease, end_date: date) -> Lease:
         raise InvalidInput("续租到期日应晚于原到期日", code="invalid_renewal_end")
     old_end = locked.end_date
     free = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in locked.rent_free]
+    steps = billing.steps_of(locked)
+    new_step = None
+    if monthly_rent is not None or escalation_pct is not None:
+        current = billing.periods(start=locked.start_date, end=end_date, monthly_rent=locked.monthly_rent,
+                                  escalation_pct=locked.escalation_pct,
+                                  escalation_every_months=locked.escalation_every_months, steps=steps)
+        first_new = next(p for p in current if p.start > old_end)  # end_date > old_end: there is one
+        last_terms = steps[-1] if steps else None
+        new_step = billing.RentStep(
+            start=first_new.start,
+            monthly_rent=monthly_rent if monthly_rent is not None else first_new.rent,
+            escalation_pct=(escalation_pct if escalation_pct is not None else
+                            last_terms.escalation_pct if last_terms else locked.escalation_pct),
+            escalation_every_months=last_terms.escalation_every_months if last_terms else locked.escalation_every_months)
+        steps = [*steps, new_step]
+    free = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in locked.rent_free]
     periods = billing.periods(start=locked.start_date, end=end_date, monthly_rent=locked.monthly_rent,
                               escalation_pct=locked.escalation_pct,
-                              escalation_every_months=locked.escalation_every_months, rent_free=free)
+                              escalation_every_months=locked.escalation_every_months, rent_free=free, steps=steps)
     offset = timedelta(0)
     first = locked.bills.order_by("period_start").first()
     if first is not None:
@@ -249,8 +294,13 @@ def renew_lease(*, actor, lease: Lease, end_date: date) -> Lease:
             extended += 1
     Bill.objects.bulk_create(new)
     locked.end_date = end_date
-    locked.save(update_fields=["end_date", "updated_at"])
+    fields = ["end_date", "updated_at"]
+    if new_step is not None:
+        locked.rent_steps = [*locked.rent_steps, new_step.as_json()]
+        fields.append("rent_steps")
+    locked.save(update_fields=fields)
     record(actor=actor, action="park.lease.renew", target=locked,
            changes={"end": [old_end, end_date], "bills": len(new), "extended": extended,
+                    **({"rent_step": new_step.as_json()} if new_step else {}),
                     "total": sum((b.amount for b in new), Decimal(0))})
     return locked

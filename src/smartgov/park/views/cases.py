@@ -40,7 +40,9 @@ def request_lease_change(request, lease_id: int, kind: str):
         if day is None:
             raise DomainError(_("日期格式应为 YYYY-MM-DD"), code="invalid_date")
         if kind == "renewal":
-            change = services.request_renewal(actor=request.user, lease=lease, end_date=day, reason=p.get("reason", ""))
+            change = services.request_renewal(actor=request.user, lease=lease, end_date=day, reason=p.get("reason", ""),
+                                     monthly_rent=p.get("monthly_rent", "").strip(),
+                                     escalation_pct=p.get("escalation_pct", "").strip())
         else:
             change = services.request_move_out(actor=request.user, lease=lease, move_out_on=day,
                                                reason=p.get("reason", ""))
@@ -162,7 +164,9 @@ def request_my_lease_change(request, lease_id: int, kind: str):
         if day is None:
             raise DomainError(_("日期格式应为 YYYY-MM-DD"), code="invalid_date")
         if kind == "renewal":
-            services.request_renewal(actor=request.user, lease=lease, end_date=day, reason=p.get("reason", ""))
+            services.request_renewal(actor=request.user, lease=lease, end_date=day, reason=p.get("reason", ""),
+                                     monthly_rent=p.get("monthly_rent", "").strip(),
+                                     escalation_pct=p.get("escalation_pct", "").strip())
         else:
             services.request_move_out(actor=request.user, lease=lease, move_out_on=day, reason=p.get("reason", ""))
     except DomainError as exc:
