@@ -132,3 +132,29 @@ SENT = []
 
 def capture_sender(user, title, body):
     SENT.append((user.pk, title, body))
+
+
+@pytest.mark.django_db
+def test_a_batch_groups_its_alerts_into_incidents_and_later_alerts_join_the_open_one(
+        settings, django_capture_on_commit_callbacks):
+    from .factories import http_source, send
+
+    settings.SMARTGOV_NOTIFY_SENDERS = ["tests.seccloud.test_listener_and_incidents.capture_sender"]
+    SENT.clear()
+    load_pack()
+    factories.user(Role.SECADMIN)
+    source, _ = http_source()
+    lines = ['{"action": "accounts.user.set_role", "user": "a"}', '{"action": "accounts.user.set_role", "user": "b"}',
+             '{"action": "accounts.user.set_role", "user": "a"}']
+    with django_capture_on_commit_callbacks(execute=True):
+        send(source, lines, kind="json")
+    assert Alert.objects.count() == 2  # one per rule and subject in a batch
+    incidents = {i.group_key.split("|")[1]: i for i in Incident.objects.all()}
+    assert set(incidents) == {"a", "b"} and len(SENT) == 2
+    assert all(a.incident_id == incidents[a.group_key].pk for a in Alert.objects.all())
+    assert [e.kind for e in incidents["a"].timeline.all()] == ["created", "alert"]
+    with django_capture_on_commit_callbacks(execute=True):
+        send(source, lines[:1], kind="json")
+    assert Incident.objects.count() == 2 and len(SENT) == 2  # joined the open incident, no new notice
+    assert [e.kind for e in incidents["a"].timeline.all()] == ["created", "alert", "alert"]
+    assert incidents["a"].alerts.count() == 2

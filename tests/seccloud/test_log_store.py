@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smartgov.core import merkle
 from smartgov.core.crypto.sm2 import SM2PrivateKey
@@ -202,3 +204,12 @@ def test_http_ingest_needs_the_sources_token():
     assert resp.status_code == 200, resp.content
     assert resp.json() == {"received": 4, "stored": 3, "quarantined": 1, "alerts": 0}
     assert "sgl_" not in source.token_hash and len(source.token_hash) == 64
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)))
+def test_leaf_json_writes_the_time_as_isoformat_does(at):
+    """Leaves stored before orjson wrote ``at`` used ``isoformat()``: the bytes must not change."""
+    ev = {"at": at, "host": "h", "app": "a", "severity": 6, "user": "", "src_ip": "", "action": "", "outcome": "",
+          "message": "m", "extra": {}, "raw": "r"}
+    assert json.loads(ingest.leaf_bytes(1, ev, 2))["at"] == at.isoformat()
+    assert ingest._iso(at) == at.isoformat()
