@@ -123,6 +123,7 @@ def serve_processes(host: str, port: int, *, workers: int, tls_cert: str | None 
     """``workers`` listener processes on the same sockets (forked after binding, before any database
     connection is shared). SIGINT or SIGTERM stops them all after they commit what they hold."""
     udp, tcp = bind_sockets(host, port)
+    ingest.rule_pack()  # compiled once here (pySigma takes seconds for the pack), inherited by every process
     connections.close_all()
     children = []
     for _ in range(max(workers, 1) - 1):
