@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Count, F
 
 from smartgov.accounts.selectors import users_for
 from smartgov.core.permissions import Role, system_actor
@@ -89,15 +89,22 @@ def _correlate(corr: detection.Compiled, groups: dict, source: Source) -> list[A
     span = timedelta(seconds=corr.timespan_s)
     since = min(groups.values()) - span
     keys = list(groups)
-    by_group: dict[str, list] = defaultdict(list)
-    for i in range(0, len(keys), 500):
-        for key, at, seq in (Signal.objects.filter(rule_id=corr.pk, group_key__in=keys[i:i + 500], at__gt=since)
-                             .order_by("at", "id").values_list("group_key", "at", "event_seq")):
-            by_group[key].append((at, seq))
     need = corr.count + (1 if corr.op == "gt" else 0)
-    candidates = [k for k, rows in by_group.items() if len(rows) >= need]
+    # first count per group in the database: most groups (a new address's single failure) cannot reach
+    # the threshold, and reading their rows cost more than the rest of the batch on PostgreSQL
+    candidates = []
+    for i in range(0, len(keys), 500):
+        candidates.extend(Signal.objects.filter(rule_id=corr.pk, group_key__in=keys[i:i + 500], at__gt=since)
+                          .values("group_key").annotate(n=Count("id")).filter(n__gte=need)
+                          .values_list("group_key", flat=True))
     if not candidates:
         return []
+    by_group: dict[str, list] = defaultdict(list)
+    for i in range(0, len(candidates), 500):
+        for key, at, seq in (Signal.objects.filter(rule_id=corr.pk, group_key__in=candidates[i:i + 500],
+                                                   at__gt=since)
+                             .order_by("at", "id").values_list("group_key", "at", "event_seq")):
+            by_group[key].append((at, seq))
     last: dict[str, tuple] = {}
     for key, at, seqs in (Alert.objects.filter(rule_id=corr.pk, group_key__in=candidates, at__gt=since)
                           .order_by("at").values_list("group_key", "at", "event_seqs")):
