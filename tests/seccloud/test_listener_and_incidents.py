@@ -150,6 +150,9 @@ def test_a_batch_groups_its_alerts_into_incidents_and_later_alerts_join_the_open
     with django_capture_on_commit_callbacks(execute=True):
         send(source, lines, kind="json")
     assert Alert.objects.count() == 2  # one per rule and subject in a batch
+    from smartgov.seccloud.models import Rule
+
+    assert Rule.objects.get(title="角色或权限变更").hits == 3 and Rule.objects.filter(hits__gt=0).count() == 1
     incidents = {i.group_key.split("|")[1]: i for i in Incident.objects.all()}
     assert set(incidents) == {"a", "b"} and len(SENT) == 2
     assert all(a.incident_id == incidents[a.group_key].pk for a in Alert.objects.all())
@@ -159,6 +162,7 @@ def test_a_batch_groups_its_alerts_into_incidents_and_later_alerts_join_the_open
     assert Incident.objects.count() == 2 and len(SENT) == 2  # joined the open incident, no new notice
     assert [e.kind for e in incidents["a"].timeline.all()] == ["created", "alert", "alert"]
     assert incidents["a"].alerts.count() == 2
+    assert Rule.objects.get(title="角色或权限变更").hits == 4
 
 
 def test_listener_processes_share_one_bound_socket_and_every_line_reaches_one_of_them():

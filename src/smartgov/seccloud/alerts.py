@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Case, Count, F, Value, When
 
 from smartgov.accounts.selectors import users_for
 from smartgov.core.permissions import Role, system_actor
@@ -57,9 +57,9 @@ def raise_alerts(*, actor, pack: detection.RulePack, hits: list, source: Source)
         for corr_pk, groups in by_rule.items():
             corr = touched[(corr_pk, next(iter(groups)))][0]
             made.extend(_correlate(corr, groups, source))
-    for pk, n in rule_hits.items():
-        if n:
-            Rule.objects.filter(pk=pk).update(hits=F("hits") + n)
+    if rule_hits:  # one UPDATE for every rule the batch hit
+        Rule.objects.filter(pk__in=rule_hits).update(
+            hits=F("hits") + Case(*[When(pk=pk, then=Value(n)) for pk, n in rule_hits.items()], default=Value(0)))
     if made:
         group_into_incidents(actor=actor, alerts=made)
         Alert.objects.bulk_create(made)

@@ -61,20 +61,26 @@ def _inner(entries: bytes, old_inner: bytes, old_width: int) -> bytes:
 
 
 def append_leaf_hashes(size: int, leaf_hashes: list[bytes]) -> None:
-    """Write the tiles for leaves ``size … size+len-1`` (the caller holds the head lock)."""
+    """Write the tiles for leaves ``size … size+len-1`` (the caller holds the head lock): the partial
+    tile of every stratum read in one query, every changed tile written in one upsert — a batch costs
+    two round trips to the database however many strata it touches."""
+    wanted = []
+    count, stratum = size, 0
+    while count:
+        if count % TILE:
+            wanted.append((stratum, count // TILE))
+        count //= TILE
+        stratum += 1
+    partial = _read_tiles(wanted)
+    out = []
     new = leaf_hashes
     count = size  # nodes already at this stratum's bottom level
     stratum = 0
     while new:
         first_tile = count // TILE
         last_tile = (count + len(new) - 1) // TILE
-        existing, existing_inner = b"", b""
-        if count % TILE:
-            row = LogTile.objects.filter(stratum=stratum, index=first_tile).values_list("hashes", "levels").first()
-            if row:
-                existing, existing_inner = bytes(row[0]), bytes(row[1])
+        existing, existing_inner = partial.get((stratum, first_tile), (b"", b"")) if count % TILE else (b"", b"")
         upward = []
-        tiles = []
         offset = 0
         for j in range(first_tile, last_tile + 1):
             have = existing if j == first_tile else b""
@@ -83,25 +89,28 @@ def append_leaf_hashes(size: int, leaf_hashes: list[bytes]) -> None:
             offset += len(chunk)
             blob = have + b"".join(chunk)
             inner = _inner(blob, existing_inner if j == first_tile else b"", len(have) // HASH)
-            tiles.append((j, blob, inner))
+            out.append(LogTile(stratum=stratum, index=j, hashes=blob, levels=inner))
             if len(blob) == TILE * HASH:
                 o = _inner_offset(HEIGHT, 0)
                 upward.append(inner[o:o + HASH])  # the tile's root
-        _save_tiles(stratum, tiles, first_tile if count % TILE else None)
         count //= TILE
         new = upward
         stratum += 1
+    LogTile.objects.bulk_create(out, batch_size=500, update_conflicts=True, unique_fields=["stratum", "index"],
+                                update_fields=["hashes", "levels"])
 
 
-def _save_tiles(stratum: int, tiles: list[tuple[int, bytes, bytes]], partial_index: int | None) -> None:
-    fresh = []
-    for j, blob, inner in tiles:
-        if j == partial_index:
-            LogTile.objects.filter(stratum=stratum, index=j).update(hashes=blob, levels=inner)
-        else:
-            fresh.append(LogTile(stratum=stratum, index=j, hashes=blob, levels=inner))
-    if fresh:
-        LogTile.objects.bulk_create(fresh, batch_size=500)
+def _read_tiles(pairs) -> dict[tuple[int, int], tuple[bytes, bytes]]:
+    """(entries, stored levels) of the tiles ``(stratum, index)`` that exist, in one query."""
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return {}
+    # raw SQL: building the ORM's OR of (stratum, index) pairs cost more than the query itself
+    where = " OR ".join(['(stratum = %s AND "index" = %s)'] * len(pairs))
+    with connection.cursor() as cur:
+        cur.execute(f'SELECT stratum, "index", hashes, levels FROM {LogTile._meta.db_table} '  # noqa: S608
+                    f"WHERE {where}", [v for pair in pairs for v in pair])
+        return {(s, j): (bytes(blob), bytes(levels or b"")) for s, j, blob, levels in cur.fetchall()}
 
 
 class TileReader:
@@ -117,16 +126,8 @@ class TileReader:
             s, r = divmod(h, HEIGHT)
             want.add((s, (i << r) // TILE))
         want -= self.cache.keys()
-        if not want:
-            return
-        # raw SQL: building the ORM's OR of (stratum, index) pairs cost more than the query itself
-        params = [v for pair in sorted(want) for v in pair]
-        where = " OR ".join(['(stratum = %s AND "index" = %s)'] * len(want))
-        with connection.cursor() as cur:
-            cur.execute(f'SELECT stratum, "index", hashes, levels FROM {LogTile._meta.db_table} '  # noqa: S608
-                        f"WHERE {where}", params)
-            for s, j, blob, inner in cur.fetchall():
-                self.cache[(s, j)] = (bytes(blob), bytes(inner or b""))
+        if want:
+            self.cache.update(_read_tiles(want))
 
     def node(self, h: int, i: int) -> bytes:
         s, r = divmod(h, HEIGHT)
