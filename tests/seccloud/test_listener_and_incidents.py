@@ -3,6 +3,7 @@ assigns, notes and closes it; notifications go through the platform's senders.""
 
 import asyncio
 import socket
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -132,3 +133,80 @@ SENT = []
 
 def capture_sender(user, title, body):
     SENT.append((user.pk, title, body))
+
+
+@pytest.mark.django_db
+def test_a_batch_groups_its_alerts_into_incidents_and_later_alerts_join_the_open_one(
+        settings, django_capture_on_commit_callbacks):
+    from .factories import http_source, send
+
+    settings.SMARTGOV_NOTIFY_SENDERS = ["tests.seccloud.test_listener_and_incidents.capture_sender"]
+    SENT.clear()
+    load_pack()
+    factories.user(Role.SECADMIN)
+    source, _ = http_source()
+    lines = ['{"action": "accounts.user.set_role", "user": "a"}', '{"action": "accounts.user.set_role", "user": "b"}',
+             '{"action": "accounts.user.set_role", "user": "a"}']
+    with django_capture_on_commit_callbacks(execute=True):
+        send(source, lines, kind="json")
+    assert Alert.objects.count() == 2  # one per rule and subject in a batch
+    from smartgov.seccloud.models import Rule
+
+    assert Rule.objects.get(title="角色或权限变更").hits == 3 and Rule.objects.filter(hits__gt=0).count() == 1
+    incidents = {i.group_key.split("|")[1]: i for i in Incident.objects.all()}
+    assert set(incidents) == {"a", "b"} and len(SENT) == 2
+    assert all(a.incident_id == incidents[a.group_key].pk for a in Alert.objects.all())
+    assert [e.kind for e in incidents["a"].timeline.all()] == ["created", "alert"]
+    with django_capture_on_commit_callbacks(execute=True):
+        send(source, lines[:1], kind="json")
+    assert Incident.objects.count() == 2 and len(SENT) == 2  # joined the open incident, no new notice
+    assert [e.kind for e in incidents["a"].timeline.all()] == ["created", "alert", "alert"]
+    assert incidents["a"].alerts.count() == 2
+    assert Rule.objects.get(title="角色或权限变更").hits == 4
+
+
+def test_listener_processes_share_one_bound_socket_and_every_line_reaches_one_of_them():
+    """What ``serve_processes`` relies on: serve() on sockets bound once; each datagram and each TCP
+    connection goes to exactly one of the listeners (here two event loops in two threads)."""
+    import threading
+
+    from smartgov.seccloud.listener import bind_sockets
+
+    port = _free_port()
+    sockets = bind_sockets("127.0.0.1", port)
+    collectors = [Collector(defer=True), Collector(defer=True)]
+    stops, loops, ready = [], [], threading.Barrier(3)
+
+    def run(c):
+        async def main():
+            stop = asyncio.Event()
+            stops.append(stop)
+            loops.append(asyncio.get_running_loop())
+            await serve("127.0.0.1", port, stop=stop, ready=ready.wait, collector=c,
+                        sockets=tuple(s.dup() for s in sockets))  # a forked process's own descriptors
+        asyncio.run(main())
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in collectors]
+    for t in threads:
+        t.start()
+    ready.wait()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for line in _burst(300):
+        udp.sendto(line.encode(), ("127.0.0.1", port))
+    udp.close()
+    for _ in range(3):
+        tcp = socket.create_connection(("127.0.0.1", port))
+        tcp.sendall("".join(f"{x}\n" for x in _burst(10)).encode())
+        tcp.close()
+    for _ in range(100):
+        if sum(c.count for c in collectors) >= 330:
+            break
+        time.sleep(0.05)
+    for loop, stop in zip(loops, stops, strict=True):
+        loop.call_soon_threadsafe(stop.set)
+    for t in threads:
+        t.join(10)
+    for s in sockets:
+        s.close()
+    assert sum(c.count for c in collectors) == 330
+    assert all("Failed password" in line for c in collectors for lines in c.pending.values() for line in lines)

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smartgov.core import merkle
 from smartgov.core.crypto.sm2 import SM2PrivateKey
@@ -45,6 +47,76 @@ def test_tiles_give_the_reference_root_and_proofs_across_tile_boundaries():
         assert store.inclusion_proof(i, size) == merkle.inclusion_proof(leaves, i)
         assert store.inclusion_proof(i, 520 if i < 520 else size) == \
             merkle.inclusion_proof(leaves[:520 if i < 520 else size], i)
+
+
+def _grow(sizes):
+    """Append synthetic leaf hashes in batches of ``sizes`` as ingest does (head lock aside)."""
+    import os
+    leaves, size = [], 0
+    for n in sizes:
+        batch = [os.urandom(32) for _ in range(n)]
+        store.append_leaf_hashes(size, batch)
+        leaves += batch
+        size += n
+    return leaves
+
+
+def _root(leaf_hashes):
+    frontier = merkle.Frontier()
+    for h in leaf_hashes:
+        frontier._push(h, 0)
+    return frontier.root()
+
+
+def _reference_node(leaves, h, i):
+    level = leaves[i << h:(i + 1) << h]
+    while len(level) > 1:
+        level = [merkle.node_hash(level[t], level[t + 1]) for t in range(0, len(level), 2)]
+    return level[0]
+
+
+@pytest.mark.django_db
+def test_stored_tile_levels_equal_the_tree_however_the_appends_were_split():
+    from smartgov.seccloud.models import LogTile
+    leaves = _grow([1, 15, 1, 17, 200, 30, 256, 3, 511, 1, 67000 - 1035])
+    assert len(leaves) == 67000  # a full stratum-1 tile: its root is a stratum-2 entry
+    for tile in LogTile.objects.all():
+        levels = bytes(tile.levels)
+        assert len(levels) == store.INNER_SLOTS * store.HASH
+        width = len(tile.hashes) // store.HASH
+        for r in range(store.STORED_FROM, store.HEIGHT + 1):
+            for k in range(width >> r):
+                o = store._inner_offset(r, k)
+                assert levels[o:o + store.HASH] == _reference_node(
+                    leaves, 8 * tile.stratum + r, (tile.index << (8 - r)) + k)
+    reader = store.TileReader()
+    for h, i in ((0, 66999), (3, 8374), (4, 4186), (8, 260), (11, 31), (16, 0), (12, 15)):
+        assert reader.node(h, i) == _reference_node(leaves, h, i)
+    with pytest.raises(LookupError):  # a subtree not complete yet
+        reader.node(4, 4187)
+    root = _root(leaves)
+    for i in (0, 255, 256, 4095, 65535, 65536, 66999):
+        assert merkle.verify_leaf_inclusion(leaves[i], i, 67000, store.inclusion_proof(i, 67000), root)
+    for m in (1, 16, 4096, 65536, 66000):
+        assert store.root_at(m) == _root(leaves[:m])
+        assert merkle.verify_consistency(m, 67000, store.root_at(m), root, store.consistency_proof(m, 67000))
+
+
+@pytest.mark.django_db
+def test_tiles_written_before_levels_were_stored_still_prove_and_gain_levels_when_extended():
+    from smartgov.seccloud.models import LogTile
+    leaves = _grow([300])
+    LogTile.objects.update(levels=b"")  # as migration 0005 leaves existing tiles
+    size = len(leaves)
+    for i in (0, 17, 255, 256, 299):
+        proof = store.inclusion_proof(i, size)
+        assert merkle.verify_leaf_inclusion(leaves[i], i, size, proof, _root(leaves))
+    more = [bytes([7]) * 32 for _ in range(20)]
+    store.append_leaf_hashes(size, more)
+    leaves += more
+    partial = LogTile.objects.get(stratum=0, index=1)
+    assert len(bytes(partial.levels)) == store.INNER_SLOTS * store.HASH
+    assert store.TileReader().node(4, 16 + 3) == _reference_node(leaves, 4, 19)
 
 
 @pytest.mark.django_db
@@ -132,3 +204,12 @@ def test_http_ingest_needs_the_sources_token():
     assert resp.status_code == 200, resp.content
     assert resp.json() == {"received": 4, "stored": 3, "quarantined": 1, "alerts": 0}
     assert "sgl_" not in source.token_hash and len(source.token_hash) == 64
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)))
+def test_leaf_json_writes_the_time_as_isoformat_does(at):
+    """Leaves stored before orjson wrote ``at`` used ``isoformat()``: the bytes must not change."""
+    ev = {"at": at, "host": "h", "app": "a", "severity": 6, "user": "", "src_ip": "", "action": "", "outcome": "",
+          "message": "m", "extra": {}, "raw": "r"}
+    assert json.loads(ingest.leaf_bytes(1, ev, 2))["at"] == at.isoformat()
+    assert ingest._iso(at) == at.isoformat()

@@ -3,8 +3,8 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, Value, When
 
 from smartgov.accounts.selectors import users_for
 from smartgov.core.permissions import Role, system_actor
@@ -45,26 +45,41 @@ def raise_alerts(*, actor, pack: detection.RulePack, hits: list, source: Source)
             fl = normalize.flat(ev)
             for corr in corrs:
                 key = detection.group_key(corr, fl)[:255]
-                signals.append(Signal(rule_id=corr.pk, group_key=key, at=ev["at"], event_seq=seq))
+                signals.append((corr.pk, key, ev["at"], seq))
                 first = touched.get((corr.pk, key))
                 touched[(corr.pk, key)] = (corr, min(first[1], ev["at"]) if first else ev["at"])
     made.extend(standalone.values())
     if signals:
-        Signal.objects.bulk_create(signals, batch_size=500)
+        _insert_signals(signals)
         by_rule: dict[int, dict[str, object]] = defaultdict(dict)
         for (corr_pk, key), (_corr, first_at) in touched.items():
             by_rule[corr_pk][key] = first_at
         for corr_pk, groups in by_rule.items():
             corr = touched[(corr_pk, next(iter(groups)))][0]
             made.extend(_correlate(corr, groups, source))
-    for pk, n in rule_hits.items():
-        if n:
-            Rule.objects.filter(pk=pk).update(hits=F("hits") + n)
+    if rule_hits:  # one UPDATE for every rule the batch hit
+        Rule.objects.filter(pk__in=rule_hits).update(
+            hits=F("hits") + Case(*[When(pk=pk, then=Value(n)) for pk, n in rule_hits.items()], default=Value(0)))
     if made:
+        group_into_incidents(actor=actor, alerts=made)
         Alert.objects.bulk_create(made)
-        for alert in made:
-            group_into_incident(actor=actor, alert=alert)
     return made
+
+
+def _insert_signals(signals: list[tuple]) -> None:
+    """(rule pk, group key, at, event seq) rows in one executemany: a batch can carry thousands (every
+    failed sign-in, every 4xx) and model instances cost more than the rows."""
+    adapt = connection.ops.adapt_datetimefield_value
+    stamps = {}
+    rows = []
+    for rule_pk, key, at, seq in signals:
+        a = stamps.get(at)
+        if a is None:
+            a = stamps[at] = adapt(at)
+        rows.append((rule_pk, key, a, seq))
+    with connection.cursor() as cur:
+        cur.executemany(f"INSERT INTO {Signal._meta.db_table} (rule_id, group_key, at, event_seq) "  # noqa: S608
+                        "VALUES (%s, %s, %s, %s)", rows)
 
 
 def _correlate(corr: detection.Compiled, groups: dict, source: Source) -> list[Alert]:
@@ -74,15 +89,22 @@ def _correlate(corr: detection.Compiled, groups: dict, source: Source) -> list[A
     span = timedelta(seconds=corr.timespan_s)
     since = min(groups.values()) - span
     keys = list(groups)
-    by_group: dict[str, list] = defaultdict(list)
-    for i in range(0, len(keys), 500):
-        for key, at, seq in (Signal.objects.filter(rule_id=corr.pk, group_key__in=keys[i:i + 500], at__gt=since)
-                             .order_by("at", "id").values_list("group_key", "at", "event_seq")):
-            by_group[key].append((at, seq))
     need = corr.count + (1 if corr.op == "gt" else 0)
-    candidates = [k for k, rows in by_group.items() if len(rows) >= need]
+    # first count per group in the database: most groups (a new address's single failure) cannot reach
+    # the threshold, and reading their rows cost more than the rest of the batch on PostgreSQL
+    candidates = []
+    for i in range(0, len(keys), 500):
+        candidates.extend(Signal.objects.filter(rule_id=corr.pk, group_key__in=keys[i:i + 500], at__gt=since)
+                          .values("group_key").annotate(n=Count("id")).filter(n__gte=need)
+                          .values_list("group_key", flat=True))
     if not candidates:
         return []
+    by_group: dict[str, list] = defaultdict(list)
+    for i in range(0, len(candidates), 500):
+        for key, at, seq in (Signal.objects.filter(rule_id=corr.pk, group_key__in=candidates[i:i + 500],
+                                                   at__gt=since)
+                             .order_by("at", "id").values_list("group_key", "at", "event_seq")):
+            by_group[key].append((at, seq))
     last: dict[str, tuple] = {}
     for key, at, seqs in (Alert.objects.filter(rule_id=corr.pk, group_key__in=candidates, at__gt=since)
                           .order_by("at").values_list("group_key", "at", "event_seqs")):
@@ -105,26 +127,46 @@ def _correlate(corr: detection.Compiled, groups: dict, source: Source) -> list[A
     return out
 
 
-def group_into_incident(*, actor, alert: Alert) -> Incident:
-    """One open incident per rule, group and department: a new alert joins it, or opens a new one."""
-    key = f"{alert.rule_id}|{alert.group_key}"[:300]
-    incident = (Incident.objects.select_for_update()
-                .filter(group_key=key, department_id=alert.department_id)
-                .exclude(status=Incident.Status.CLOSED).first())
-    created = incident is None
+def group_into_incidents(*, actor, alerts: list[Alert]) -> None:
+    """Set each alert's incident: the open incident of the same rule, group and department (newest
+    first), or a new one; severity raised to the highest alert; a timeline entry per alert. A batch's
+    alerts are grouped with a handful of queries, not four per alert."""
+    def key_of(a):
+        return f"{a.rule_id}|{a.group_key}"[:300], a.department_id
+
+    keys = {key_of(a) for a in alerts}
+    found: dict[tuple, Incident] = {}
+    for incident in (Incident.objects.select_for_update()
+                     .filter(group_key__in={k for k, _ in keys}, department_id__in={d for _, d in keys})
+                     .exclude(status=Incident.Status.CLOSED).order_by("created_at", "id")):
+        found[(incident.group_key, incident.department_id)] = incident  # the newest wins, as .first() did
+    created: dict[tuple, Incident] = {}
+    raised: dict[int, Incident] = {}
+    for a in alerts:
+        k = key_of(a)
+        incident = found.get(k) or created.get(k)
+        if incident is None:
+            incident = created[k] = Incident(title=a.summary, severity=a.severity, group_key=k[0],
+                                             department_id=a.department_id)
+        elif SEVERITY_ORDER.get(a.severity, 0) > SEVERITY_ORDER.get(incident.severity, 0):
+            incident.severity = a.severity
+            if incident.pk is not None:
+                raised[incident.pk] = incident
+        a.incident = incident
     if created:
-        incident = Incident.objects.create(title=alert.summary, severity=alert.severity, group_key=key,
-                                           department_id=alert.department_id)
-        IncidentEntry.objects.create(incident=incident, actor=str(actor), kind="created", text=alert.summary)
-    elif SEVERITY_ORDER.get(alert.severity, 0) > SEVERITY_ORDER.get(incident.severity, 0):
-        incident.severity = alert.severity
+        Incident.objects.bulk_create(list(created.values()))
+    for incident in raised.values():
         incident.save(update_fields=["severity", "updated_at"])
-    Alert.objects.filter(pk=alert.pk).update(incident=incident)
-    alert.incident = incident
-    IncidentEntry.objects.create(incident=incident, actor=str(actor), kind="alert", text=alert.summary)
-    if created:
-        transaction.on_commit(lambda: notify_incident(incident.pk))
-    return incident
+    entries = []
+    new = {c.pk for c in created.values()}
+    for a in alerts:
+        if a.incident.pk in new:  # its first alert: the timeline opens with "created"
+            new.discard(a.incident.pk)
+            entries.append(IncidentEntry(incident=a.incident, actor=str(actor), kind="created", text=a.summary))
+        entries.append(IncidentEntry(incident=a.incident, actor=str(actor), kind="alert", text=a.summary))
+    IncidentEntry.objects.bulk_create(entries)
+    for incident in created.values():
+        transaction.on_commit(lambda pk=incident.pk: notify_incident(pk))
 
 
 def notify_incident(incident_pk: int) -> None:

@@ -247,10 +247,31 @@ def _index_key(tree):
     ``("eq", field, values)`` — the field equals one of the values — or ``("has", field, needles)`` —
     the lower-cased field contains one of the needles (from contains/startswith/endswith/plain values).
     Needles are preferred: they are rarer than the equalities rules share (``action: http.request``)."""
-    leaves = _and_leaves(tree)
+    best_eq, best_has = _index_candidates(tree)
+    if best_has and min(map(len, best_has[2])) >= 3:
+        return best_has
+    return best_eq or best_has
+
+
+def _index_candidates(tree):
+    """(equality key, needle key) every match of ``tree`` satisfies, either None. An OR of branches
+    (``selection and night or selection and late``) has a key when every branch has one on the
+    same field: the union of their values or needles."""
+    if isinstance(tree, ConditionOR):
+        branches = [_index_candidates(a) for a in tree.args]
+        # a branch indexed by equality also contains its value: it can join a union of needles
+        has = [b[1] or (("has", b[0][1], b[0][2]) if b[0] else None) for b in branches]
+        return _union([b[0] for b in branches]), _union(has)
     best_eq = None
     best_has = None
-    for leaf in leaves:
+    for leaf in _and_leaves(tree):
+        if isinstance(leaf, ConditionOR):
+            eq, has = _index_candidates(leaf)
+            if eq and best_eq is None:
+                best_eq = eq
+            if has and (best_has is None or min(map(len, has[2])) > min(map(len, best_has[2]))):
+                best_has = has
+            continue
         values = _plain_values(leaf)
         if values:
             if best_eq is None:
@@ -259,9 +280,13 @@ def _index_key(tree):
         needles = _needles(leaf)
         if needles and (best_has is None or min(map(len, needles[1])) > min(map(len, best_has[2]))):
             best_has = ("has", *needles)
-    if best_has and min(map(len, best_has[2])) >= 3:
-        return best_has
-    return best_eq or best_has
+    return best_eq, best_has
+
+
+def _union(keys):
+    if keys and all(keys) and len({(k[0], k[1]) for k in keys}) == 1:
+        return keys[0][0], keys[0][1], frozenset().union(*(k[2] for k in keys))
+    return None
 
 
 def _and_leaves(tree) -> list:
@@ -328,7 +353,10 @@ class RulePack:
                     needle_map.setdefault(f, {}).setdefault(n, []).append(d)
             else:
                 self.always.append(d)
-        self.needles = {f: list(table.items()) for f, table in needle_map.items()}
+        # one regular expression per field finds whether any needle occurs (one C scan instead of a
+        # Python loop over 32 path needles); only then are the needles tried one by one
+        self.needles = {f: (re.compile("|".join(re.escape(n) for n in sorted(table, key=len, reverse=True))),
+                            list(table.items())) for f, table in needle_map.items()}
         self.size = len(compiled)
 
     def matches(self, ev: dict) -> list[Compiled]:
@@ -342,11 +370,13 @@ class RulePack:
             cands = table.get(v.lower() if isinstance(v, str) else str(v).lower())
             if cands:
                 out.extend(d for d in cands if d.match(ev))
-        for f, needles in self.needles.items():
+        for f, (any_needle, needles) in self.needles.items():
             v = ev.get(f)
             if v is None:
                 continue
             low = v.lower() if isinstance(v, str) else str(v).lower()
+            if any_needle.search(low) is None:
+                continue
             tried = None
             for needle, rules in needles:
                 if needle in low:

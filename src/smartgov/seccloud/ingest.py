@@ -59,8 +59,9 @@ def reset_pack() -> None:
 
 
 def leaf_bytes(seq: int, ev: dict, source_id: int) -> bytes:
-    """The leaf's data: canonical JSON of the stored fields (what a verifier re-hashes)."""
-    return orjson.dumps({"seq": seq, "at": ev["at"].isoformat(), "source": source_id, "host": ev["host"],
+    """The leaf's data: canonical JSON of the stored fields (what a verifier re-hashes). orjson writes
+    ``at`` exactly as ``datetime.isoformat()`` does (tested), ten times faster."""
+    return orjson.dumps({"seq": seq, "at": ev["at"], "source": source_id, "host": ev["host"],
                          "app": ev["app"], "severity": ev["severity"], "user": ev["user"], "src_ip": ev["src_ip"],
                          "action": ev["action"], "outcome": ev["outcome"], "message": ev["message"],
                          "extra": ev["extra"], "raw": ev["raw"]}, option=orjson.OPT_SORT_KEYS)
@@ -101,11 +102,24 @@ def ingest(*, actor, source: Source, lines: list[str], kind: str, transport: str
                         received=len(lines), now=now)
 
 
-@transaction.atomic
 def store_events(*, actor, source: Source, events: list[dict], bad: list, transport: str, peer: str = "",
                  received: int | None = None, now: datetime | None = None) -> dict:
+    """Evaluate the rule pack, then append: the rules run before the log's head is locked, so
+    concurrent ingest processes only serialise on the append itself."""
     now = now or datetime.now(UTC)
     pack = rule_pack()
+    matched = []
+    for i, ev in enumerate(events):
+        ev["received_at"] = now
+        found = pack.matches(normalize.flat(ev))
+        if found:
+            matched.append((i, found))
+    return _append(actor=actor, source=source, events=events, bad=bad, transport=transport, peer=peer,
+                   received=received, now=now, pack=pack, matched=matched)
+
+
+@transaction.atomic
+def _append(*, actor, source, events, bad, transport, peer, received, now, pack, matched) -> dict:
     quarantined = [Quarantine(at=now, source=source, transport=transport, peer=peer[:64], reason=reason,
                               detail=detail, raw=raw[:65536]) for raw, reason, detail in bad]
     if quarantined:
@@ -115,17 +129,16 @@ def store_events(*, actor, source: Source, events: list[dict], bad: list, transp
         head, _ = LogHead.objects.select_for_update().get_or_create(id=1, defaults={"frontier": b""})
         frontier = merkle.Frontier.loads(head.size, head.frontier)
         size0 = head.size
-        rows, hashes = [], []
+        push, leaf_hash = frontier._push, merkle.leaf_hash
+        hashes = []
         for i, ev in enumerate(events):
-            ev["received_at"] = now
-            seq = size0 + i
-            h = merkle.leaf_hash(leaf_bytes(seq, ev, source.pk))
-            frontier._push(h, 0)
+            h = leaf_hash(leaf_bytes(size0 + i, ev, source.pk))
+            push(h, 0)
             hashes.append(h)
-            rows.append((seq, ev))
-            for d in pack.matches(normalize.flat(ev)):
-                hits.append((d, seq, ev))
-        _insert_events(rows, hashes, source)
+        for i, found in matched:
+            for d in found:
+                hits.append((d, size0 + i, events[i]))
+        _insert_events(size0, events, hashes, source)
         store.append_leaf_hashes(size0, hashes)
         LogHead.objects.filter(id=1).update(size=frontier.size, frontier=frontier.dumps())
     Source.objects.filter(pk=source.pk).update(
@@ -136,32 +149,43 @@ def store_events(*, actor, source: Source, events: list[dict], bad: list, transp
             "quarantined": len(bad), "alerts": len(made)}
 
 
-def _insert_events(rows, hashes, source: Source) -> None:
+def _iso(at: datetime) -> str:
+    return orjson.dumps(at)[1:-1].decode()  # = at.isoformat(), without its slow offset formatting
+
+
+def _insert_events(size0: int, events: list[dict], hashes: list[bytes], source: Source) -> None:
     dept = source.department_id
-    if connection.vendor == "sqlite":
-        # executemany in the surrounding transaction: the fastest path SQLite has
-        params = [(seq, ev["at"].date().isoformat(), ev["at"].isoformat(), ev.get("received_at", ev["at"]).isoformat(),
-                   source.pk, dept, ev["host"][:255], ev["app"][:64], ev["severity"], ev["user"][:150],
-                   ev["src_ip"][:45], ev["action"][:100], ev["outcome"][:16], ev["message"],
-                   orjson.dumps(ev["extra"]).decode(), ev["raw"], h)
-                  for (seq, ev), h in zip(rows, hashes, strict=True)]
-        with connection.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO seccloud_event (seq, day, at, received_at, source_id, department_id, host, app, "
-                "severity, user, src_ip, action, outcome, message, extra, raw, leaf_hash) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)".replace("?", "%s"), params)
+    if connection.vendor != "sqlite":
+        _copy_events(size0, events, hashes, source)
         return
-    _copy_events(rows, hashes, source)
+    # executemany in the surrounding transaction: the fastest path SQLite has
+    dumps = orjson.dumps
+    received = {}
+    params = []
+    for i, (ev, h) in enumerate(zip(events, hashes, strict=True)):
+        at = _iso(ev["at"])
+        r = ev.get("received_at", ev["at"])
+        rec = received.get(r)
+        if rec is None:
+            rec = received[r] = _iso(r)
+        params.append((size0 + i, at[:10], at, rec, source.pk, dept, ev["host"][:255], ev["app"][:64],
+                       ev["severity"], ev["user"][:150], ev["src_ip"][:45], ev["action"][:100], ev["outcome"][:16],
+                       ev["message"], dumps(ev["extra"]).decode(), ev["raw"], h))
+    with connection.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO seccloud_event (seq, day, at, received_at, source_id, department_id, host, app, "
+            "severity, user, src_ip, action, outcome, message, extra, raw, leaf_hash) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)".replace("?", "%s"), params)
 
 
-def _copy_events(rows, hashes, source: Source) -> None:
+def _copy_events(size0: int, events: list[dict], hashes: list[bytes], source: Source) -> None:
     """PostgreSQL: COPY, the bulk path (no per-row INSERT parsing)."""
     cols = ("seq", "day", "at", "received_at", "source_id", "department_id", "host", "app", "severity", "user",
             "src_ip", "action", "outcome", "message", "extra", "raw", "leaf_hash")
     with connection.cursor() as cur:
         with cur.cursor.copy(f"COPY seccloud_event ({', '.join(f'\"{c}\"' for c in cols)}) FROM STDIN") as copy:
-            for (seq, ev), h in zip(rows, hashes, strict=True):
-                copy.write_row((seq, ev["at"].date(), ev["at"], ev.get("received_at", ev["at"]), source.pk,
+            for i, (ev, h) in enumerate(zip(events, hashes, strict=True)):
+                copy.write_row((size0 + i, ev["at"].date(), ev["at"], ev.get("received_at", ev["at"]), source.pk,
                                 source.department_id, ev["host"][:255], ev["app"][:64], ev["severity"],
                                 ev["user"][:150], ev["src_ip"][:45], ev["action"][:100], ev["outcome"][:16],
                                 ev["message"], orjson.dumps(ev["extra"]).decode(), ev["raw"], h))

@@ -1,16 +1,22 @@
 """Syslog listener: UDP and TCP (RFC 6587 framing; TLS per RFC 5425 when a certificate is set).
 Lines are batched (every 50 ms or 5,000 lines) and handed to ``ingest.ingest`` in a worker thread;
-a sender whose address is not a registered source is quarantined with reason ``unknown_source``."""
+a sender whose address is not a registered source is quarantined with reason ``unknown_source``.
+
+``serve_processes`` runs one listener process per core on sockets bound once: the kernel hands each
+datagram (and each TCP connection) to one of them, so parsing and rule evaluation run in parallel
+even for a single sender, and the processes only take turns on the log's append (the head lock)."""
 
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import socket
 import ssl
 import time
 from collections import defaultdict
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from smartgov.core.permissions import system_actor
@@ -97,19 +103,71 @@ async def _flush(collector: Collector) -> None:
         await asyncio.to_thread(collector.flush)
 
 
+def bind_sockets(host: str, port: int) -> tuple[socket.socket, socket.socket]:
+    """The UDP socket and the listening TCP socket on ``host:port``, for ``serve(sockets=…)``."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0][0]
+    udp = socket.socket(family, socket.SOCK_DGRAM)
+    with contextlib.suppress(OSError):  # a large receive buffer rides out bursts while a batch commits
+        udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024 * 1024)
+    udp.bind((host, port))
+    tcp = socket.socket(family, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind((host, port))
+    tcp.listen(128)
+    for s in (udp, tcp):
+        s.setblocking(False)
+    return udp, tcp
+
+
+def serve_processes(host: str, port: int, *, workers: int, tls_cert: str | None = None) -> None:
+    """``workers`` listener processes on the same sockets (forked after binding, before any database
+    connection is shared). SIGINT or SIGTERM stops them all after they commit what they hold."""
+    udp, tcp = bind_sockets(host, port)
+    ingest.rule_pack()  # compiled once here (pySigma takes seconds for the pack), inherited by every process
+    connections.close_all()
+    children = []
+    for _ in range(max(workers, 1) - 1):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - a child process
+            code = 0
+            try:
+                asyncio.run(_serve_until_signalled(host, port, tls_cert, (udp, tcp)))
+            except BaseException:  # logged; a child must never return into the parent's code
+                log.exception("syslog listener process failed")
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    try:
+        asyncio.run(_serve_until_signalled(host, port, tls_cert, (udp, tcp)))
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+async def _serve_until_signalled(host, port, tls_cert, sockets) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await serve(host, port, tls_cert=tls_cert, stop=stop, sockets=sockets)
+
+
 async def serve(host: str, port: int, *, tls_cert: str | None = None, stop: asyncio.Event | None = None,
-                ready=None, collector: Collector | None = None) -> Collector:
+                ready=None, collector: Collector | None = None,
+                sockets: tuple[socket.socket, socket.socket] | None = None) -> Collector:
     collector = collector or Collector()
     loop = asyncio.get_running_loop()
-    udp, _ = await loop.create_datagram_endpoint(lambda: _UDP(collector), local_addr=(host, port))
-    sock = udp.get_extra_info("socket")
-    with contextlib.suppress(OSError):  # a large receive buffer rides out bursts while a batch commits
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024 * 1024)
+    udp_sock, tcp_sock = sockets or bind_sockets(host, port)
+    udp, _ = await loop.create_datagram_endpoint(lambda: _UDP(collector), sock=udp_sock)
     ctx = None
     if tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(tls_cert)
-    tcp = await asyncio.start_server(lambda r, w: _tcp_client(collector, r, w), host, port, ssl=ctx)
+    tcp = await asyncio.start_server(lambda r, w: _tcp_client(collector, r, w), sock=tcp_sock, ssl=ctx)
     log.info("syslog listening on %s:%s (udp, %s)", host, port, "tls" if ctx else "tcp")
     if ready:
         ready()

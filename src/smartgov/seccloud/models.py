@@ -88,12 +88,14 @@ class LogHead(models.Model):
 
 class LogTile(models.Model):
     """A tile of the log's Merkle tree (as Tessera/tlog tiles): up to 256 node hashes of tree level
-    ``8 × stratum``, starting at node index ``index × 256``. Higher levels inside a tile are recomputed
-    (≤ 255 hashes), so a proof needs one read per stratum."""
+    ``8 × stratum``, starting at node index ``index × 256``, and the tile's inner levels 4–8 (31 hashes
+    at fixed places, ``store._inner_offset``), so a proof hashes at most 7 times per tile. Empty on
+    tiles written before the levels were stored (0005): those are recomputed as before."""
 
     stratum = models.PositiveSmallIntegerField()
     index = models.BigIntegerField()
     hashes = models.BinaryField()
+    levels = models.BinaryField(default=b"", blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["stratum", "index"], name="seccloud_tile_unique")]

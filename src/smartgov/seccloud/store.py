@@ -1,17 +1,16 @@
 """The tamper-evident event log: every event is leaf ``seq`` of an SM3 RFC 6962 Merkle tree.
 
 Tree nodes live in tiles (as Tessera and Go's tlog do): the tile ``(stratum s, index j)`` holds the
-level-8s node hashes ``256j … 256j+255``. A full tile's root is the first entry of the tile above.
-A perfect subtree at level h is recomputed from at most 2^(h mod 8) entries of one tile, so an
-inclusion or consistency proof reads one or two tiles per stratum (4 strata cover 2^32 leaves).
+level-8s node hashes ``256j … 256j+255`` and its inner levels 4–8 (``levels``). A full tile's root is
+an entry of the tile above. A perfect subtree at level h is read from one tile — stored, or folded
+from at most 8 entries — so an inclusion or consistency proof reads one query's worth of tiles (one
+or two per stratum; 4 strata cover 2^32 leaves) and computes at most a few dozen SM3.
 """
 
-from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 
 from smartgov.core import merkle
 from smartgov.core.crypto.sm2 import SM2PrivateKey, SM2PublicKey
@@ -21,29 +20,67 @@ from .models import LogHead, LogTile, TreeHead
 TILE = 256
 HEIGHT = 8
 HASH = 32
+# A tile also stores its inner levels 4–8 (16 + 8 + 4 + 2 + 1 = 31 hashes, 12 % more than the 256
+# entries): a proof then reads a node of level ≥ 4 and recomputes one of level 1–3 from ≤ 8 entries
+# (≤ 7 SM3) instead of a whole tile's 255. Levels 1–3 as well would double the tile for ≤ 11 SM3 saved.
+STORED_FROM = 4
+INNER_SLOTS = (TILE >> (STORED_FROM - 1)) - 1  # 31
 
 
-def _tile_root(hashes: list[bytes]) -> bytes:
-    level = hashes
+def _inner_offset(r: int, k: int) -> int:
+    """Byte offset of level-r node k (STORED_FROM ≤ r ≤ 8) in a tile's ``inner`` blob: the levels are
+    laid out at fixed places, level 4 (16 slots) first, so a partial tile keeps its layout as it grows."""
+    return ((TILE >> (STORED_FROM - 1)) - (TILE << 1 >> r) + k) * HASH
+
+
+def _fold(entries: bytes, r: int, k: int) -> bytes:
+    """Level-r node k of a tile (r < STORED_FROM or no stored levels) from its 2^r entries."""
+    width = 1 << r
+    level = [entries[(k * width + t) * HASH:(k * width + t + 1) * HASH] for t in range(width)]
     while len(level) > 1:
-        level = [merkle.node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        level = [merkle.node_hash(level[t], level[t + 1]) for t in range(0, len(level), 2)]
     return level[0]
 
 
+def _inner(entries: bytes, old_inner: bytes, old_width: int) -> bytes:
+    """The tile's stored levels after it grew from ``old_width`` entries to ``len(entries) / 32``: the
+    nodes already stored are kept, only the newly completed ones are hashed."""
+    width = len(entries) // HASH
+    out = bytearray(old_inner if len(old_inner) == INNER_SLOTS * HASH else bytes(INNER_SLOTS * HASH))
+    have = old_width if len(old_inner) == INNER_SLOTS * HASH else 0
+    for r in range(STORED_FROM, HEIGHT + 1):
+        for k in range(have >> r, width >> r):
+            if r == STORED_FROM:
+                node = _fold(entries, r, k)
+            else:
+                o = _inner_offset(r - 1, 2 * k)
+                node = merkle.node_hash(bytes(out[o:o + HASH]), bytes(out[o + HASH:o + 2 * HASH]))
+            o = _inner_offset(r, k)
+            out[o:o + HASH] = node
+    return bytes(out)
+
+
 def append_leaf_hashes(size: int, leaf_hashes: list[bytes]) -> None:
-    """Write the tiles for leaves ``size … size+len-1`` (the caller holds the head lock)."""
+    """Write the tiles for leaves ``size … size+len-1`` (the caller holds the head lock): the partial
+    tile of every stratum read in one query, every changed tile written in one upsert — a batch costs
+    two round trips to the database however many strata it touches."""
+    wanted = []
+    count, stratum = size, 0
+    while count:
+        if count % TILE:
+            wanted.append((stratum, count // TILE))
+        count //= TILE
+        stratum += 1
+    partial = _read_tiles(wanted)
+    out = []
     new = leaf_hashes
     count = size  # nodes already at this stratum's bottom level
     stratum = 0
     while new:
         first_tile = count // TILE
         last_tile = (count + len(new) - 1) // TILE
-        existing = b""
-        if count % TILE:
-            row = LogTile.objects.filter(stratum=stratum, index=first_tile).first()
-            existing = bytes(row.hashes) if row else b""
+        existing, existing_inner = partial.get((stratum, first_tile), (b"", b"")) if count % TILE else (b"", b"")
         upward = []
-        tiles = []
         offset = 0
         for j in range(first_tile, last_tile + 1):
             have = existing if j == first_tile else b""
@@ -51,50 +88,37 @@ def append_leaf_hashes(size: int, leaf_hashes: list[bytes]) -> None:
             chunk = new[offset:offset + room]
             offset += len(chunk)
             blob = have + b"".join(chunk)
-            tiles.append((j, blob))
+            inner = _inner(blob, existing_inner if j == first_tile else b"", len(have) // HASH)
+            out.append(LogTile(stratum=stratum, index=j, hashes=blob, levels=inner))
             if len(blob) == TILE * HASH:
-                upward.append(_tile_root([blob[i:i + HASH] for i in range(0, len(blob), HASH)]))
-        _save_tiles(stratum, tiles, first_tile if count % TILE else None)
+                o = _inner_offset(HEIGHT, 0)
+                upward.append(inner[o:o + HASH])  # the tile's root
         count //= TILE
         new = upward
         stratum += 1
+    LogTile.objects.bulk_create(out, batch_size=500, update_conflicts=True, unique_fields=["stratum", "index"],
+                                update_fields=["hashes", "levels"])
 
 
-def _save_tiles(stratum: int, tiles: list[tuple[int, bytes]], partial_index: int | None) -> None:
-    fresh = []
-    for j, blob in tiles:
-        if j == partial_index:
-            LogTile.objects.filter(stratum=stratum, index=j).update(hashes=blob)
-        else:
-            fresh.append(LogTile(stratum=stratum, index=j, hashes=blob))
-    if fresh:
-        LogTile.objects.bulk_create(fresh, batch_size=500)
-
-
-def _levels(blob: bytes) -> list[list[bytes]]:
-    """Every complete level inside a tile: level 0 its entries, level k the roots of aligned 2^k blocks."""
-    level = [blob[i:i + HASH] for i in range(0, len(blob), HASH)]
-    out = [level]
-    while len(level) > 1:
-        level = [merkle.node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        out.append(level)
-    return out
-
-
-@lru_cache(maxsize=4096)
-def _full_tile_levels(stratum: int, index: int, blob: bytes) -> list[list[bytes]]:
-    """Full tiles never change: their inner levels are computed once per process (upper strata are few
-    and hot; a 10,000,000-leaf log has 153 tiles above the bottom one)."""
-    return _levels(blob)
+def _read_tiles(pairs) -> dict[tuple[int, int], tuple[bytes, bytes]]:
+    """(entries, stored levels) of the tiles ``(stratum, index)`` that exist, in one query."""
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return {}
+    # raw SQL: building the ORM's OR of (stratum, index) pairs cost more than the query itself
+    where = " OR ".join(['(stratum = %s AND "index" = %s)'] * len(pairs))
+    with connection.cursor() as cur:
+        cur.execute(f'SELECT stratum, "index", hashes, levels FROM {LogTile._meta.db_table} '  # noqa: S608
+                    f"WHERE {where}", [v for pair in pairs for v in pair])
+        return {(s, j): (bytes(blob), bytes(levels or b"")) for s, j, blob, levels in cur.fetchall()}
 
 
 class TileReader:
-    """Perfect-subtree hashes read from tiles: each tile fetched once and its inner levels computed once
-    per reader (a proof), full tiles of the upper strata once per process."""
+    """Perfect-subtree hashes read from tiles: the tiles a proof needs in one query, each node then
+    read from a tile's entries or stored levels (≤ 7 SM3 for a node of level 1–3)."""
 
     def __init__(self):
-        self.cache: dict[tuple[int, int], bytes] = {}
-        self.levels: dict[tuple[int, int], list[list[bytes]]] = {}
+        self.cache: dict[tuple[int, int], tuple[bytes, bytes]] = {}
 
     def prefetch(self, nodes: list[tuple[int, int]]) -> None:
         want = set()
@@ -102,32 +126,28 @@ class TileReader:
             s, r = divmod(h, HEIGHT)
             want.add((s, (i << r) // TILE))
         want -= self.cache.keys()
-        if not want:
-            return
-
-        q = Q()
-        for s, j in want:
-            q |= Q(stratum=s, index=j)
-        for s, j, blob in LogTile.objects.filter(q).values_list("stratum", "index", "hashes"):
-            self.cache[(s, j)] = bytes(blob)
+        if want:
+            self.cache.update(_read_tiles(want))
 
     def node(self, h: int, i: int) -> bytes:
         s, r = divmod(h, HEIGHT)
         j = (i << r) // TILE
-        levels = self.levels.get((s, j))
-        if levels is None:
-            blob = self.cache.get((s, j))
-            if blob is None:
-                self.prefetch([(h, i)])
-                blob = self.cache.get((s, j))
-            if blob is None:
+        tile = self.cache.get((s, j))
+        if tile is None:
+            self.prefetch([(h, i)])
+            tile = self.cache.get((s, j))
+            if tile is None:
                 raise LookupError(f"node ({h}, {i}) is not in the log")
-            levels = _full_tile_levels(s, j, blob) if s and len(blob) == TILE * HASH else _levels(blob)
-            self.levels[(s, j)] = levels
+        entries, inner = tile
         k = i % (TILE >> r)
-        if r >= len(levels) or k >= len(levels[r]):
+        if k >= (len(entries) // HASH) >> r:
             raise LookupError(f"node ({h}, {i}) is not in the log")
-        return levels[r][k]
+        if r == 0:
+            return entries[k * HASH:(k + 1) * HASH]
+        if r >= STORED_FROM and len(inner) == INNER_SLOTS * HASH:
+            o = _inner_offset(r, k)
+            return inner[o:o + HASH]
+        return _fold(entries, r, k)  # low levels, or a tile written before levels were stored
 
 
 def _proof(ranges: list[tuple[int, int]]) -> list[bytes]:

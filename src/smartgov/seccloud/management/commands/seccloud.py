@@ -1,6 +1,6 @@
 """``smartgov seccloud <load-rules|listen|sign-head|import-audit|expire|verify>``."""
 
-import asyncio
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from smartgov.core.errors import DomainError
 from smartgov.core.permissions import system_actor
 from smartgov.seccloud import services
-from smartgov.seccloud.listener import serve
+from smartgov.seccloud.listener import serve_processes
 from smartgov.seccloud.verifier import main
 
 
@@ -21,6 +21,8 @@ class Command(BaseCommand):
         sub.add_parser("load-rules", help="载入内置Sigma规则包")
         listen = sub.add_parser("listen", help="Syslog UDP/TCP 监听")
         listen.add_argument("--bind", default=settings.SECCLOUD_SYSLOG_BIND)
+        listen.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                            help="监听进程数（默认每核一个）/ listener processes, one per core by default")
         sub.add_parser("sign-head", help="签名当前树头")
         sub.add_parser("import-audit", help="导入平台审计日志")
         sub.add_parser("expire", help="删除超过保留期的事件")
@@ -35,8 +37,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"已载入 {len(saved)} 条规则")
             elif op == "listen":
                 host, _, port = opts["bind"].rpartition(":")
-                self.stdout.write(f"Syslog 监听 {host}:{port} (UDP/TCP)")
-                asyncio.run(serve(host, int(port), tls_cert=settings.SECCLOUD_SYSLOG_TLS_CERT or None))
+                self.stdout.write(f"Syslog 监听 {host}:{port} (UDP/TCP, {opts['workers']} 个进程)")
+                self.stdout.flush()
+                serve_processes(host.strip("[]"), int(port), workers=opts["workers"],
+                                tls_cert=settings.SECCLOUD_SYSLOG_TLS_CERT or None)
             elif op == "sign-head":
                 self.stdout.write(str(services.sign_tree_head(actor=system_actor("seccloud.sth"))))
             elif op == "import-audit":
