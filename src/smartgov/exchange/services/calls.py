@@ -476,11 +476,11 @@ def _log_failure(ctx, exc: DomainError) -> None:
 BATCH_MAX = 4096
 
 
-def _leaf_rows(ids_filter) -> list[dict]:
+def _leaf_rows(ids_filter, limit: int | None = None) -> list[dict]:
     rows = (Message.objects.filter(**ids_filter).order_by("pk")
             .values("pk", "message_id", "at", "resource__code", "resource_version", "agreement_id", "consumer__code",
                     "provider__code", "caller", "purpose", "outcome", "http_status", "request_sm3", "response_sm3",
-                    "request_sig", "response_sig", "key_id"))
+                    "request_sig", "response_sig", "key_id"))[:limit]
     return [{"pk": r["pk"], "message_id": r["message_id"], "at": _iso(r["at"]), "resource": r["resource__code"],
              "resource_version": r["resource_version"], "agreement": r["agreement_id"],
              "consumer": r["consumer__code"], "provider": r["provider__code"], "caller": r["caller"],
@@ -497,19 +497,21 @@ def seal_batch(*, actor) -> Batch | None:
         key = signing_key()
     except SigningKeyMissing:
         return None
+    # The tree is built before the write transaction, so the calls being logged meanwhile (SQLite has one
+    # writer at a time) wait only for the batch row and the UPDATE, not for reading and hashing thousands
+    # of rows. Logged rows never change but for their batch, which the conditional UPDATE below checks.
+    leaves = _leaf_rows({"signed": True, "batch__isnull": True}, limit=BATCH_MAX)
+    if not leaves:
+        return None
+    ids = [leaf["pk"] for leaf in leaves]
+    frontier = Frontier()
+    for leaf in leaves:
+        frontier.append(evidence.leaf_bytes(leaf))
+    root = frontier.root().hex()
     with transaction.atomic():
-        ids = list(Message.objects.filter(signed=True, batch__isnull=True).order_by("pk")
-                   .values_list("pk", flat=True)[:BATCH_MAX])
-        if not ids:
-            return None
-        leaves = _leaf_rows({"pk__in": ids})
-        frontier = Frontier()
-        for leaf in leaves:
-            frontier.append(evidence.leaf_bytes(leaf))
         signed_at = _iso(timezone.now())
         batch = Batch.objects.create(first_id=ids[0], last_id=ids[-1], size=len(ids), root="", signed_at=timezone.now(),
                                      key_id=_key_id(key), signature="")
-        root = frontier.root().hex()
         batch.root = root
         batch.signed_at = datetime.fromisoformat(signed_at.replace("Z", "+00:00"))
         batch.signature = key.sign(evidence.batch_text(batch.pk, len(ids), root, signed_at)).hex()
