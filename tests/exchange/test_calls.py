@@ -206,14 +206,18 @@ def test_calls_are_refused_when_no_batch_could_be_signed_for_too_long(settings, 
     assert Message.objects.get(message_id=out.message_id).batch_id is not None
 
 
-def test_an_app_server_seals_a_due_batch_when_no_worker_did(settings):
+def test_an_app_server_seals_a_batch_when_no_worker_did_for_two_intervals(settings):
     res, officer, _ag, person = _setup()
     out = services.call_resource(actor=officer, resource_code=res.code, params={"id_number": person})
-    Message.objects.filter(message_id=out.message_id).update(
-        at=timezone.now() - timedelta(seconds=settings.EXCHANGE_SEAL_SECONDS + 1))
+    waiting = Message.objects.filter(message_id=out.message_id)
+    waiting.update(at=timezone.now() - timedelta(seconds=settings.EXCHANGE_SEAL_SECONDS + 1))
     forget_timestamp_state()
     services.call_resource(actor=officer, resource_code=res.code, params={"id_number": person})
-    assert Message.objects.get(message_id=out.message_id).batch_id is not None
+    assert waiting.get().batch_id is None  # due, but the worker's periodic job is on it: not in a call's time
+    waiting.update(at=timezone.now() - timedelta(seconds=2 * settings.EXCHANGE_SEAL_SECONDS + 1))
+    forget_timestamp_state()
+    services.call_resource(actor=officer, resource_code=res.code, params={"id_number": person})
+    assert waiting.get().batch_id is not None
 
 
 def test_without_the_signing_key_calls_stop(settings, tmp_path):

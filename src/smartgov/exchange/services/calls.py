@@ -131,11 +131,13 @@ def _oldest_unsealed(*, fresh: bool = False):
 
 def timestamping_healthy(*, now: datetime | None = None, fresh: bool = False) -> bool:
     """False when a signed call has been waiting for its batch longer than the grace period. An app
-    server seals a due batch itself (as X-Road's security server timestamps on its own) when no worker
-    did, so only a platform that cannot sign — no key, no database — stops."""
+    server seals a batch itself (as X-Road's security server timestamps on its own) when no worker did:
+    when a call has waited two sealing intervals, so that a worker on schedule keeps the sealing (40 ms
+    for 2,500 calls) out of the calls' own time, and only a platform that cannot sign — no key, no
+    database — stops."""
     now = now or timezone.now()
     oldest = _oldest_unsealed(fresh=fresh)
-    if oldest is not None and now - oldest > timedelta(seconds=settings.EXCHANGE_SEAL_SECONDS):
+    if oldest is not None and now - oldest > timedelta(seconds=2 * settings.EXCHANGE_SEAL_SECONDS):
         try:
             seal_all(actor=system_actor("exchange.seal"))
         except (RuntimeError, DatabaseError):  # another process sealed the same calls, or the database is busy
