@@ -203,7 +203,7 @@ def _certificate(kind: str):
     id_field, data_field = CertificateRecord._meta.get_field("id_number"), CertificateRecord._meta.get_field("data")
 
     def fetch(params):
-        # every mediated call of a certificate resource reads here: one prepared SELECT on the blind index
+        # every mediated call of a certificate resource reads here: one SELECT on the blind index
         # (unique per kind), each column through its field's own conversion (SM4 decryption, JSON)
         lookup = blind_lookup(CertificateRecord, "id_number", params["id_number"])
         with connection.cursor() as cur:

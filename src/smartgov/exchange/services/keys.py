@@ -61,7 +61,7 @@ def _key_sql() -> str:
 
 def authenticate_key(raw: str) -> ConsumerKey | None:
     """The active key ``raw`` is, with its department, or None. Every call reads the key afresh (one
-    prepared SELECT, no cache), so a revoked key stops at once."""
+    SELECT written once, no cache), so a revoked key stops at once."""
     parts = (raw or "").split("_", 2)
     if len(parts) != 3 or parts[0] != "sgx":
         return None
