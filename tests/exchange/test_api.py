@@ -43,6 +43,28 @@ def test_a_department_system_calls_with_its_key_and_gets_the_agreed_fields():
     assert resp.status_code == 401
 
 
+def test_a_revoked_key_or_agreement_stops_the_very_next_call():
+    res = xf.resource()
+    officer = xf.consumer_officer()
+    ag = xf.agreement(res, officer, fields=["result"])
+    person = f.id_number()
+    xf.certificate(person)
+    admin = f.user(Role.DEPT_ADMIN, department=officer.department)
+    ck, key = services.issue_key(actor=admin, label="审批系统")
+    c = Client()
+
+    def call():
+        return c.post(f"/api/exchange/call/{res.code}", orjson.dumps({"params": {"id_number": person}}),
+                      content_type="application/json", HTTP_X_EXCHANGE_KEY=key)
+
+    assert call().status_code == 200
+    services.revoke_agreement(actor=admin, agreement=ag, reason="停止共享")
+    resp = call()
+    assert resp.status_code == 403 and _json(resp)["code"] == "agreement_revoked"
+    services.revoke_key(actor=admin, key=ck)
+    assert call().status_code == 401  # nothing about keys or agreements is cached between calls
+
+
 def test_the_api_applies_decides_and_lists_with_a_fixed_number_of_queries(django_assert_max_num_queries):
     provider = f.department()
     for _ in range(5):

@@ -11,9 +11,9 @@ from django.utils import timezone
 from smartgov.core.errors import Forbidden, InvalidInput, NotFound
 from smartgov.core.permissions import Role
 from smartgov.exchange import evidence, services
-from smartgov.exchange.models import Agreement, Message, Outcome
+from smartgov.exchange.models import Agreement, Message, Outcome, RateWindow
 from smartgov.exchange.providers import ProviderError, ProviderTimeout
-from smartgov.exchange.services.calls import forget_timestamp_state
+from smartgov.exchange.services.calls import forget_rate_state, forget_timestamp_state, rate_block
 from tests import factories as f
 from tests.exchange import factories as xf
 
@@ -23,8 +23,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _fresh_timestamp_state():
     forget_timestamp_state()
+    forget_rate_state()
     yield
     forget_timestamp_state()
+    forget_rate_state()
 
 
 def _setup(**kw):
@@ -104,6 +106,23 @@ def test_the_rate_limit_counts_per_minute():
     with pytest.raises(services.RateLimited):
         services.call_resource(actor=officer, resource_code=res.code, params={"id_number": person})
     assert Message.objects.filter(reason="rate_limited").count() == 1
+
+
+def test_a_busy_agreement_takes_its_window_in_blocks_and_never_exceeds_the_limit(monkeypatch):
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)  # one minute's window throughout
+    res, officer, ag, person = _setup(rate_limit=200)
+    assert rate_block(199) == 1 and rate_block(200) == 2 and rate_block(10**6) == 64
+    services.call_resource(actor=officer, resource_code=res.code, params={"id_number": person})
+    assert RateWindow.objects.get(agreement=ag).count == 2  # one write for two calls; this process holds one
+    forget_rate_state()  # from here on another app server, which cannot use the call the first one holds
+    answered = 1
+    with pytest.raises(services.RateLimited):
+        for _ in range(200):
+            services.call_resource(actor=officer, resource_code=res.code, params={"id_number": person})
+            answered += 1
+    assert answered == 199 and RateWindow.objects.get(agreement=ag).count == 200
+    assert Message.objects.filter(agreement=ag, reason="").count() == 199
 
 
 def test_not_found_is_an_answer_not_an_error():
@@ -187,14 +206,18 @@ def test_calls_are_refused_when_no_batch_could_be_signed_for_too_long(settings, 
     assert Message.objects.get(message_id=out.message_id).batch_id is not None
 
 
-def test_an_app_server_seals_a_due_batch_when_no_worker_did(settings):
+def test_an_app_server_seals_a_batch_when_no_worker_did_for_two_intervals(settings):
     res, officer, _ag, person = _setup()
     out = services.call_resource(actor=officer, resource_code=res.code, params={"id_number": person})
-    Message.objects.filter(message_id=out.message_id).update(
-        at=timezone.now() - timedelta(seconds=settings.EXCHANGE_SEAL_SECONDS + 1))
+    waiting = Message.objects.filter(message_id=out.message_id)
+    waiting.update(at=timezone.now() - timedelta(seconds=settings.EXCHANGE_SEAL_SECONDS + 1))
     forget_timestamp_state()
     services.call_resource(actor=officer, resource_code=res.code, params={"id_number": person})
-    assert Message.objects.get(message_id=out.message_id).batch_id is not None
+    assert waiting.get().batch_id is None  # due, but the worker's periodic job is on it: not in a call's time
+    waiting.update(at=timezone.now() - timedelta(seconds=2 * settings.EXCHANGE_SEAL_SECONDS + 1))
+    forget_timestamp_state()
+    services.call_resource(actor=officer, resource_code=res.code, params={"id_number": person})
+    assert waiting.get().batch_id is not None
 
 
 def test_without_the_signing_key_calls_stop(settings, tmp_path):

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         self._metrics_dir(bind)
         self._start_hall_live(bind, live_bind)
         sys.argv = ["gunicorn", "smartgov.config.wsgi:application", "--bind", bind, "--workers", str(workers),
-                    "--threads", str(threads), "--access-logfile", "-", "--graceful-timeout", "20"]
+                    "--threads", str(threads), "--graceful-timeout", "20"]  # access lines: core.middleware (one a request)
         run()
 
     def _metrics_dir(self, bind: str) -> None:
