@@ -162,6 +162,21 @@ def test_error_declaration_and_inner_extension_fields(client):
     assert ids(client, "LT_INNER_ERROR_DECLARATION_example3:value44=60") == set()
 
 
+def test_extension_fields_named_by_namespace_uri(client):
+    # §8.2.7.1: "the namespace URI …, a pound sign (#), and the name"; 9.6.4 declares
+    # example = http://ns.example.com/epcis/ and has ILMD example:batch XYZ and example:myField
+    ns = quote("http://ns.example.com/epcis/#", safe="")
+    assert ids(client, f"EQ_ILMD_{ns}batch=XYZ") == {TRF_964}
+    assert ids(client, f"EQ_ILMD_{ns}batch=ABC") == set()
+    assert ids(client, f"EXISTS_{ns}myField") == {OBJ_962, AGG_963, TRF_964, ASSOC}
+    assert ids(client, f"EXISTS_{quote('http://ns.example.org/other/#', safe='')}myField") == set()
+    assert _post(client, (EXAMPLES / "WithSensorData/SensorDataExample12.jsonld").read_bytes(),
+                 client.trace_key).status_code == 202
+    # Example12's events carry their own context: example3 = https://ns.example3.com/epcis
+    assert ids(client, f"EQ_INNER_ERROR_DECLARATION_{quote('https://ns.example3.com/epcis#', safe='')}value1=34") \
+        == {SENS_12}
+
+
 def test_filters_combine_with_indexed_parameters_and_paging(client):
     assert ids(client, "eventType=AggregationEvent&EQ_type=Temperature") == {SENS_8}
     resp = client.get("/api/trace/epcis/events?EQ_type=Temperature&perPage=2", HTTP_X_TRACE_KEY=client.trace_key)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from smartgov.core.errors import InvalidInput
 
 from .. import codes
-from .hashing import parse_time
+from .hashing import declared_prefixes, parse_time
 from .vocab import STANDARD_PREFIXES, VocabularyError, normalize_term
 
 Predicate = Callable[[dict], bool]
@@ -46,6 +46,20 @@ _FIELD_RE = re.compile(r"^(EQ|GT|GE|LT|LE|EXISTS)_([A-Za-z][\w.-]*:[\w.-]+)$")  
 _CURIE = r"([A-Za-z][\w.-]*:[\w.-]+)"
 _ERROR_FIELD_RE = re.compile(rf"^(EQ|GT|GE|LT|LE|EXISTS)_ERROR_DECLARATION_{_CURIE}$")
 _INNER_RE = re.compile(rf"^(EQ|GT|GE|LT|LE|EXISTS)_INNER_(ILMD_|ERROR_DECLARATION_)?{_CURIE}$")
+# §8.2.7.1 names an extension field by "the namespace URI …, a pound sign (#), and the name":
+# EQ_ILMD_http://ns.example.com/epcis/#batch. Matched against the field's CURIE in each event's own context.
+_URI_FIELD_RE = re.compile(r"^(EQ|GT|GE|LT|LE|EXISTS)_(ILMD_|ERROR_DECLARATION_|INNER_(?:ILMD_|ERROR_DECLARATION_)?)?"
+                           r"((?:https?|urn):[^#\s]+)#([\w.-]+)$")
+
+
+class NeedsContext:
+    """A predicate on fields named by namespace URI: the caller gives each event its ``@context``."""
+
+    def __init__(self, test: Predicate):
+        self.test = test
+
+    def __call__(self, event: dict) -> bool:
+        return self.test(event)
 LIST_KEYS = {"bizTransaction": ("bizTransactionList", "bizTransaction", "bizTransactionType"),
              "source": ("sourceList", "source", "sourceDestType"),
              "destination": ("destinationList", "destination", "sourceDestType")}
@@ -54,7 +68,8 @@ LIST_KEYS = {"bizTransaction": ("bizTransactionList", "bizTransaction", "bizTran
 def handles(name: str) -> bool:
     """Whether ``name`` is a body parameter this module answers."""
     return (name in FIXED or bool(_SENSOR_NUMBER_RE.match(name)) or bool(_TYPED_LIST_RE.match(name))
-            or bool(_ILMD_RE.match(name)) or bool(_FIELD_RE.match(name)))  # _FIELD_RE covers the INNER_ forms
+            or bool(_ILMD_RE.match(name)) or bool(_FIELD_RE.match(name))  # _FIELD_RE covers the INNER_ forms
+            or bool(_URI_FIELD_RE.match(name)))
 
 
 def _section(event: dict, where: str | None) -> dict:
@@ -81,6 +96,30 @@ def _inner_values(event: dict, where: str | None, field: str):
     for key, value in _section(event, where).items():
         if ":" in key:  # an extension field (standard fields have no prefix)
             yield from _nested(value, field)
+
+
+def _curies(event: dict, namespace: str, local: str) -> list[str]:
+    """The keys ``prefix:local`` a field of ``namespace`` has in this event (its context's prefixes)."""
+    prefixes = {**STANDARD_PREFIXES, **declared_prefixes(event.get("@context") or [])}
+    return [f"{prefix}:{local}" for prefix, ns in prefixes.items() if ns == namespace]
+
+
+def _uri_field(name, raw, op, where, namespace, local) -> Predicate:
+    test = _field_test(op, name, raw)
+    inner = where is not None and where.startswith("INNER_")
+    section = where[len("INNER_"):] if inner else where
+    section = section or None
+
+    def matches(e):
+        for key in _curies(e, namespace, local):
+            if inner:
+                values = list(_inner_values(e, section, key))
+                if (op == "EXISTS" and values) or (op != "EXISTS" and _any(test, values)):
+                    return True
+            elif _any(test, [_section(e, section).get(key)]):
+                return True
+        return False
+    return NeedsContext(matches)
 
 
 def _any(test, values) -> bool:
@@ -312,6 +351,8 @@ def _compile(name: str, raw) -> Predicate:  # one branch per parameter family
                     return True
             return False
         return typed
+    if m := _URI_FIELD_RE.match(name):
+        return _uri_field(name, raw, *m.groups())
     if m := _ILMD_RE.match(name):
         op, field = m.groups()
         test = _field_test(op, name, raw)
