@@ -35,6 +35,8 @@ SENS_6 = _id("6aca25c45463182fe3a1ebf60a6b81a165f061b58f4f3c202eb423234386b72e")
 SENS_7 = _id("db924230b77cc4d9a7cea4968fd302b06598a2b63e1b0ea011b31d1b5f45e6ac")
 SENS_8 = _id("18454584ed96fbb533e4a69b01eefd1bff3edd1e80ef8598957111f4477a0a64")
 ASSOC = _id("5f7c472bc4905de27a19b2efc8e4a9c6dc195139669b80b515f12218ff07cf65")
+# the GS1 reference implementation's hash (tests/trace/data/gs1_reference_hashes.json)
+SENS_12 = _id("3992ce1915ac5a65dd74df93b54840816b05b6b4057300b30b4273557728dd8d")
 
 
 @pytest.fixture
@@ -140,6 +142,41 @@ def test_typed_lists_ilmd_extensions_transformation_and_corrective_ids(client):
     assert ids(client, "EQ_transformationID=urn:epc:id:gdti:0614141.12345.400") == set()
 
 
+def test_error_declaration_and_inner_extension_fields(client):
+    # SensorDataExample12: errorDeclaration {example:issuer, example:field, example3:errorCodes {value1: 34,
+    # value44: 66}}, ILMD example2:userMasterData {example2:sizeCode: B-2}, example:internalData
+    # {example:procedure: A-1, example:machine}
+    assert _post(client, (EXAMPLES / "WithSensorData/SensorDataExample12.jsonld").read_bytes(),
+                 client.trace_key).status_code == 202
+    assert ids(client, "EQ_ERROR_DECLARATION_example:issuer=" + quote("Employee 123")) == {SENS_12}
+    assert ids(client, "EQ_ERROR_DECLARATION_example:issuer=" + quote("Employee 124")) == set()
+    assert ids(client, "EXISTS_ERROR_DECLARATION_example:field") == {SENS_12}
+    assert ids(client, "EXISTS_ERROR_DECLARATION_example:issuer&EXISTS_ERROR_DECLARATION_example:nothing") == set()
+    assert ids(client, "EQ_INNER_example:procedure=A-1") == {SENS_12}
+    assert ids(client, "EQ_INNER_example:procedure=A-2") == set()
+    assert ids(client, "EXISTS_INNER_example:machine") == {SENS_12}
+    assert ids(client, "EXISTS_INNER_example:internalData") == set()  # top level, not inner
+    assert ids(client, "EQ_INNER_ILMD_example2:sizeCode=B-2") == {SENS_12}
+    assert ids(client, "EQ_INNER_ERROR_DECLARATION_example3:value1=34") == {SENS_12}
+    assert ids(client, "GT_INNER_ERROR_DECLARATION_example3:value44=60") == {SENS_12}
+    assert ids(client, "LT_INNER_ERROR_DECLARATION_example3:value44=60") == set()
+
+
+def test_extension_fields_named_by_namespace_uri(client):
+    # §8.2.7.1: "the namespace URI …, a pound sign (#), and the name"; 9.6.4 declares
+    # example = http://ns.example.com/epcis/ and has ILMD example:batch XYZ and example:myField
+    ns = quote("http://ns.example.com/epcis/#", safe="")
+    assert ids(client, f"EQ_ILMD_{ns}batch=XYZ") == {TRF_964}
+    assert ids(client, f"EQ_ILMD_{ns}batch=ABC") == set()
+    assert ids(client, f"EXISTS_{ns}myField") == {OBJ_962, AGG_963, TRF_964, ASSOC}
+    assert ids(client, f"EXISTS_{quote('http://ns.example.org/other/#', safe='')}myField") == set()
+    assert _post(client, (EXAMPLES / "WithSensorData/SensorDataExample12.jsonld").read_bytes(),
+                 client.trace_key).status_code == 202
+    # Example12's events carry their own context: example3 = https://ns.example3.com/epcis
+    assert ids(client, f"EQ_INNER_ERROR_DECLARATION_{quote('https://ns.example3.com/epcis#', safe='')}value1=34") \
+        == {SENS_12}
+
+
 def test_filters_combine_with_indexed_parameters_and_paging(client):
     assert ids(client, "eventType=AggregationEvent&EQ_type=Temperature") == {SENS_8}
     resp = client.get("/api/trace/epcis/events?EQ_type=Temperature&perPage=2", HTTP_X_TRACE_KEY=client.trace_key)
@@ -151,7 +188,8 @@ def test_filters_combine_with_indexed_parameters_and_paging(client):
                                 "MATCH_epcClass=notauri", "EQ_persistentDisposition_set=lost_somewhere",
                                 "EQ_booleanValue=maybe", "GE_startTime=tomorrow", "GT_value_CEL=warm",
                                 "EQ_bizTransaction_nonsense=x", "GT_ILMD_example:batch=XYZ",
-                                "EXISTS_sensorElement=perhaps", "EQ_value_TOOLONG=1", "GT_quantity=nan"])
+                                "EXISTS_sensorElement=perhaps", "EQ_value_TOOLONG=1", "GT_quantity=nan",
+                                "GT_INNER_example:procedure=high", "LT_ERROR_DECLARATION_example:issuer=x"])
 def test_malformed_values_are_query_parameter_exceptions(client, qs):
     resp = client.get(f"/api/trace/epcis/events?{qs}", HTTP_X_TRACE_KEY=client.trace_key)
     assert resp.status_code == 400, qs

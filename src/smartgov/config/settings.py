@@ -341,6 +341,9 @@ TRACE_MAX_EVENT_BYTES = envint("SMARTGOV_TRACE_MAX_EVENT_KB", "4096") * 1024  # 
 # Empty: no webhook subscription can be made (the server calls no host a subscriber names).
 TRACE_WEBHOOK_ALLOWED_HOSTS = [h.strip().lower() for h in env("SMARTGOV_TRACE_WEBHOOK_HOSTS", "").split(",")
                                if h.strip()]
+# EPCIS WebSocket subscriptions (served by the ASGI process): how often it looks for captures and schedules
+# signalled to its sockets (one query per process, however many sockets)
+TRACE_WS_POLL_MS = envint("SMARTGOV_TRACE_WS_POLL_MS", "200")
 
 # MQTT broker for grain readings: mqtt://[user@]host:1883 or mqtts://… (TLS); password apart (or in the URL).
 MQTT_URL = env("SMARTGOV_MQTT_URL", "mqtt://127.0.0.1:1883")

@@ -19,6 +19,7 @@ from smartgov.core.pagination import PageNumber
 from smartgov.core.permissions import require
 
 from . import selectors, services, subscriptions
+from .epcis import render
 from .models import AefiReport, Batch, CaptureJob, CodeIssue, NamedQuery, Organisation, Product, Recall, Vaccination
 from .permissions import OrganisationKey
 from .schemas import (
@@ -135,11 +136,15 @@ def capture_status(request, capture_id: int):
 
 
 # Response headers of the EPCIS 2.0 REST binding (openapi.yaml, "Headers"): the versions this
-# repository speaks, and how identifiers come back (as captured: no preference).
+# repository speaks, and how identifiers come back (a query answer names the GS1-EPC-Format it applied;
+# elsewhere: any of them may be asked for).
 GS1_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0", "GS1-EPCIS-Min": "2.0.0",
                "GS1-EPCIS-Max": "2.0.0", "GS1-CBV-Min": "2.0.0", "GS1-CBV-Max": "2.0.0",
                "GS1-EPC-Format": "No_Preference", "GS1-CBV-XML-Format": "No_Preference", "GS1-Extensions": ""}
-PROBLEM_STATUS = {"QueryParameterException": 400, "QueryTooLargeException": 413}
+PROBLEM_STATUS = {"QueryParameterException": 400, "QueryTooLargeException": 413, "NotAcceptableException": 406}
+XML = "application/xml"
+# what a query answer can be given as (Accept): JSON-LD first, so */* and no Accept get JSON-LD
+QUERY_MEDIA = (LD_JSON, "application/json", XML, "text/xml")
 
 
 def _gs1(resp: HttpResponse) -> HttpResponse:
@@ -181,7 +186,26 @@ def _next_link(resp: HttpResponse, request, token: str | None, expires=None) -> 
 
 
 def _query_response(page: selectors.QueryPage, request) -> HttpResponse:
-    resp = _gs1(HttpResponse(page.body, content_type=LD_JSON))
+    """The EPCISQueryDocument in the representation asked for: ``Accept`` (JSON-LD, JSON or EPCIS 2.0 XML;
+    406 ``NotAcceptableException`` for anything else) and ``GS1-EPC-Format`` (identifiers as Digital Links
+    — the binding's default —, as EPC URNs, or as captured)."""
+    epc_format = request.headers.get("GS1-EPC-Format", render.DEFAULT_EPC_FORMAT).strip()
+    if epc_format not in render.EPC_FORMATS:
+        return _problem_response(InvalidInput(f"GS1-EPC-Format 应为 {'、'.join(render.EPC_FORMATS)} 之一",
+                                              code="QueryParameterException", detail={"header": "GS1-EPC-Format"}),
+                                 request)
+    media = request.get_preferred_type(QUERY_MEDIA)
+    if media is None:
+        return _problem_response(InvalidInput("可提供 application/ld+json、application/json 或 application/xml",
+                                              code="NotAcceptableException", detail={"header": "Accept"}), request)
+    xml = media in (XML, "text/xml")
+    body = page.body
+    if xml or epc_format not in ("Never_Translates", "No_Preference"):
+        document = render.translate_epcs(orjson.loads(body), epc_format)
+        body = render.query_document_xml(document) if xml else orjson.dumps(document)
+    resp = _gs1(HttpResponse(body, content_type=media if media != "application/json" else LD_JSON))
+    resp["GS1-EPC-Format"] = epc_format
+    resp["Vary"] = "Accept, GS1-EPC-Format"
     return _next_link(resp, request, page.next_token, page.token_expires)
 
 

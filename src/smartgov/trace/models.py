@@ -537,13 +537,18 @@ class NamedQuery(TimeStampedModel):
 
 
 class QuerySubscription(TimeStampedModel):
-    """A webhook subscription to a named query (EPCIS 2.0 REST ``POST /queries/{name}/subscriptions``):
-    matching events go to ``dest`` as an EPCISQueryDocument, either as they are captured (``stream``) or
-    on a cron-like ``schedule``. ``last_event_id`` is how far delivery got (capture order)."""
+    """A subscription to a named query (EPCIS 2.0 REST binding): by webhook (``POST
+    /queries/{name}/subscriptions``: matching events go to ``dest``) or by WebSocket (``GET
+    /queries/{name}/events`` upgraded: ``websocket``, no ``dest``; the row lives as long as the socket), as
+    EPCISQueryDocuments, either as they are captured (``stream``) or on a cron-like ``schedule``.
+    ``last_event_id`` is how far delivery got (capture order); ``notified`` counts the captures signalled to
+    a WebSocket subscription (the live server delivers when it changes)."""
 
     subscription_id = models.CharField(max_length=36, unique=True)
     query = models.ForeignKey(NamedQuery, on_delete=models.CASCADE, related_name="subscriptions")
-    dest = models.URLField(max_length=500)
+    dest = models.URLField(max_length=500, blank=True)
+    websocket = models.BooleanField(default=False)
+    notified = models.PositiveBigIntegerField(default=0)
     stream = models.BooleanField(default=False)
     schedule = models.JSONField(default=dict, blank=True)
     report_if_empty = models.BooleanField(default=False)

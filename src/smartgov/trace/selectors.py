@@ -278,9 +278,17 @@ def _per_page(params) -> int:
 
 
 def _body_matches(qs, preds) -> list[int]:
+    """The events whose stored body satisfies every predicate. A field named by namespace URI is looked up
+    through the capture's @context (an event of a clashing capture carries its own)."""
     ids = []
-    for pk, body in qs.order_by().values_list("pk", "body").iterator(chunk_size=2000):
+    contexts = {} if any(isinstance(p, body_fields.NeedsContext) for p in preds) else None
+    for pk, body, capture_id in qs.order_by().values_list("pk", "body", "capture_id").iterator(chunk_size=2000):
         event = orjson.loads(body)
+        if contexts is not None and "@context" not in event:
+            if capture_id not in contexts:
+                contexts[capture_id] = CaptureJob.objects.filter(pk=capture_id).values_list(
+                    "context", flat=True).first() or []
+            event["@context"] = contexts[capture_id]
         if all(p(event) for p in preds):
             ids.append(pk)
     return ids

@@ -1,4 +1,5 @@
-"""EPCIS 2.0 query subscriptions by webhook (REST binding ``/queries/{name}/subscriptions``).
+"""EPCIS 2.0 query subscriptions by webhook (REST binding ``/queries/{name}/subscriptions``) and by WebSocket
+(``GET /queries/{name}/events`` upgraded; the socket side is ``live.py``, served by the ASGI process).
 
 A subscription belongs to a named query. Delivery runs as a job on the platform's database queue
 (``core.tasks``): after every capture that stored events (``stream: true``) and, for ``schedule``
@@ -12,7 +13,13 @@ after that the subscription waits for the next capture or schedule. Delivery is 
 
 Destinations are limited to ``settings.TRACE_WEBHOOK_ALLOWED_HOSTS`` (checked when subscribing and again
 before every POST; redirects are not followed), so a subscriber cannot make the server call a host of
-its choosing (an internal address, a cloud metadata service …)."""
+its choosing (an internal address, a cloud metadata service …).
+
+A WebSocket subscription is the same row (``websocket``, no ``dest``) made when the socket opens and deleted
+when it closes. Its deliveries run the same ``deliver`` with the socket as the sender, in the ASGI process
+that holds the socket: the jobs that fan out to webhooks (``notify_streams`` after a capture,
+``run_schedules`` every minute) mark it (``notified``, ``last_run_minute``) instead of queueing a POST,
+and the live server delivers what is new when a mark changes."""
 
 import datetime
 import hashlib
@@ -21,11 +28,13 @@ import re
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import orjson
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from smartgov.audit.services import record
@@ -39,9 +48,11 @@ from .permissions import is_key
 
 RETRY_DELAYS = (30, 60, 120, 240, 480)
 TIMEOUT_SECONDS = 10
+# REST binding GS1-Query-DayOfWeek: 1 through 7, 1 denoting Monday … 7 Sunday
 SCHEDULE_FIELDS = {"second": (0, 59), "minute": (0, 59), "hour": (0, 23), "dayOfMonth": (1, 31),
-                   "month": (1, 12), "dayOfWeek": (0, 6)}
-_CRON_PART = re.compile(r"^(\*|\d{1,2}(?:-\d{1,2})?)(?:/(\d{1,2}))?$")
+                   "month": (1, 12), "dayOfWeek": (1, 7)}
+# a number, a range ``[a-b]`` (the binding's pattern and EPCIS 2.0 §8.2.5.3) or ``a-b``, ``*``; ``/n`` steps
+_CRON_PART = re.compile(r"^(\*|\d{1,2}(?:-\d{1,2})?|\[\d{1,2}-\d{1,2}\])(?:/(\d{1,2}))?$")
 
 
 def _bad(message, parameter):
@@ -57,7 +68,7 @@ def _cron_values(name: str, text: str) -> set[int]:
         m = _CRON_PART.match(part.strip())
         if not m:
             raise _bad(f"schedule.{name} 格式错误", f"schedule.{name}")
-        base, step = m.group(1), int(m.group(2) or 1)
+        base, step = m.group(1).strip("[]"), int(m.group(2) or 1)
         if base == "*":
             start, end = lo, hi
         elif "-" in base:
@@ -81,7 +92,7 @@ def schedule_matches(schedule: dict, at: datetime.datetime) -> bool:
     ``second`` runs once in each matching minute)."""
     fields = parse_schedule(schedule)
     now = {"minute": at.minute, "hour": at.hour, "dayOfMonth": at.day, "month": at.month,
-           "dayOfWeek": (at.weekday() + 1) % 7}
+           "dayOfWeek": at.isoweekday()}
     return all(now[k] in v for k, v in fields.items() if k != "second")
 
 
@@ -125,18 +136,20 @@ def _owner_query(actor, organisation, name) -> NamedQuery:
 
 
 @transaction.atomic
-def create_subscription(*, actor, organisation: Organisation | None, name: str, dest: str,
+def create_subscription(*, actor, organisation: Organisation | None, name: str, dest: str = "",
                         stream: bool | None = None, schedule: dict | None = None, report_if_empty: bool = False,
-                        initial_record_time: str | None = None, signature_token: str = "") -> QuerySubscription:
-    """Subscribe ``dest`` to the named query. ``actor`` is the staff member, or an organisation's
-    key (``OrganisationKey`` for ``organisation``). Either ``stream`` is true or a ``schedule`` is given, not both."""
+                        initial_record_time: str | None = None, signature_token: str = "",
+                        websocket: bool = False) -> QuerySubscription:
+    """Subscribe ``dest`` (or, with ``websocket``, the socket being opened) to the named query. ``actor`` is
+    the staff member, or an organisation's key (``OrganisationKey`` for ``organisation``). Either ``stream``
+    is true or a ``schedule`` is given, not both."""
     if not is_key(actor):
         require(actor, "trace.view")
     nq = _owner_query(actor, organisation, name)
-    dest = (dest or "").strip()
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", dest) or len(dest) > 500:
+    dest = "" if websocket else (dest or "").strip()
+    if not websocket and (not re.match(r"^https?://[^\s/?#]+[^\s]*$", dest) or len(dest) > 500):
         raise _bad("dest 应为 http(s) 地址", "dest")
-    if not host_allowed(dest):
+    if not websocket and not host_allowed(dest):
         raise _bad("dest 不在允许的回调地址名单内（SMARTGOV_TRACE_WEBHOOK_HOSTS）", "dest")
     if bool(stream) == bool(schedule):
         raise _bad("应指定 stream=true 或 schedule（二者之一）", "stream")
@@ -153,9 +166,10 @@ def create_subscription(*, actor, organisation: Organisation | None, name: str, 
         raise _bad("signatureToken 应为不超过500个字符的字符串", "signatureToken")
     sub = QuerySubscription.objects.create(
         subscription_id=str(uuid.uuid4()), query=nq, dest=dest, stream=bool(stream), schedule=schedule or {},
-        report_if_empty=bool(report_if_empty), initial_record_time=start, signature_token=signature_token)
+        report_if_empty=bool(report_if_empty), initial_record_time=start, signature_token=signature_token,
+        websocket=websocket)
     record(actor=actor, action="trace.subscription.create", target=sub,
-           changes={"query": name, "dest": dest, "stream": bool(stream), "schedule": schedule or {}})
+           changes={"query": name, "dest": dest or "websocket", "stream": bool(stream), "schedule": schedule or {}})
     return sub
 
 
@@ -166,8 +180,14 @@ def delete_subscription(*, actor, organisation: Organisation | None, name: str, 
     if sub is None:
         raise NotFound("没有该订阅", code="subscription_not_found")
     record(actor=actor, action="trace.subscription.delete", target=sub,
-           changes={"query": name, "dest": sub.dest})
+           changes={"query": name, "dest": sub.dest or "websocket"})
     sub.delete()
+
+
+def signal_websockets() -> int:
+    """After a capture (``notify_streams``): mark every WebSocket stream subscription; the live server that
+    holds the socket sees the mark and delivers what is new."""
+    return QuerySubscription.objects.filter(websocket=True, stream=True).update(notified=F("notified") + 1)
 
 
 def subscriptions_of(actor, organisation, name):
@@ -199,13 +219,15 @@ def _with_subscription(body: bytes, sub: QuerySubscription) -> bytes:
     return orjson.dumps(doc)
 
 
-def deliver(subscription_id: str, *, scheduled: bool = False) -> str:
-    """Send what is new for one subscription. Returns ``sent``, ``nothing``, ``failed`` or ``gone``."""
+def deliver(subscription_id: str, *, scheduled: bool = False, send: Callable[[bytes], None] | None = None) -> str:
+    """Send what is new for one subscription: POSTed to its webhook, or handed to ``send`` (the live server's
+    WebSocket). Returns ``sent``, ``nothing``, ``failed`` or ``gone``."""
     with transaction.atomic():
         sub = (QuerySubscription.objects.select_for_update().select_related("query")
                .filter(subscription_id=subscription_id).first())
-        if sub is None:
+        if sub is None or (sub.websocket and send is None):  # a socket's rows are served where the socket is
             return "gone"
+        post = send or (lambda body: _post(sub, body))
         nq = sub.query
         viewer = nq.organisation if nq.organisation_id else nq.owner
         params = {**nq.query, "GE_recordTime": sub.initial_record_time.isoformat(), "perPage": "1000"}
@@ -219,10 +241,10 @@ def deliver(subscription_id: str, *, scheduled: bool = False) -> str:
                 page = selectors.query_events(viewer, page_params)
                 if page.last_id is None:
                     if not sent_any and scheduled and sub.report_if_empty:
-                        _post(sub, _with_subscription(page.body, sub))
+                        post(_with_subscription(page.body, sub))
                         sent_any = True
                     break
-                _post(sub, _with_subscription(page.body, sub))
+                post(_with_subscription(page.body, sub))
                 sent_any, last = True, page.last_id
                 sub.last_event_id = last
                 if page.next_token is None:
@@ -252,11 +274,13 @@ def retry_after(subscription_id: str, attempt: int) -> datetime.datetime | None:
 
 
 def due_schedules(at: datetime.datetime) -> list[str]:
-    """Scheduled subscriptions whose schedule fires in this minute and that have not run in it yet."""
+    """Webhook subscriptions whose schedule fires in this minute and that have not run in it yet. WebSocket
+    ones are only marked (``last_run_minute``): the live server holding the socket runs them."""
     minute = at.strftime("%Y%m%d%H%M")
     due = []
     for sub in QuerySubscription.objects.filter(stream=False).exclude(last_run_minute=minute):
         if schedule_matches(sub.schedule, at):
             QuerySubscription.objects.filter(pk=sub.pk).update(last_run_minute=minute)
-            due.append(sub.subscription_id)
+            if not sub.websocket:
+                due.append(sub.subscription_id)
     return due

@@ -25,11 +25,12 @@ def deliver_subscription(subscription_id: str, attempt: int = 0, scheduled: bool
 
 @task()
 def notify_streams() -> int:
-    """After a capture: every stream subscription looks for new events."""
-    ids = list(QuerySubscription.objects.filter(stream=True).values_list("subscription_id", flat=True))
+    """After a capture: every webhook stream subscription looks for new events; every WebSocket stream
+    subscription is marked for the live server that holds its socket."""
+    ids = list(QuerySubscription.objects.filter(stream=True, websocket=False).values_list("subscription_id", flat=True))
     for sid in ids:
         deliver_subscription.enqueue(sid)
-    return len(ids)
+    return len(ids) + subscriptions.signal_websockets()
 
 
 @task()

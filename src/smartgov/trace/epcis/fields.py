@@ -1,5 +1,6 @@
 """EPCIS 2.0 query parameters on fields that have no column of their own (§8.2.7.1; the REST binding's
-fixed parameters and the flexible ``EQ_value_<uom>``/``EQ_ILMD_<field>``/``EQ_<field>`` families).
+fixed parameters and the flexible ``EQ_value_<uom>``/``EQ_ILMD_<field>``/``EQ_<field>`` families, with
+``EQ_ERROR_DECLARATION_<field>`` and the ``EQ_INNER_…`` forms for fields nested in extension fields).
 
 ``compile_filters(params)`` checks every such parameter once and returns predicates over a stored event
 body (a dict); the query applies them to the events the indexed parameters left. A malformed value raises
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from smartgov.core.errors import InvalidInput
 
 from .. import codes
-from .hashing import parse_time
+from .hashing import declared_prefixes, parse_time
 from .vocab import STANDARD_PREFIXES, VocabularyError, normalize_term
 
 Predicate = Callable[[dict], bool]
@@ -40,6 +41,25 @@ _SENSOR_NUMBER_RE = re.compile(rf"^(EQ|GT|GE|LT|LE)_({'|'.join(SENSOR_NUMBERS)})
 _TYPED_LIST_RE = re.compile(r"^EQ_(bizTransaction|source|destination)_(.+)$")
 _ILMD_RE = re.compile(r"^(EQ|GT|GE|LT|LE|EXISTS)_ILMD_(.+)$")
 _FIELD_RE = re.compile(r"^(EQ|GT|GE|LT|LE|EXISTS)_([A-Za-z][\w.-]*:[\w.-]+)$")  # extension field as CURIE
+# EPCIS-Query-JSON-Schema-root.json: EQ_ERROR_DECLARATION_<field>, EQ_INNER_<field>, EQ_INNER_ILMD_<field>,
+# EQ_INNER_ERROR_DECLARATION_<field> (and GT/GE/LT/LE/EXISTS); fields named as CURIEs
+_CURIE = r"([A-Za-z][\w.-]*:[\w.-]+)"
+_ERROR_FIELD_RE = re.compile(rf"^(EQ|GT|GE|LT|LE|EXISTS)_ERROR_DECLARATION_{_CURIE}$")
+_INNER_RE = re.compile(rf"^(EQ|GT|GE|LT|LE|EXISTS)_INNER_(ILMD_|ERROR_DECLARATION_)?{_CURIE}$")
+# §8.2.7.1 names an extension field by "the namespace URI …, a pound sign (#), and the name":
+# EQ_ILMD_http://ns.example.com/epcis/#batch. Matched against the field's CURIE in each event's own context.
+_URI_FIELD_RE = re.compile(r"^(EQ|GT|GE|LT|LE|EXISTS)_(ILMD_|ERROR_DECLARATION_|INNER_(?:ILMD_|ERROR_DECLARATION_)?)?"
+                           r"((?:https?|urn):[^#\s]+)#([\w.-]+)$")
+
+
+class NeedsContext:
+    """A predicate on fields named by namespace URI: the caller gives each event its ``@context``."""
+
+    def __init__(self, test: Predicate):
+        self.test = test
+
+    def __call__(self, event: dict) -> bool:
+        return self.test(event)
 LIST_KEYS = {"bizTransaction": ("bizTransactionList", "bizTransaction", "bizTransactionType"),
              "source": ("sourceList", "source", "sourceDestType"),
              "destination": ("destinationList", "destination", "sourceDestType")}
@@ -48,7 +68,63 @@ LIST_KEYS = {"bizTransaction": ("bizTransactionList", "bizTransaction", "bizTran
 def handles(name: str) -> bool:
     """Whether ``name`` is a body parameter this module answers."""
     return (name in FIXED or bool(_SENSOR_NUMBER_RE.match(name)) or bool(_TYPED_LIST_RE.match(name))
-            or bool(_ILMD_RE.match(name)) or bool(_FIELD_RE.match(name)))
+            or bool(_ILMD_RE.match(name)) or bool(_FIELD_RE.match(name))  # _FIELD_RE covers the INNER_ forms
+            or bool(_URI_FIELD_RE.match(name)))
+
+
+def _section(event: dict, where: str | None) -> dict:
+    """The top level an extension parameter looks in: the event, its ILMD or its error declaration."""
+    part = event if where is None else event.get("ilmd" if where == "ILMD_" else "errorDeclaration")
+    return part if isinstance(part, dict) else {}
+
+
+def _nested(value, field: str):
+    """Every value of ``field`` at any depth inside ``value`` (an extension field's object or list)."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == field:
+                yield inner
+            yield from _nested(inner, field)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _nested(item, field)
+
+
+def _inner_values(event: dict, where: str | None, field: str):
+    """§8.2.7.1 EQ_INNER_…: the field nested at any level within a top-level extension field (of the event,
+    of its ILMD or of its error declaration)."""
+    for key, value in _section(event, where).items():
+        if ":" in key:  # an extension field (standard fields have no prefix)
+            yield from _nested(value, field)
+
+
+def _curies(event: dict, namespace: str, local: str) -> list[str]:
+    """The keys ``prefix:local`` a field of ``namespace`` has in this event (its context's prefixes)."""
+    prefixes = {**STANDARD_PREFIXES, **declared_prefixes(event.get("@context") or [])}
+    return [f"{prefix}:{local}" for prefix, ns in prefixes.items() if ns == namespace]
+
+
+def _uri_field(name, raw, op, where, namespace, local) -> Predicate:
+    test = _field_test(op, name, raw)
+    inner = where is not None and where.startswith("INNER_")
+    section = where[len("INNER_"):] if inner else where
+    section = section or None
+
+    def matches(e):
+        for key in _curies(e, namespace, local):
+            if inner:
+                values = list(_inner_values(e, section, key))
+                if (op == "EXISTS" and values) or (op != "EXISTS" and _any(test, values)):
+                    return True
+            elif _any(test, [_section(e, section).get(key)]):
+                return True
+        return False
+    return NeedsContext(matches)
+
+
+def _any(test, values) -> bool:
+    """A field that repeats (a list) satisfies the parameter if one of its values does."""
+    return any(any(test(v) for v in value) if isinstance(value, list) else test(value) for value in values)
 
 
 def _bad(name: str, message: str):
@@ -275,10 +351,22 @@ def _compile(name: str, raw) -> Predicate:  # one branch per parameter family
                     return True
             return False
         return typed
+    if m := _URI_FIELD_RE.match(name):
+        return _uri_field(name, raw, *m.groups())
     if m := _ILMD_RE.match(name):
         op, field = m.groups()
         test = _field_test(op, name, raw)
         return lambda e: isinstance(e.get("ilmd"), dict) and test(e["ilmd"].get(field))
+    if m := _ERROR_FIELD_RE.match(name):
+        op, field = m.groups()
+        test = _field_test(op, name, raw)
+        return lambda e: _any(test, [_section(e, "ERROR_DECLARATION_").get(field)])
+    if m := _INNER_RE.match(name):
+        op, where, field = m.groups()
+        test = _field_test(op, name, raw)
+        if op == "EXISTS":
+            return lambda e: any(True for _ in _inner_values(e, where, field))
+        return lambda e: _any(test, _inner_values(e, where, field))
     m = _FIELD_RE.match(name)
     op, field = m.groups()
     test = _field_test(op, name, raw)

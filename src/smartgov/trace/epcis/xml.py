@@ -18,6 +18,8 @@ from defusedxml.common import DefusedXmlException
 from .hashing import vocabulary_terms
 
 EPCIS_NS = ("urn:epcglobal:epcis:xsd:2", "urn:epcglobal:epcis:xsd:1")
+# the EPCISQueryDocument and QueryResults elements are in the query schema's namespace
+QUERY_NS = ("urn:epcglobal:epcis-query:xsd:2", "urn:epcglobal:epcis-query:xsd:1")
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSI_NIL, XSI_TYPE = f"{{{XSI}}}nil", f"{{{XSI}}}type"
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent")
@@ -50,7 +52,7 @@ class _Converter:
     def __init__(self, prefixes: dict[str, str]):
         self.by_uri: dict[str, str] = {}
         for prefix, uri in prefixes.items():
-            if prefix and uri not in EPCIS_NS and uri != XSI and uri not in KNOWN_PREFIXES:
+            if prefix and uri not in EPCIS_NS and uri not in QUERY_NS and uri != XSI and uri not in KNOWN_PREFIXES:
                 self.by_uri.setdefault(uri, prefix)
         self.used: dict[str, str] = {}
 
@@ -301,7 +303,8 @@ def xml_to_document(data: bytes) -> dict:
     except ElementTree.ParseError as exc:
         raise XmlDocumentError(f"不是有效的XML：{exc}") from None
     ns, name = _local(root.tag)
-    if ns not in EPCIS_NS or name not in ("EPCISDocument", "EPCISQueryDocument"):
+    query_root = name == "EPCISQueryDocument" and (ns in QUERY_NS or ns in EPCIS_NS)
+    if not query_root and not (name == "EPCISDocument" and ns in EPCIS_NS):
         raise XmlDocumentError("XML根元素应为 epcis:EPCISDocument 或 epcisq:EPCISQueryDocument")
     body = next((c for c in root if _local(c.tag)[1] == "EPCISBody"), None)
     if body is None:
