@@ -4,14 +4,16 @@ other), and ticket numbers stay consecutive. On PostgreSQL the claim is ``FOR UP
 announcement clock a row lock; on SQLite the threads queue for the single writer in-process."""
 
 import datetime
+import importlib
 import itertools
 import threading
 
 import pytest
+from django.apps import apps
 from django.db import connections
 
 from smartgov.hall import services
-from smartgov.hall.models import Announcement, HallEvent, Ticket, TicketStatus
+from smartgov.hall.models import Announcement, Hall, HallEvent, Ticket, TicketCounter, TicketStatus
 
 from .conftest import SETUP
 
@@ -92,3 +94,24 @@ def test_simultaneous_kiosks_number_tickets_consecutively(hall_world):
     # the next day starts again at 001
     nxt = services.issue_ticket(actor=SETUP, hall=w["hall"], service=w["passport"], at=t0 + datetime.timedelta(days=1))
     assert nxt.number == "A001"
+
+
+def test_migration_carries_existing_halls_over_to_the_clock_and_counters(hall_world):
+    """Migration 0003 starts each hall's announcement clock at the end of its last announcement and each
+    service's counter at its last ticket number of the day, so numbering and the schedule go on."""
+    start_clocks = importlib.import_module("smartgov.hall.migrations.0003_queue_clocks").start_clocks
+    w = hall_world
+    hall, t0 = w["hall"], w["morning"]
+    for i in range(3):
+        services.issue_ticket(actor=SETUP, hall=hall, service=w["passport"], at=t0 + i * M)
+    services.call_next(actor=SETUP, window=w["windows"][0], at=t0 + 5 * M)
+    services.call_next(actor=SETUP, window=w["windows"][2], at=t0 + 5 * M)
+    last = Announcement.objects.filter(hall=hall).order_by("-speak_at").first()
+    # as before the migration: no counters, no clock
+    TicketCounter.objects.all().delete()
+    Hall.objects.filter(pk=hall.pk).update(announced_until_us=0)
+    start_clocks(apps, None)
+    assert services.issue_ticket(actor=SETUP, hall=hall, service=w["passport"], at=t0 + 6 * M).number == "A004"
+    services.call_next(actor=SETUP, window=w["windows"][0], at=t0 + 5 * M)
+    newest = Announcement.objects.filter(hall=hall).order_by("-speak_at").first()
+    assert newest.speak_at == last.ends_at
