@@ -4,12 +4,15 @@
   (``services.call_next``: finish the current ticket, pick by the fairness rule, schedule the spoken
   announcement, event, audit entry) about once a second (open loop, think time 0.5–1.5 s — a hundred
   times a real hall's pace), for ``seconds``; ``call_next_p50_ms`` / ``call_next_p99_ms`` are its latency.
+  Then every window calls in the same instant once: ``call_next_burst_max_ms`` is the slowest of those.
 - ``tickets_per_s``: tickets issued per second by 4 kiosks at once, as fast as they can.
 - ``display_clients`` SSE connections (display and personal ticket pages) held open against one
   ``smartgov hall live`` ASGI server process; ``push_p99_ms``: from the commit of a call to the moment
   every page has received the state that shows it (over ``pushes`` calls, each page's receipt counted).
 - ``sim_day_s``: ``smartgov hall simulate`` of one day of ``size`` visitors (default 5,000) through
-  the services (its one-time population set-up is reported apart as ``sim_setup_s``).
+  the services (its one-time population set-up is reported apart as ``sim_setup_s``); ``sim_day_cpu_s``
+  is the CPU time the process spent on that day (on a shared machine the wall clock also counts the
+  time other processes had the cores).
 """
 
 import asyncio
@@ -23,7 +26,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 
 from smartgov.accounts.models import Department
 from smartgov.accounts.services import create_department
@@ -63,24 +66,45 @@ def _issue(hall, svc, n, actor):
         services.issue_ticket(actor=actor, hall=hall, service=svc[i % len(svc)], green=(i % 20 == 0))
 
 
-def _calls(hall, windows, seconds, actor, progress) -> list[float]:
+def _calls(hall, windows, seconds, actor, progress) -> tuple[list[float], list[float]]:
+    """Each window's officer calls about once a second for ``seconds``; then every window calls in the
+    same instant once (the burst). Returns both sets of latencies.
+
+    Each window's thread opens its database connection before the clock starts (a server keeps its
+    connections, ``CONN_MAX_AGE``: opening one is not part of a call), and starts at its own phase of
+    its ~1 s cycle, as the open loop runs in its steady state. The first version started all 40 threads
+    in the same instant, each opening its connection inside its first timed call: those 40 calls were
+    10 % of the samples and all of the p99. The burst keeps that worst moment visible, reported apart."""
     latencies: list[float] = []
+    burst: list[float] = []
     lock = threading.Lock()
-    stop = time.monotonic() + seconds
+    stop = [0.0]
+    ready = threading.Barrier(len(windows), action=lambda: stop.__setitem__(0, time.monotonic() + seconds + 1.0))
+    together = threading.Barrier(len(windows))
     errors = []
+
+    def timed_call(window, into):
+        t = time.perf_counter()
+        services.call_next(actor=actor, window=window)
+        ms = (time.perf_counter() - t) * 1000
+        with lock:
+            into.append(ms)
 
     def window_loop(window, seed):
         rng = random.Random(seed)
         try:
-            while time.monotonic() < stop:
-                t = time.perf_counter()
-                services.call_next(actor=actor, window=window)
-                ms = (time.perf_counter() - t) * 1000
-                with lock:
-                    latencies.append(ms)
+            connection.ensure_connection()
+            ready.wait()
+            time.sleep(rng.uniform(0, 1.0))
+            while time.monotonic() < stop[0]:
+                timed_call(window, latencies)
                 time.sleep(rng.uniform(0.5, 1.5))
+            together.wait()
+            timed_call(window, burst)
         except Exception as exc:  # reported, not hidden
             errors.append(repr(exc))
+            ready.abort()
+            together.abort()
         finally:
             connections.close_all()
 
@@ -91,7 +115,7 @@ def _calls(hall, windows, seconds, actor, progress) -> list[float]:
         t.join()
     if errors:
         raise RuntimeError(f"call_next failed: {errors[:3]}")
-    return latencies
+    return latencies, burst
 
 
 def _tickets_per_s(hall, svc, actor, seconds=5.0, kiosks=4) -> float:
@@ -170,7 +194,7 @@ def run(*, progress, windows: int | None = None, size: int | None = None, client
     progress("tickets for the windows")
     _issue(hall, svc, n_windows * 40, actor)
     progress(f"{n_windows} windows calling for {SECONDS} s")
-    latencies = _calls(hall, made, SECONDS, actor, progress)
+    latencies, burst = _calls(hall, made, SECONDS, actor, progress)
     progress("tickets per second")
     tps = _tickets_per_s(hall, svc, actor)
 
@@ -221,10 +245,12 @@ def run(*, progress, windows: int | None = None, size: int | None = None, client
     return {
         "windows": n_windows, "calls": len(latencies), "call_next_p50_ms": _pct(latencies, 0.5),
         "call_next_p99_ms": _pct(latencies, 0.99), "call_next_mean_ms": round(statistics.fmean(latencies), 2),
+        "call_next_burst_max_ms": round(max(burst), 2),
         "tickets_per_s": tps, "display_clients": connected, "pushes": PUSHES,
         "push_p50_ms": _pct(push, 0.5), "push_p99_ms": _pct(push, 0.99),
         "live_poll_ms": settings.HALL_LIVE_POLL_MS,
         "sim_visitors": sim["visitors"], "sim_windows": sim["windows"], "sim_day_s": sim["sim_day_s"],
+        "sim_day_cpu_s": sim["sim_day_cpu_s"],
         "sim_setup_s": sim["setup_s"], "database": connections["default"].vendor,
     }
 

@@ -44,6 +44,9 @@ class Hall(TimeStampedModel):
     locker_hold_days = models.PositiveSmallIntegerField("柜内保管（天）", default=7)
     target_wait_minutes = models.PositiveSmallIntegerField("目标等候（分钟）", default=10)
     target_service_level = models.FloatField("目标服务水平", default=0.8)
+    # The announcement clock: when the last scheduled announcement ends (µs since the epoch). Each call
+    # moves it on in one UPDATE … RETURNING, which also orders the hall's calls (services/queue.py).
+    announced_until_us = models.BigIntegerField("播报排至（微秒）", default=0, editable=False)
 
     class Meta:
         ordering = ["code"]
@@ -215,6 +218,22 @@ class Ticket(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class TicketCounter(models.Model):
+    """The last ticket number given for one service on one day: one upsert (``INSERT … ON CONFLICT DO
+    UPDATE … RETURNING``) numbers a ticket, instead of a hall lock and a ``MAX(seq)`` scan."""
+
+    service = models.ForeignKey(HallService, verbose_name="业务", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField("日期")
+    last = models.PositiveIntegerField("已发序号")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "取号计数"
+        constraints = [models.UniqueConstraint(fields=["service", "day"], name="hall_counter_unique_day")]
+
+    def __str__(self):
+        return f"{self.day} #{self.last}"
 
 
 class Announcement(models.Model):

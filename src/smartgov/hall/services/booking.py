@@ -3,7 +3,7 @@
 import datetime
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from smartgov.audit.services import record
@@ -12,7 +12,7 @@ from smartgov.core.permissions import is_system, require
 
 from .. import selectors
 from ..models import Appointment, AppointmentStatus, HallService, Slot
-from ._common import emit, local, now_or
+from ._common import emit, emit_many, hall_transaction, local, now_or
 
 
 def ensure_slots(service: HallService, day: datetime.date) -> list[Slot]:
@@ -26,11 +26,25 @@ def ensure_slots(service: HallService, day: datetime.date) -> list[Slot]:
     return list(Slot.objects.filter(service=service, starts_at__gte=wanted[0][0], starts_at__lte=wanted[-1][0]))
 
 
+# The last place is taken by this one statement: on PostgreSQL a second booker waits for the first's row
+# lock, re-reads the row and matches nothing; the check constraint booked <= capacity backs it.
+_TAKE_PLACE = (f"UPDATE {Slot._meta.db_table} SET booked = booked + 1"  # noqa: S608
+               " WHERE service_id = %s AND starts_at = %s AND booked < capacity RETURNING id")
+
+
+def _take_place(service: HallService, starts_at: datetime.datetime) -> int | None:
+    """The slot's id if a place was taken, None if it is full or not made yet."""
+    with connection.cursor() as cur:
+        cur.execute(_TAKE_PLACE, [service.pk, connection.ops.adapt_datetimefield_value(starts_at)])
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
 def _new_number(at) -> str:
     return local(at).strftime("%Y%m%d") + "".join(secrets.choice("0123456789") for _ in range(8))
 
 
-@transaction.atomic
+@hall_transaction()
 def book_appointment(*, actor, service: HallService, starts_at: datetime.datetime,
                      at: datetime.datetime | None = None) -> Appointment:
     """预约: one slot of one service. Rules (each a stable error code): the slot is in the working plan
@@ -57,24 +71,26 @@ def book_appointment(*, actor, service: HallService, starts_at: datetime.datetim
                        detail={"until": banned_until.isoformat()})
     if Appointment.objects.filter(person=person, service=service, status=AppointmentStatus.BOOKED).exists():
         raise Conflict("您已有该业务的有效预约", code="already_booked")
-    ensure_slots(service, starts_at.date())
-    slot = Slot.objects.get(service=service, starts_at=starts_at)
-    if not Slot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(booked=F("booked") + 1):
+    slot_id = _take_place(service, starts_at)
+    if slot_id is None and not Slot.objects.filter(service=service, starts_at=starts_at).exists():
+        ensure_slots(service, starts_at.date())  # the day's first booking of this service makes its slots
+        slot_id = _take_place(service, starts_at)
+    if slot_id is None:
         raise Conflict("该时段已约满，请选择其他时段", code="slot_full")
-    appointment = Appointment(hall=hall, service=service, slot=slot, person=person, user=actor,
+    appointment = Appointment(hall=hall, service=service, slot_id=slot_id, person=person, user=actor,
                               number=_new_number(now), token=secrets.token_urlsafe(18))
     try:
         with transaction.atomic():
             appointment.save()
     except IntegrityError:  # the same person booking the same service twice at the same moment
         raise Conflict("您已有该业务的有效预约", code="already_booked") from None
-    emit(hall, "booked", {"service": service.code, "slot": starts_at.isoformat()}, now)
+    emit_many(hall.pk, [("booked", {"service": service.code, "slot": starts_at.isoformat()})], now)
     record(actor=actor, action="hall.appointment.book", target=appointment,
            changes={"service": service.code, "slot": starts_at.isoformat()})
     return appointment
 
 
-@transaction.atomic
+@hall_transaction()
 def cancel_appointment(*, actor, appointment: Appointment, at: datetime.datetime | None = None) -> Appointment:
     """Cancel up to ``cancel_minutes`` before the slot; the place goes back to the slot."""
     now = now_or(at)
@@ -93,7 +109,7 @@ def cancel_appointment(*, actor, appointment: Appointment, at: datetime.datetime
     return appt
 
 
-@transaction.atomic
+@hall_transaction()
 def mark_no_shows(*, actor, hall, at: datetime.datetime | None = None) -> int:
     """爽约: bookings whose slot began more than ``late_minutes`` ago without arrival. Counted against the
     person's booking rights (``no_show_limit`` within ``no_show_window_days`` → ``ban_days`` ban)."""

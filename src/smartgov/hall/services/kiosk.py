@@ -10,7 +10,6 @@ import datetime
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 
 from smartgov.audit.services import record
 from smartgov.biometrics.selectors import verify_one_to_one
@@ -22,7 +21,7 @@ from smartgov.onestop import services as onestop
 from .. import mrz
 from ..models import Hall, Ticket, TicketStatus
 from ..photo import check_photo
-from ._common import emit, now_or
+from ._common import emit, hall_transaction, now_or
 from .queue import _person_from_eid
 
 
@@ -76,7 +75,7 @@ def fee_for(ticket: Ticket, answers: dict) -> str:
     return str(onestop_selectors.current_version(item).parsed.fee_total(answers).quantize(Decimal("0.01")))
 
 
-@transaction.atomic
+@hall_transaction()
 def file_application(*, actor, ticket: Ticket, person, form_data: dict, answers: dict, photo: bytes,
                      at: datetime.datetime | None = None):
     """Check the photo against the guide, keep it in the citizen's material library and file the one-stop

@@ -16,7 +16,7 @@ from smartgov.eid.services import resolve_person, send_to_outbox
 from smartgov.onestop import services as onestop
 
 from ..models import HallService, Locker, LockerItem, LockerStatus
-from ._common import emit, now_or
+from ._common import emit, hall_transaction, now_or
 from .queue import _person_from_eid
 
 
@@ -24,7 +24,7 @@ def _code_hash(hall_id: int, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"hall-locker:{hall_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-@transaction.atomic
+@hall_transaction()
 def store_in_locker(*, actor, application, at: datetime.datetime | None = None) -> tuple[LockerItem, str]:
     """出证并入柜: issue the result through the one-stop service if the case is approved, put the document in
     a free locker of the hall that handles the item, and send the pickup code to the holder's inbox.
@@ -68,7 +68,7 @@ def store_in_locker(*, actor, application, at: datetime.datetime | None = None) 
     return item, code
 
 
-@transaction.atomic
+@hall_transaction()
 def collect_from_locker(*, actor, hall, code: str, id_number: str = "", eid_payload: str = "",
                         at: datetime.datetime | None = None) -> LockerItem:
     """自助取证: the pickup code and the holder's EID QR code or ID number open the locker; the case is
@@ -98,7 +98,7 @@ def collect_from_locker(*, actor, hall, code: str, id_number: str = "", eid_payl
     return item
 
 
-@transaction.atomic
+@hall_transaction()
 def return_overdue(*, actor, hall, at: datetime.datetime | None = None) -> int:
     """逾期未取: back to the counter (the locker is free again); the holder is told."""
     require(actor, "hall.call", department=hall.department)

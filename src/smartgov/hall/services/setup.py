@@ -10,6 +10,7 @@ from smartgov.core.permissions import covers_department, is_system, require
 
 from .. import selectors
 from ..models import Duty, Hall, HallService, Locker, Window
+from ._common import hall_transaction
 
 RULES = ("open_non_workdays", "opens", "closes", "break_start", "break_end", "slot_minutes", "lead_minutes", "horizon_days",
          "cancel_minutes", "no_show_limit", "no_show_window_days", "ban_days", "early_minutes", "late_minutes",
@@ -17,7 +18,7 @@ RULES = ("open_non_workdays", "opens", "closes", "break_start", "break_end", "sl
          "target_service_level")
 
 
-@transaction.atomic
+@hall_transaction()
 def create_hall(*, actor, department, code: str, name: str, address: str = "", **rules) -> Hall:
     require(actor, "hall.manage", department=department)
     unknown = set(rules) - set(RULES)
@@ -37,7 +38,7 @@ def create_hall(*, actor, department, code: str, name: str, address: str = "", *
     return hall
 
 
-@transaction.atomic
+@hall_transaction()
 def add_service(*, actor, hall: Hall, code: str, name: str, item=None, mean_service_minutes: float = 8.0,
                 slot_capacity: int = 4, patience_minutes: float = 30.0) -> HallService:
     require(actor, "hall.manage", department=hall.department)
@@ -60,7 +61,7 @@ def add_service(*, actor, hall: Hall, code: str, name: str, item=None, mean_serv
     return service
 
 
-@transaction.atomic
+@hall_transaction()
 def add_window(*, actor, hall: Hall, number: int, services: list[HallService], name: str = "") -> Window:
     require(actor, "hall.manage", department=hall.department)
     if not services or any(s.hall_id != hall.pk for s in services):
@@ -76,7 +77,7 @@ def add_window(*, actor, hall: Hall, number: int, services: list[HallService], n
     return window
 
 
-@transaction.atomic
+@hall_transaction()
 def assign_duty(*, actor, window: Window, officer, day: datetime.date) -> Duty:
     """排班: ``officer`` works ``window`` on ``day`` (a working day of the core calendar)."""
     hall = window.hall
@@ -97,7 +98,7 @@ def assign_duty(*, actor, window: Window, officer, day: datetime.date) -> Duty:
     return duty
 
 
-@transaction.atomic
+@hall_transaction()
 def remove_duty(*, actor, duty: Duty) -> None:
     require(actor, "hall.manage", department=duty.window.hall.department)
     record(actor=actor, action="hall.duty.remove", target=duty,
@@ -105,7 +106,7 @@ def remove_duty(*, actor, duty: Duty) -> None:
     duty.delete()
 
 
-@transaction.atomic
+@hall_transaction()
 def add_lockers(*, actor, hall: Hall, count: int, prefix: str = "L") -> list[Locker]:
     require(actor, "hall.manage", department=hall.department)
     if not 1 <= count <= 500:
