@@ -1,17 +1,19 @@
-"""A tenant asks for its own renewal or move-out from 我的园区: the enterprise's legal representative files
+"""A tenant acts for itself from 我的园区: asks for its own renewal or move-out: the enterprise's legal representative files
 the case, the operator's officers and admin take it on the shared workflow as when the operator files it,
-the tenant sees its status and may withdraw it. Nobody else can ask for that lease (404, nothing written)."""
+the tenant sees its status and may withdraw it; and it pre-registers its own visitors, whose passes the gate
+accepts. Nobody else can act for that enterprise (404, nothing written)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from smartgov.audit.models import AuditEntry
 from smartgov.core.errors import Forbidden, NotFound
 from smartgov.core.permissions import Role
 from smartgov.identity.services import link_account, register_enterprise, register_person
-from smartgov.park import selectors, services
-from smartgov.park.models import LeaseChange, LeaseChangeStatus
+from smartgov.park import passes, selectors, services
+from smartgov.park.models import LeaseChange, LeaseChangeStatus, Visit, VisitStatus
 from smartgov.workflow.models import TaskStatus
 from tests import factories
 from tests.park import factories as pf
@@ -110,3 +112,41 @@ def test_the_api_lets_the_tenant_ask_and_follow_its_requests():
                       content_type="application/json")
     assert r.status_code == 404 and r.json()["code"] == "lease_not_found"
     assert LeaseChange.objects.count() == 1
+
+
+def test_the_host_enterprise_pre_registers_a_visitor_whose_pass_the_gate_accepts():
+    w = _world()
+    client = factories.staff_client(w["boss"])
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    window = {"valid_from": (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+              "valid_until": (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")}
+    r = client.post(f"/park/my/{w['ent'].pk}/visits/", {"name": "王来访", "phone": "13800138000", "purpose": "洽谈",
+                                                          **window})
+    visit = Visit.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/park/my/visits/{visit.pk}/"
+    assert visit.enterprise == w["ent"] and visit.registered_by == w["boss"]
+    page = client.get(r["Location"])
+    assert 'data-testid="visit-qr"' in page.text and "王来访" not in page.text and "王**" in page.text  # masked
+    mine = client.get("/park/my/").text
+    assert 'data-testid="my-visit"' in mine and "13800138000" not in mine
+    checked = services.check_in(actor=w["officer"], token=passes.pass_token(visit.pk), gate="东门")
+    assert checked.status == VisitStatus.CHECKED_IN
+    stranger = factories.staff_client(factories.user(Role.CITIZEN))
+    assert stranger.get(f"/park/my/visits/{visit.pk}/").status_code == 404
+    assert stranger.post(f"/park/my/{w['ent'].pk}/visits/", {"name": "x", "phone": "13800138001", **window}).status_code == 404
+    r = client.post(f"/park/my/{w['ent'].pk}/visits/", {"name": "李", "phone": "123", **window}, follow=True)
+    assert "手机号" in r.text and Visit.objects.count() == 1  # bad input: a sentence, nothing written
+
+
+def test_the_host_cancels_its_own_unused_pass():
+    w = _world()
+    now = timezone.now()
+    visit = services.register_visit(actor=w["boss"], enterprise=w["ent"], name="赵访客", phone="13800138000",
+                                    valid_from=now, valid_until=now + timedelta(hours=1))
+    client = factories.staff_client(w["boss"])
+    assert client.post(f"/park/my/visits/{visit.pk}/cancel/").status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CANCELLED
+    with pytest.raises(Forbidden):  # anyone else still needs the front desk's permission
+        services.register_visit(actor=factories.user(Role.CITIZEN), enterprise=w["ent"], name="x",
+                                phone="13800138000", valid_from=now, valid_until=now + timedelta(hours=1))

@@ -157,6 +157,20 @@ def my_lease_changes(user):
             .order_by("-created_at", "-id"))
 
 
+def my_visits(user):
+    """访客 of the enterprises ``user`` represents (the host's own pre-registrations and the front desk's),
+    latest window first."""
+    return (Visit.objects.filter(enterprise__in=resident_enterprises_for(user)).select_related("park", "enterprise")
+            .order_by("-valid_from", "-id"))
+
+
+def get_my_visit(user, visit_id: int) -> Visit:
+    visit = my_visits(user).filter(pk=visit_id).first()
+    if visit is None:
+        raise NotFound("没有这条访客预约", code="visit_not_found")
+    return visit
+
+
 def my_service_cases(user):
     """The applicant's own 企业服务 cases (every park), newest first (applicants see only their own cases)."""
     require(user, "onestop.apply")

@@ -41,4 +41,7 @@ urlpatterns = [
     path("my/leases/<int:lease_id>/renewal/", cases.request_my_lease_change, {"kind": "renewal"}, name="my_renewal"),
     path("my/leases/<int:lease_id>/move-out/", cases.request_my_lease_change, {"kind": "move_out"}, name="my_move_out"),
     path("my/lease-changes/<int:change_id>/cancel/", cases.cancel_my_lease_change, name="my_cancel_lease_change"),
+    path("my/<int:enterprise_id>/visits/", views.my_register_visit, name="my_register_visit"),
+    path("my/visits/<int:visit_id>/", views.my_visit, name="my_visit"),
+    path("my/visits/<int:visit_id>/cancel/", views.my_cancel_visit, name="my_cancel_visit"),
 ]

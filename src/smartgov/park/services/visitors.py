@@ -16,6 +16,7 @@ from smartgov.core.masking import mask_name, mask_phone
 from smartgov.core.permissions import require, scope, user_of
 from smartgov.core.validators import normalize_mobile, validate_id_number
 
+from .. import selectors
 from ..models import Enterprise, Visit, VisitStatus
 from ..passes import visit_id_of
 
@@ -36,8 +37,10 @@ def _clean_window(valid_from: datetime, valid_until: datetime, now: datetime) ->
 @transaction.atomic
 def register_visit(*, actor, enterprise: Enterprise, name: str, phone: str, valid_from: datetime,
                    valid_until: datetime, id_number: str = "", purpose: str = "") -> Visit:
-    """访客预约登记 for the host ``enterprise``: the pass is valid from ``valid_from`` to ``valid_until``."""
-    require(actor, "park.visitors", department=enterprise.park.department)
+    """访客预约登记 for the host ``enterprise``: the pass is valid from ``valid_from`` to ``valid_until``. By the
+    operator's front desk, or by the host enterprise itself (its legal representative, from 我的园区)."""
+    if not selectors.represents(actor, enterprise):
+        require(actor, "park.visitors", department=enterprise.park.department)
     name = (name or "").strip()
     if not name or len(name) > 50:
         raise InvalidInput("请填写访客姓名（50字以内）", code="invalid_visitor_name")
@@ -109,8 +112,9 @@ def check_out(*, actor, token: str, gate: str = "", now: datetime | None = None)
 
 @transaction.atomic
 def cancel_visit(*, actor, visit: Visit) -> Visit:
-    """取消预约: only a pass not yet used."""
-    require(actor, "park.visitors", department=visit.park.department, hide=True)
+    """取消预约: only a pass not yet used (by the front desk, or by the host enterprise)."""
+    if not selectors.represents(actor, visit.enterprise):
+        require(actor, "park.visitors", department=visit.park.department, hide=True)
     locked = Visit.objects.select_for_update().get(pk=visit.pk)
     if locked.status != VisitStatus.REGISTERED:
         raise Conflict("只能取消未使用的通行证", code="pass_not_cancellable")

@@ -383,13 +383,16 @@ def gate(request, park_id: int):
 @login_required
 def visit(request, visit_id: int):
     """A visitor's pass: the QR code of its signed token, the window, masked personal data."""
-    v = selectors.get_visit_for(request.user, visit_id)
+    return _pass_page(request, selectors.get_visit_for(request.user, visit_id), mine=False)
+
+
+def _pass_page(request, v, *, mine: bool):
     # the SVG core.pdf draws from our own signed token: markup we made, not user text
     qr = mark_safe(qr_svg(pass_token(v.pk), scale=5)) if v.status == VisitStatus.REGISTERED else ""  # noqa: S308
     return render(request, "park/visit.html", {
         "park": v.park, "v": v, "qr_svg": qr, "token": pass_token(v.pk), "name": mask_name(v.name),
         "phone": mask_phone(v.phone), "id_number": mask_id_number(v.id_number),
-        "can_cancel": v.status == VisitStatus.REGISTERED})
+        "can_cancel": v.status == VisitStatus.REGISTERED, "mine": mine})
 
 
 @login_required
@@ -403,3 +406,40 @@ def cancel_visit(request, visit_id: int):
     else:
         messages.success(request, _("预约已取消"))
     return redirect("park:visit", v.pk)
+
+
+# ---------------------------------------------------------------- the host enterprise's own visitors (我的园区)
+@login_required
+@require_POST
+def my_register_visit(request, enterprise_id: int):
+    ent = selectors.get_resident_enterprise_for(request.user, enterprise_id)
+    p = request.POST
+    try:
+        visit = services.register_visit(actor=request.user, enterprise=ent, name=p.get("name", ""),
+                                        phone=p.get("phone", ""), id_number=p.get("id_number", ""),
+                                        purpose=p.get("purpose", ""), valid_from=_local_datetime(p.get("valid_from")),
+                                        valid_until=_local_datetime(p.get("valid_until")))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("park:my")
+    messages.success(request, _("访客已登记，通行证已生成"))
+    return redirect("park:my_visit", visit.pk)
+
+
+@login_required
+def my_visit(request, visit_id: int):
+    """The host's view of a pass: the same page as the front desk's, reached from 我的园区."""
+    return _pass_page(request, selectors.get_my_visit(request.user, visit_id), mine=True)
+
+
+@login_required
+@require_POST
+def my_cancel_visit(request, visit_id: int):
+    v = selectors.get_my_visit(request.user, visit_id)
+    try:
+        services.cancel_visit(actor=request.user, visit=v)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("预约已取消"))
+    return redirect("park:my_visit", v.pk)

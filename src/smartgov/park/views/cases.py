@@ -9,10 +9,12 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smartgov.core.errors import DomainError, NotFound
+from smartgov.core.masking import mask_name, mask_phone
 from smartgov.core.permissions import has_perm
 from smartgov.onestop import selectors as onestop_selectors
 from smartgov.workflow.selectors import COLOUR_LABELS, actionable_task, colour
@@ -143,12 +145,16 @@ def my_park(request):
     if not has_perm(request.user, "onestop.apply"):
         raise NotFound("没有这个页面", code="not_found")
     leases = selectors.my_leases(request.user)
+    now = timezone.localtime().replace(second=0, microsecond=0)
     enterprises = [{"ent": e, "units": [unit_label(u) for u in leased_units(e)],
                     "leases": [(x, [unit_label(u) for u in x.units.all()]) for x in leases if x.enterprise_id == e.pk]}
                    for e in selectors.resident_enterprises_for(request.user)]
     return render(request, "park/my.html", {
         "enterprises": enterprises, "rows": _case_rows(selectors.my_service_cases(request.user)[:100]),
         "changes": list(selectors.my_lease_changes(request.user)[:50]),
+        "visits": [{"visit": v, "name": mask_name(v.name), "phone": mask_phone(v.phone)}
+                   for v in selectors.my_visits(request.user)[:50]],
+        "now": now, "until": now.replace(hour=23, minute=59) if now.hour < 23 else now,
         "colour_labels": COLOUR_LABELS, "kinds": KIND_LABELS,
         "categories": field_choices("repair", "category"), "policies": field_choices("policy", "policy")})
 
