@@ -150,3 +150,18 @@ def test_the_host_cancels_its_own_unused_pass():
     with pytest.raises(Forbidden):  # anyone else still needs the front desk's permission
         services.register_visit(actor=factories.user(Role.CITIZEN), enterprise=w["ent"], name="x",
                                 phone="13800138000", valid_from=now, valid_until=now + timedelta(hours=1))
+
+
+def test_the_api_registers_the_hosts_visitor_and_lists_them_masked():
+    w = _world()
+    api = factories.staff_client(w["boss"])
+    now = timezone.now()
+    body = {"enterprise": w["ent"].pk, "name": "王来访", "phone": "13800138000",
+            "valid_from": now.isoformat(), "valid_until": (now + timedelta(hours=2)).isoformat()}
+    r = api.post("/api/park/my/visits", body, content_type="application/json")
+    assert r.status_code == 201 and r.json()["token"] and r.json()["phone"] != "13800138000"
+    [row] = api.get("/api/park/my/visits").json()["results"]
+    assert row["id"] == r.json()["id"] and "13800138000" not in str(row)
+    stranger = factories.staff_client(factories.user(Role.CITIZEN))
+    r = stranger.post("/api/park/my/visits", body, content_type="application/json")
+    assert r.status_code == 404 and Visit.objects.count() == 1

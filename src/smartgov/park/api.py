@@ -360,3 +360,18 @@ def request_my_move_out(request, lease_id: int, payload: s.MoveOutIn):
 @paginate(PageNumber)
 def my_lease_changes(request):
     return selectors.my_lease_changes(request.user)
+
+
+@router.post("/my/visits", response={201: s.VisitCreated}, summary="入驻企业预约访客（返回通行码）")
+def my_register_visit(request, payload: s.VisitIn):
+    ent = selectors.get_resident_enterprise_for(request.user, payload.enterprise)
+    return Status(201, services.register_visit(actor=request.user, enterprise=ent, name=payload.name,
+                                               phone=payload.phone, id_number=payload.id_number,
+                                               purpose=payload.purpose, valid_from=payload.valid_from,
+                                               valid_until=payload.valid_until))
+
+
+@router.get("/my/visits", response=list[s.VisitOut], summary="我的访客（个人信息脱敏）")
+@paginate(PageNumber)
+def my_visits(request):
+    return selectors.my_visits(request.user)
