@@ -268,8 +268,13 @@ def test_cli_opens_renewal_and_move_out_cases_and_lists_them():
 
     p, _u, _ent, lease, _officer, _admin = _world()
     out = io.StringIO()
-    call_command("park", "renew", "--park", p.code, "--lease", lease.code, "--until", "2027-12-31", stdout=out)
+    with pytest.raises(CommandError) as bad_rent:  # a sentence and exit 2, nothing opened
+        call_command("park", "renew", "--park", p.code, "--lease", lease.code, "--until", "2027-12-31", "--rent", "-1")
+    assert "invalid_amount" in str(bad_rent.value)
+    call_command("park", "renew", "--park", p.code, "--lease", lease.code, "--until", "2027-12-31", "--rent", "11000",
+                 stdout=out)
     assert "续租申请" in out.getvalue()
+    assert lease.changes.get().new_monthly_rent == Decimal("11000.00")
     with pytest.raises(CommandError) as twice:
         call_command("park", "move-out", "--park", p.code, "--lease", lease.code, "--on", "2026-06-30")
     assert "lease_change_open" in str(twice.value)

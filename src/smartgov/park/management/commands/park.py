@@ -2,7 +2,7 @@
 devices are provisioned first if missing); run ``smartgov iot ingest`` to store it.
 ``smartgov park import-leases --park CODE FILE.xlsx`` — existing leases from Excel, all or nothing
 (``smartgov park import-leases --template FILE.xlsx`` writes the empty workbook).
-``smartgov park renew --park CODE --lease CODE --until DATE`` / ``smartgov park move-out --park CODE --lease CODE
+``smartgov park renew --park CODE --lease CODE --until DATE [--rent R] [--escalation PCT]`` / ``smartgov park move-out --park CODE --lease CODE
 --on DATE`` — open a renewal or move-out case on the workflow (the operator's officers and admin approve it);
 ``smartgov park lease-changes --park CODE`` lists them. ``smartgov park service-items --park CODE`` opens the
 企业服务 items (报修、政策申报、投诉) for the park's operator; ``smartgov park service-cases --park CODE`` lists
@@ -54,6 +54,8 @@ class Command(BaseCommand):
         r.add_argument("--park", required=True)
         r.add_argument("--lease", required=True, help="lease code (合同编号)")
         r.add_argument("--until", required=True, help="new end date YYYY-MM-DD")
+        r.add_argument("--rent", default=None, help="new monthly rent from the first period after the current end")
+        r.add_argument("--escalation", default=None, help="new escalation %% from then on")
         r.add_argument("--reason", default="")
         m = sub.add_parser("move-out", help="退租申请（验收、押金结算、审批） / open a move-out case")
         m.add_argument("--park", required=True)
@@ -157,9 +159,10 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"日期应为 YYYY-MM-DD：{raw}", returncode=2) from None
 
-    def renew(self, park, *, lease, until, reason, **_):
+    def renew(self, park, *, lease, until, reason, rent=None, escalation=None, **_):
         change = services.request_renewal(actor=system_actor(self.ACTOR), lease=self._lease(park, lease),
-                                          end_date=self._day(until), reason=reason)
+                                          end_date=self._day(until), reason=reason, monthly_rent=rent,
+                                          escalation_pct=escalation)
         self.stdout.write(f"续租申请 #{change.pk} 已进入审批（办结时限 {change.instance.due_on}）")
 
     def move_out(self, park, *, lease, day, reason, **_):
