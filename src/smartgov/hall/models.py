@@ -46,7 +46,7 @@ class Hall(TimeStampedModel):
     target_service_level = models.FloatField("目标服务水平", default=0.8)
     # The announcement clock: when the last scheduled announcement ends (µs since the epoch). Each call
     # moves it on in one UPDATE … RETURNING, which also orders the hall's calls (services/queue.py).
-    announced_until_us = models.BigIntegerField("播报排至（微秒）", default=0, editable=False)
+    announced_until_us = models.BigIntegerField("播报排至（微秒）", default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["code"]

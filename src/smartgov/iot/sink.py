@@ -7,7 +7,6 @@ on this machine — the ceiling beside the raw database load. It acknowledges wh
 a module for benchmarks, not a ``smartgov`` command an operator could point at a production topic."""
 
 import argparse
-import os
 
 import django
 
@@ -53,7 +52,6 @@ def main(argv: list[str] | None = None) -> None:
         pass
 
 
-if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartgov.config.settings")
+if __name__ == "__main__":  # started by the benchmark, whose environment names the settings module
     django.setup()
     main()

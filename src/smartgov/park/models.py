@@ -148,7 +148,7 @@ class Lease(TimeStampedModel):
     escalation_pct = models.DecimalField("递增比例（%）", max_digits=5, decimal_places=2, default=0)
     escalation_every_months = models.PositiveSmallIntegerField("递增周期（月）", default=12)
     # renewals at new terms: [{"start", "monthly_rent", "escalation_pct", "escalation_every_months"}] (billing.RentStep)
-    rent_steps = models.JSONField("续租租金条款", default=list, blank=True)
+    rent_steps = models.JSONField("续租租金条款", default=list, blank=True, null=True)  # null: rows of older servers
     status = models.CharField("状态", max_length=16, choices=LeaseStatus.choices, default=LeaseStatus.ACTIVE)
     ended_on = models.DateField("退租日", null=True, blank=True)
 

@@ -95,7 +95,7 @@ class LogTile(models.Model):
     stratum = models.PositiveSmallIntegerField()
     index = models.BigIntegerField()
     hashes = models.BinaryField()
-    levels = models.BinaryField(default=b"", blank=True)
+    levels = models.BinaryField(default=b"", blank=True, null=True)  # null: tiles of servers before 0005
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["stratum", "index"], name="seccloud_tile_unique")]

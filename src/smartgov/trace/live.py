@@ -72,21 +72,29 @@ class _SessionRequest:
         self.session = session
 
 
+UNAUTHENTICATED = "未认证：请提供 X-Trace-Key 或登录"
+
+
 def authenticate(headers: dict[str, str]):
-    """(actor, organisation) as the API's ``TraceKey``/``django_auth`` would give them, or (None, None)."""
+    """(actor, organisation) as the API's ``TraceKey``/``django_auth`` would give them; NotAuthenticated
+    without a valid key or a signed-in session from an allowed origin."""
     close_old_connections()
     key = headers.get("x-trace-key")
     if key:
         org = services.authenticate_capture_key(key)
-        return (OrganisationKey(org), org) if org is not None else (None, None)
+        if org is None:
+            raise NotAuthenticated(UNAUTHENTICATED)
+        return OrganisationKey(org), org
     cookie = SimpleCookie()
     cookie.load(headers.get("cookie", ""))
     morsel = cookie.get(settings.SESSION_COOKIE_NAME)
     if morsel is None or not _origin_allowed(headers):
-        return None, None
+        raise NotAuthenticated(UNAUTHENTICATED)
     store = import_string(settings.SESSION_ENGINE + ".SessionStore")
     user = get_user(_SessionRequest(store(morsel.value)))
-    return (user, None) if user.is_authenticated else (None, None)
+    if not user.is_authenticated:
+        raise NotAuthenticated(UNAUTHENTICATED)
+    return user, None
 
 
 def _flag(params: dict, name: str) -> bool | None:
@@ -211,9 +219,6 @@ async def _handshake(scope, send, name: str):
     path = scope["path"]
     try:
         actor, org = await sync_to_async(authenticate, thread_sensitive=True)(_headers(scope))
-        if actor is None:
-            await _refuse(send, 401, "SecurityException", "未认证：请提供 X-Trace-Key 或登录", path)
-            return None
         sub = await sync_to_async(open_subscription, thread_sensitive=True)(
             actor, org, name, scope.get("query_string", b"").decode("latin-1"))
     except NotFound as exc:  # no such query of the caller's: someone else's is not found either

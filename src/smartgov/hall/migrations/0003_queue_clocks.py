@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='hall',
             name='announced_until_us',
-            field=models.BigIntegerField(default=0, editable=False, verbose_name='播报排至（微秒）'),
+            field=models.BigIntegerField(db_default=0, default=0, editable=False, verbose_name='播报排至（微秒）'),
         ),
         migrations.CreateModel(
             name='TicketCounter',

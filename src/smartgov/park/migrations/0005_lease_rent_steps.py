@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='lease',
             name='rent_steps',
-            field=models.JSONField(blank=True, default=list, verbose_name='续租租金条款'),
+            field=models.JSONField(blank=True, default=list, null=True, verbose_name='续租租金条款'),
         ),
         migrations.AddField(
             model_name='leasechange',

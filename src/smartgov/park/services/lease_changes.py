@@ -296,7 +296,7 @@ def renew_lease(*, actor, lease: Lease, end_date: date, monthly_rent: Decimal | 
     locked.end_date = end_date
     fields = ["end_date", "updated_at"]
     if new_step is not None:
-        locked.rent_steps = [*locked.rent_steps, new_step.as_json()]
+        locked.rent_steps = [*(locked.rent_steps or []), new_step.as_json()]
         fields.append("rent_steps")
     locked.save(update_fields=fields)
     record(actor=actor, action="park.lease.renew", target=locked,

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='logtile',
             name='levels',
-            field=models.BinaryField(blank=True, default=b''),
+            field=models.BinaryField(blank=True, default=b'', null=True),
         ),
     ]

@@ -2,6 +2,10 @@
 
 from django.db import migrations, models
 
+# the one AlterField only adds blank=True to ``dest`` (a WebSocket subscription has no URL): a form rule, no
+# change to the column, so old servers keep working (on PostgreSQL ``sqlmigrate trace 0007`` alters nothing of it)
+CONTRACT = "dest gains blank=True only: validation, not schema"
+
 
 class Migration(migrations.Migration):
 
@@ -13,12 +17,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='querysubscription',
             name='notified',
-            field=models.PositiveBigIntegerField(default=0),
+            field=models.PositiveBigIntegerField(db_default=0, default=0),
         ),
         migrations.AddField(
             model_name='querysubscription',
             name='websocket',
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AlterField(
             model_name='querysubscription',
