@@ -134,17 +134,17 @@ def represents(user, enterprise: Enterprise) -> bool:
 
 def my_leases(user) -> list[Lease]:
     """The active leases of the resident enterprises ``user`` represents, with their units."""
-    ents = resident_enterprises_for(user)
-    if not ents:
-        return []
-    return list(Lease.objects.filter(enterprise__in=ents, status=LeaseStatus.ACTIVE)
-                .select_related("park__department", "enterprise").prefetch_related("units__floor__building")
-                .order_by("enterprise__name", "code"))
+    return list(_my_leases(user).prefetch_related("units__floor__building").order_by("enterprise__name", "code"))
+
+
+def _my_leases(user):
+    return (Lease.objects.filter(enterprise__in=resident_enterprises_for(user), status=LeaseStatus.ACTIVE)
+            .select_related("park__department", "enterprise"))
 
 
 def get_my_lease(user, lease_id: int) -> Lease:
     """One of ``my_leases`` (404 otherwise, as for a missing lease)."""
-    lease = next((x for x in my_leases(user) if x.pk == lease_id), None)
+    lease = _my_leases(user).filter(pk=lease_id).first()
     if lease is None:
         raise NotFound("没有这份合同", code="lease_not_found")
     return lease

@@ -351,15 +351,31 @@ def register_visit(request, park_id: int):
     try:
         if ent is None:
             raise InvalidInput(_("请选择被访企业"), code="enterprise_required")
-        visit = services.register_visit(actor=request.user, enterprise=ent, name=p.get("name", ""),
-                                        phone=p.get("phone", ""), id_number=p.get("id_number", ""),
-                                        purpose=p.get("purpose", ""), valid_from=_local_datetime(p.get("valid_from")),
-                                        valid_until=_local_datetime(p.get("valid_until")))
+        visit = _register_visit_from(request, ent)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("park:visitors", park.pk)
     messages.success(request, _("访客已登记，通行证已生成"))
     return redirect("park:visit", visit.pk)
+
+
+def _register_visit_from(request, ent):
+    """The pre-registration form (front desk's or host's) for host ``ent``."""
+    p = request.POST
+    return services.register_visit(actor=request.user, enterprise=ent, name=p.get("name", ""),
+                                   phone=p.get("phone", ""), id_number=p.get("id_number", ""),
+                                   purpose=p.get("purpose", ""), valid_from=_local_datetime(p.get("valid_from")),
+                                   valid_until=_local_datetime(p.get("valid_until")))
+
+
+def _cancel_visit_and_show(request, v, page: str):
+    try:
+        services.cancel_visit(actor=request.user, visit=v)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("预约已取消"))
+    return redirect(page, v.pk)
 
 
 @login_required
@@ -398,14 +414,7 @@ def _pass_page(request, v, *, mine: bool):
 @login_required
 @require_POST
 def cancel_visit(request, visit_id: int):
-    v = selectors.get_visit_for(request.user, visit_id)
-    try:
-        services.cancel_visit(actor=request.user, visit=v)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("预约已取消"))
-    return redirect("park:visit", v.pk)
+    return _cancel_visit_and_show(request, selectors.get_visit_for(request.user, visit_id), "park:visit")
 
 
 # ---------------------------------------------------------------- the host enterprise's own visitors (我的园区)
@@ -413,12 +422,8 @@ def cancel_visit(request, visit_id: int):
 @require_POST
 def my_register_visit(request, enterprise_id: int):
     ent = selectors.get_resident_enterprise_for(request.user, enterprise_id)
-    p = request.POST
     try:
-        visit = services.register_visit(actor=request.user, enterprise=ent, name=p.get("name", ""),
-                                        phone=p.get("phone", ""), id_number=p.get("id_number", ""),
-                                        purpose=p.get("purpose", ""), valid_from=_local_datetime(p.get("valid_from")),
-                                        valid_until=_local_datetime(p.get("valid_until")))
+        visit = _register_visit_from(request, ent)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("park:my")
@@ -435,11 +440,4 @@ def my_visit(request, visit_id: int):
 @login_required
 @require_POST
 def my_cancel_visit(request, visit_id: int):
-    v = selectors.get_my_visit(request.user, visit_id)
-    try:
-        services.cancel_visit(actor=request.user, visit=v)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("预约已取消"))
-    return redirect("park:my_visit", v.pk)
+    return _cancel_visit_and_show(request, selectors.get_my_visit(request.user, visit_id), "park:my_visit")

@@ -32,22 +32,25 @@ def _date(raw: str) -> date | None:
 
 
 # ---------------------------------------------------------------- 续租 / 退租
+def _open_lease_change(request, lease, kind: str):
+    """The renewal or move-out form (the operator's or the tenant's) as a case; DomainError on bad input."""
+    p = request.POST
+    day = _date(p.get("date", ""))
+    if day is None:
+        raise DomainError(_("日期格式应为 YYYY-MM-DD"), code="invalid_date")
+    if kind == "renewal":
+        return services.request_renewal(actor=request.user, lease=lease, end_date=day, reason=p.get("reason", ""),
+                                        monthly_rent=p.get("monthly_rent", "").strip(),
+                                        escalation_pct=p.get("escalation_pct", "").strip())
+    return services.request_move_out(actor=request.user, lease=lease, move_out_on=day, reason=p.get("reason", ""))
+
+
 @login_required
 @require_POST
 def request_lease_change(request, lease_id: int, kind: str):
     lease = selectors.get_lease_for(request.user, lease_id)
-    p = request.POST
-    day = _date(p.get("date", ""))
     try:
-        if day is None:
-            raise DomainError(_("日期格式应为 YYYY-MM-DD"), code="invalid_date")
-        if kind == "renewal":
-            change = services.request_renewal(actor=request.user, lease=lease, end_date=day, reason=p.get("reason", ""),
-                                     monthly_rent=p.get("monthly_rent", "").strip(),
-                                     escalation_pct=p.get("escalation_pct", "").strip())
-        else:
-            change = services.request_move_out(actor=request.user, lease=lease, move_out_on=day,
-                                               reason=p.get("reason", ""))
+        change = _open_lease_change(request, lease, kind)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("park:enterprise", lease.enterprise_id)
@@ -164,17 +167,8 @@ def my_park(request):
 def request_my_lease_change(request, lease_id: int, kind: str):
     """The tenant asks for its own renewal or move-out (the operator's officers then take the case)."""
     lease = selectors.get_my_lease(request.user, lease_id)
-    p = request.POST
-    day = _date(p.get("date", ""))
     try:
-        if day is None:
-            raise DomainError(_("日期格式应为 YYYY-MM-DD"), code="invalid_date")
-        if kind == "renewal":
-            services.request_renewal(actor=request.user, lease=lease, end_date=day, reason=p.get("reason", ""),
-                                     monthly_rent=p.get("monthly_rent", "").strip(),
-                                     escalation_pct=p.get("escalation_pct", "").strip())
-        else:
-            services.request_move_out(actor=request.user, lease=lease, move_out_on=day, reason=p.get("reason", ""))
+        _open_lease_change(request, lease, kind)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -185,7 +179,7 @@ def request_my_lease_change(request, lease_id: int, kind: str):
 @login_required
 @require_POST
 def cancel_my_lease_change(request, change_id: int):
-    change = next((c for c in selectors.my_lease_changes(request.user) if c.pk == change_id), None)
+    change = selectors.my_lease_changes(request.user).filter(pk=change_id).first()
     if change is None:
         raise NotFound("没有这个申请", code="lease_change_not_found")
     try:
